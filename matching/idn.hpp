@@ -1,0 +1,38 @@
+// idn — reference names (the domain or host we expect) to canonical A-label form.
+//
+// Owns: turning what an administrator or an SMTP envelope gives us
+// (`Contoso.COM.`, `bücher.de`, `faß.de`) into the one ASCII form that
+// certificate names are compared against.
+// Must not: touch certificate names — those are compared as presented, so a
+// raw UTF-8 dNSName never matches (SPEC §5).
+//
+// IDNA2008, non-transitional (UTS #46 mapping for case folding): `faß.de`
+// becomes `xn--fa-hia.de`, never `fass.de`. A name that cannot be converted is
+// an error for the caller to report, never a silent no-match.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dsproxy::matching {
+
+class reference_name {
+public:
+    // Parses and normalises `input`: one trailing dot removed, Unicode
+    // converted to A-labels, ASCII lower-cased, then checked to be a valid
+    // LDH host name (no wildcard, no IP address literal). On failure returns
+    // nullopt and, when `error` is given, a sentence saying why.
+    static std::optional<reference_name> parse(std::string_view input, std::string* error = nullptr);
+
+    // Canonical A-label form: lower case, no trailing dot.
+    const std::string& text() const noexcept { return text_; }
+
+    friend bool operator==(const reference_name&, const reference_name&) = default;
+
+private:
+    explicit reference_name(std::string text) : text_(std::move(text)) {}
+    std::string text_;
+};
+
+}  // namespace dsproxy::matching

@@ -1,0 +1,35 @@
+// dsproxy — SMTP STARTTLS proxy with Exchange Domain Security name matching.
+//
+// main only parses the command line and dispatches to a subcommand (table
+// below); each subcommand builds what it needs and passes it down. No global
+// mutable state.
+#include "proxy/cli/subcommand.hpp"
+
+#include <iostream>
+#include <vector>
+
+int main(int argc, char** argv) {
+    CLI::App app{"dsproxy: SMTP STARTTLS proxy enforcing Exchange Domain Security certificate names"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("dsproxy ") + DSPROXY_VERSION);
+
+    std::vector<dsproxy::cli::subcommand> commands{
+        dsproxy::cli::add_match_command(app),
+    };
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);  // prints the message and the usage hint
+        return dsproxy::cli::exit_usage;
+    }
+    for (const auto& command : commands)
+        if (command.app->parsed()) return command.run();
+    return dsproxy::cli::exit_usage;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# install-deps.sh — install everything dsproxy needs to build, run and test,
+# from Debian 12 packages. Idempotent; run as root (or with sudo available).
+#
+# Boost 1.81 (not the default 1.74): its Asio has awaitable_operators and
+# as_tuple, which the session coroutines use.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake ninja-build pkg-config
+  libboost1.81-dev libboost-test1.81-dev
+  libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libidn2-dev libcli11-dev
+  libc-ares-dev
+  # fuzzing and sanitizers (clang 14 + its runtime)
+  clang-14 libclang-rt-14-dev
+  # test tools
+  swaks python3 openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

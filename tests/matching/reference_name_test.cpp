@@ -1,0 +1,61 @@
+// Reference names: normalisation (case, one trailing dot, IDNA2008) and the
+// errors for names that cannot be a reference (SPEC §5).
+#include "matching/idn.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+namespace m = dsproxy::matching;
+
+BOOST_AUTO_TEST_SUITE(reference_names)
+
+BOOST_AUTO_TEST_CASE(normalises_case_and_one_trailing_dot) {
+    BOOST_TEST(m::reference_name::parse("Contoso.COM.")->text() == "contoso.com");
+    BOOST_TEST(m::reference_name::parse("contoso.com")->text() == "contoso.com");
+}
+
+BOOST_AUTO_TEST_CASE(converts_unicode_with_idna2008_nontransitional) {
+    BOOST_TEST(m::reference_name::parse("faß.de")->text() == "xn--fa-hia.de");
+    BOOST_TEST(m::reference_name::parse("bücher.de")->text() == "xn--bcher-kva.de");
+    BOOST_TEST(m::reference_name::parse("Bücher.DE.")->text() == "xn--bcher-kva.de");
+    BOOST_TEST(m::reference_name::parse("straße.de")->text() == "xn--strae-oqa.de");
+}
+
+BOOST_AUTO_TEST_CASE(names_equal_after_normalisation_compare_equal) {
+    BOOST_TEST((*m::reference_name::parse("Contoso.COM.") == *m::reference_name::parse("contoso.com")));
+}
+
+BOOST_AUTO_TEST_CASE(unconvertible_unicode_is_an_error_with_a_reason) {
+    std::string error;
+    // U+2615 HOT BEVERAGE is DISALLOWED in IDNA2008.
+    BOOST_TEST(!m::reference_name::parse("\xe2\x98\x95.de", &error).has_value());
+    BOOST_TEST(error.find("IDNA2008") != std::string::npos);
+    // Invalid UTF-8.
+    BOOST_TEST(!m::reference_name::parse("\xff\xfe.de", &error).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(invalid_references_are_errors) {
+    std::string error;
+    for (const char* bad : {"", ".", "contoso.com..", "*.contoso.com", "mail..contoso.com", "-a.com", "a_b.com",
+                            "[192.0.2.1]", "192.0.2.1", "contoso com"}) {
+        BOOST_TEST_CONTEXT(bad) {
+            error.clear();
+            BOOST_TEST(!m::reference_name::parse(bad, &error).has_value());
+            BOOST_TEST(!error.empty());
+        }
+    }
+    BOOST_TEST(!m::reference_name::parse(std::string("a\0b.com", 7), &error).has_value());
+    BOOST_TEST(!m::reference_name::parse(std::string(64, 'a') + ".com").has_value());
+    BOOST_TEST(m::reference_name::parse(std::string(63, 'a') + ".com").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(length_limit_is_253_without_the_dot) {
+    std::string name;
+    while (name.size() < 253) name += (name.empty() ? "" : ".") + std::string(std::min<std::size_t>(61, 253 - name.size() - (name.empty() ? 0 : 1)), 'a');
+    BOOST_TEST_REQUIRE(name.size() == 253u);
+    name.back() = 'x';  // keep the last label non-numeric
+    BOOST_TEST(m::reference_name::parse(name).has_value());
+    BOOST_TEST(m::reference_name::parse(name + ".").has_value());
+    BOOST_TEST(!m::reference_name::parse("b" + name).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
