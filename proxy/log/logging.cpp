@@ -1,0 +1,94 @@
+// logging — see logging.hpp.
+#include "proxy/log/logging.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace dsproxy::log {
+
+namespace {
+
+// %* in a pattern: the message escaped for a JSON string.
+class json_message_flag final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        const auto escaped = json_escape(std::string_view(msg.payload.data(), msg.payload.size()));
+        dest.append(escaped.data(), escaped.data() + escaped.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
+};
+
+}  // namespace
+
+std::shared_ptr<spdlog::logger> make_logger(format f, std::string_view level) {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto logger = std::make_shared<spdlog::logger>("dsproxy", std::move(sink));
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    if (f == format::json) {
+        formatter->add_flag<json_message_flag>('*').set_pattern(
+            R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
+    } else {
+        formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v");
+    }
+    logger->set_formatter(std::move(formatter));
+    logger->set_level(spdlog::level::from_str(std::string(level)));
+    logger->flush_on(spdlog::level::trace);
+    return logger;
+}
+
+std::string new_session_id() {
+    static std::atomic<std::uint32_t> counter{0};
+    static const std::uint32_t base = [] {
+        std::random_device rd;
+        return rd();
+    }();
+    const std::uint64_t id = (static_cast<std::uint64_t>(base & 0xffffu) << 32) | (base ^ counter.fetch_add(1));
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(id & 0xffffffffffffULL));
+    return buf;
+}
+
+std::string json_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 8);
+    for (unsigned char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out;
+}
+
+std::string printable(std::string_view text, std::size_t max_length) {
+    std::string out;
+    for (unsigned char c : text.substr(0, max_length)) {
+        if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (text.size() > max_length) out += "...";
+    return out;
+}
+
+}  // namespace dsproxy::log

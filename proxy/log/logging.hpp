@@ -1,0 +1,34 @@
+// logging — the process logger (spdlog to stderr, text or JSON lines) and the
+// per-session logger that puts the session id on every line (SPEC §8).
+//
+// Owns: logger construction. main builds one logger and passes it down; there
+// is no global logger.
+// Must not: log secrets (keys, passwords, message contents).
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace dsproxy::log {
+
+enum class format { text, json };
+
+// A logger writing to stderr. `level` is one of spdlog's level names
+// (trace, debug, info, warn, error, critical, off).
+std::shared_ptr<spdlog::logger> make_logger(format f, std::string_view level);
+
+// A fresh session id: 12 hex digits, unique within the process and unlikely
+// to repeat across restarts.
+std::string new_session_id();
+
+// Escapes `text` for a JSON string body (also used for values in text lines
+// that come from the network, so a peer cannot forge log lines).
+std::string json_escape(std::string_view text);
+
+// Makes network-supplied text safe for one log line: control bytes become \xNN.
+std::string printable(std::string_view text, std::size_t max_length = 256);
+
+}  // namespace dsproxy::log
