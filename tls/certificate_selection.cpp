@@ -4,6 +4,7 @@
 #include "tls/certificate_info.hpp"
 
 #include <algorithm>
+#include <ostream>
 
 namespace dsproxy::tls {
 
@@ -76,6 +77,9 @@ std::string_view to_string(selection_basis b) noexcept {
     }
     return "?";
 }
+
+std::ostream& operator<<(std::ostream& os, candidate_rank r) { return os << to_string(r); }
+std::ostream& operator<<(std::ostream& os, selection_basis b) { return os << to_string(b); }
 
 std::vector<candidate> rank_candidates(const certificate_store& store, const matching::reference_name& name,
                                        std::time_t now, certificate_use use) {

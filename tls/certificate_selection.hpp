@@ -21,6 +21,7 @@
 #include "tls/certificate_store.hpp"
 
 #include <ctime>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@ namespace dsproxy::tls {
 
 enum class candidate_rank { trusted, self_signed, untrusted, outside_validity };
 std::string_view to_string(candidate_rank r) noexcept;
+std::ostream& operator<<(std::ostream& os, candidate_rank r);
 
 struct candidate {
     std::shared_ptr<const credential> cert;
@@ -59,6 +61,7 @@ struct handshake_hints {
 
 enum class selection_basis { sni, fqdn, pin, fallback_any, none };
 std::string_view to_string(selection_basis b) noexcept;
+std::ostream& operator<<(std::ostream& os, selection_basis b);
 
 struct selection {
     std::shared_ptr<const credential> cert;  // null: no certificate

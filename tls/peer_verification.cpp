@@ -6,6 +6,8 @@
 
 #include <openssl/err.h>
 
+#include <ostream>
+
 namespace dsproxy::tls {
 
 namespace {
@@ -98,6 +100,8 @@ std::string_view to_string(chain_verdict v) noexcept {
     }
     return "?";
 }
+
+std::ostream& operator<<(std::ostream& os, chain_verdict v) { return os << to_string(v); }
 
 verification_result verify_peer(X509* leaf, STACK_OF(X509)* untrusted, const trust_store& trust,
                                 const verify_request& request) {

@@ -17,6 +17,7 @@
 #include "tls/trust_store.hpp"
 
 #include <ctime>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,7 @@ enum class chain_verdict {
     invalid,         // anything else OpenSSL refuses (purpose, CA flags, path length...)
 };
 std::string_view to_string(chain_verdict v) noexcept;  // plain words: "revoked", "expired", ...
+std::ostream& operator<<(std::ostream& os, chain_verdict v);
 
 enum class peer_role { server, client };  // what the peer is to us: purpose checked accordingly
 

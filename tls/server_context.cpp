@@ -111,6 +111,10 @@ std::optional<server_context> server_context::create(std::shared_ptr<const certi
     return server_context(std::move(ctx), std::move(st));
 }
 
+server_context::~server_context() = default;
+server_context::server_context(server_context&&) noexcept = default;
+server_context& server_context::operator=(server_context&&) noexcept = default;
+
 ssl_ptr server_context::new_session() const { return ssl_ptr(SSL_new(ctx_.get())); }
 
 selection server_context::default_selection(std::time_t now) const {

@@ -42,6 +42,10 @@ public:
     static std::optional<server_context> create(std::shared_ptr<const certificate_store> store,
                                                 server_settings settings, std::string& error);
 
+    ~server_context();
+    server_context(server_context&&) noexcept;
+    server_context& operator=(server_context&&) noexcept;
+
     SSL_CTX* native() const noexcept { return ctx_.get(); }
 
     // A new server-side SSL object for one connection.
