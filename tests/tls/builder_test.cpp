@@ -127,3 +127,74 @@ BOOST_AUTO_TEST_CASE(auto_selfsigned_creates_once_for_fqdn_and_accepted_domains)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "tls/certificate_inputs.hpp"
+
+BOOST_AUTO_TEST_SUITE(inputs)
+
+BOOST_AUTO_TEST_CASE(cn_first_in_san_then_domains_then_accepted_domains) {
+    certificate_inputs in;
+    in.subject = "C=US, O=Contoso Corp, CN=mail1.contoso.com";
+    in.domains = {"*.contoso.com", "Mail1.Contoso.com"};
+    in.include_accepted_domains = true;
+    in.accepted_domains = {"contoso.com", "bücher.de"};
+    std::vector<std::string> errors;
+    const auto p = prepare_certificate(in, errors);
+    BOOST_REQUIRE(p);
+    BOOST_TEST((p->tmpl.dns_names ==
+                std::vector<std::string>{"mail1.contoso.com", "*.contoso.com", "contoso.com", "xn--bcher-kva.de"}));
+    BOOST_TEST(output_stem(p->tmpl) == "mail1.contoso.com");
+}
+
+BOOST_AUTO_TEST_CASE(lookalike_cn_is_warned_and_never_put_in_the_san) {
+    certificate_inputs in;
+    in.subject = "CN=ma\xc3\xafl.contoso.com";
+    in.domains = {"mail.contoso.com"};
+    std::vector<std::string> errors;
+    const auto p = prepare_certificate(in, errors);
+    BOOST_REQUIRE(p);
+    BOOST_TEST((p->tmpl.dns_names == std::vector<std::string>{"mail.contoso.com"}));
+    BOOST_TEST(p->warnings.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(refusals_collected) {
+    certificate_inputs in;
+    std::vector<std::string> errors;
+    BOOST_TEST(!prepare_certificate(in, errors));  // no subject, fqdn or clone
+    in.fqdn = "mail1.contoso.com";
+    in.include_accepted_domains = true;
+    errors.clear();
+    BOOST_TEST(!prepare_certificate(in, errors));  // accepted domains asked for, none given
+    in.include_accepted_domains = false;
+    in.subject = "C=XX, CN=" + std::string(70, 'a');
+    in.domains = {"bad_name.com"};
+    in.days = 0;
+    errors.clear();
+    BOOST_TEST(!prepare_certificate(in, errors));
+    BOOST_TEST(errors.size() == 4u);
+    in = {};
+    in.subject = "O=Contoso Corp";
+    errors.clear();
+    BOOST_TEST(!prepare_certificate(in, errors));  // no DNS name at all
+}
+
+BOOST_AUTO_TEST_CASE(clone_copies_subject_and_names_not_the_key) {
+    temp_dir dir;
+    auto key = generate_key(*key_spec::parse("ec:p256"));
+    std::string error;
+    auto cert = build_self_signed(contoso(), *key, error);
+    BOOST_REQUIRE(write_file(dir.file("old.pem"), certificate_pem(*cert), 0644, true, error));
+    certificate_inputs in;
+    in.from = dir.file("old.pem");
+    std::vector<std::string> errors;
+    auto p = prepare_certificate(in, errors);
+    BOOST_REQUIRE(p);
+    BOOST_TEST(p->tmpl.subject == contoso().subject);
+    BOOST_TEST(p->tmpl.dns_names == contoso().dns_names);
+    in.subject = "C=US, O=Contoso Corp, CN=mail2.contoso.com";  // the seed's third example overrides the subject
+    p = prepare_certificate(in, errors);
+    BOOST_REQUIRE(p);
+    BOOST_TEST(p->tmpl.dns_names.front() == "mail2.contoso.com");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
