@@ -1,0 +1,172 @@
+// cert_command — `dsproxy cert`: the seed's New-/Import-/Get-ExchangeCertificate
+// (SPEC §4.2).
+//
+//   dsproxy cert request    [--subject S] [--fqdn F] [--domain D]... [--from CERT]
+//                           [--include-accepted-domains --accepted-domain A...]
+//                           [--key-type T] [--der] [--out FILE] [--key-out FILE] [--store DIR]
+//   dsproxy cert selfsigned (the same) [--days N]
+//   dsproxy cert import FILE [--store DIR]
+//   dsproxy cert list [--store DIR]... [--domain NAME] [--fqdn NAME]... [--ca-file F]
+//   dsproxy cert show (FILE | THUMBPRINT) [--store DIR]...
+//
+// CLI glue only: validation, building, importing and ranking live in tls/.
+// Exit codes: 0 done, 1 a negative answer (nothing found), 2 a usage or
+// input error (every reason printed). Private keys are written 0600 and never
+// overwritten. Until the configuration is wired (the lead's part), the
+// accepted domains come from --accepted-domain and the listener's name from
+// --fqdn; --store defaults to the current directory.
+#include "proxy/cli/cert_report.hpp"
+#include "proxy/cli/subcommand.hpp"
+
+#include "tls/certificate_import.hpp"
+#include "tls/certificate_inputs.hpp"
+#include "tls/pem_io.hpp"
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+namespace dsproxy::cli {
+
+namespace {
+
+struct cert_make_args {
+    tls::certificate_inputs inputs;
+    std::string key_type{tls::default_key_spec};
+    bool der = false;
+    std::string out, key_out;
+    std::string store = ".";
+};
+
+struct cert_import_args {
+    std::string file;
+    std::string store = ".";
+};
+
+int run_make(const cert_make_args& args, bool self_signed) {
+    const char* what = self_signed ? "dsproxy cert selfsigned" : "dsproxy cert request";
+    std::vector<std::string> errors;
+    auto prepared = tls::prepare_certificate(args.inputs, errors);
+    const auto spec = tls::key_spec::parse(args.key_type);
+    if (!spec) errors.push_back("--key-type must be rsa:2048, rsa:3072, rsa:4096, ec:p256 or ec:p384");
+    if (prepared)
+        for (const auto& w : prepared->warnings) std::cerr << what << ": warning: " << w << '\n';
+    if (!prepared || !spec) {
+        for (const auto& e : errors) std::cerr << what << ": " << e << '\n';
+        return exit_usage;
+    }
+    const std::filesystem::path dir(args.store);
+    const std::string stem = tls::output_stem(prepared->tmpl);
+    const std::string key_path = args.key_out.empty() ? (dir / (stem + ".key")).string() : args.key_out;
+    const std::string out_path = !args.out.empty() ? args.out
+                                 : (dir / (stem + (self_signed ? ".pem" : args.der ? ".req" : ".csr"))).string();
+
+    tls::evp_pkey_ptr key = tls::generate_key(*spec);
+    std::string error;
+    std::string body;
+    if (self_signed) {
+        auto cert = tls::build_self_signed(prepared->tmpl, *key, error);
+        if (cert) body = tls::certificate_pem(*cert);
+    } else {
+        auto req = tls::build_request(prepared->tmpl, *key, error);
+        if (req) body = args.der ? tls::request_der(*req) : tls::request_pem(*req);
+    }
+    if (body.empty()) {
+        std::cerr << what << ": " << error << '\n';
+        return exit_usage;
+    }
+    if (!tls::write_file(key_path, tls::private_key_pem(*key), tls::private_key_mode, /*exclusive=*/true, error) ||
+        !tls::write_file(out_path, body, tls::public_file_mode, /*exclusive=*/false, error)) {
+        std::cerr << what << ": " << error << '\n';
+        return exit_usage;
+    }
+    std::string names;
+    for (const auto& n : prepared->tmpl.dns_names) names += (names.empty() ? "" : ", ") + n;
+    std::cout << (self_signed ? "certificate: " : "request:     ") << out_path << '\n'
+              << "key:         " << key_path << " (mode 0600)\n"
+              << "subject:     " << tls::format_subject(prepared->tmpl.subject) << '\n'
+              << "DNS names:   " << names << '\n';
+    if (self_signed) std::cout << "valid:       " << prepared->tmpl.days << " days\n";
+    else std::cout << "next:        send the request to your CA, then: dsproxy cert import ISSUED-FILE --store "
+                   << args.store << '\n';
+    return 0;
+}
+
+int run_import(const cert_import_args& args) {
+    std::string error;
+    auto result = tls::import_certificate(args.file, args.store, error);
+    if (!result) {
+        std::cerr << "dsproxy cert import: " << error << '\n';
+        return exit_usage;
+    }
+    const auto& info = result->cert->info;
+    std::cout << "certificate: " << result->certificate_path << " (" << result->cert->chain.size()
+              << " chain certificate(s))\n"
+              << "key:         " << result->key_path << '\n'
+              << "Thumbprint:  " << info.sha1_thumbprint << '\n'
+              << "SHA256:      " << info.sha256 << '\n';
+    return 0;
+}
+
+void add_make_options(CLI::App* app, cert_make_args& a) {
+    app->add_option("--subject", a.inputs.subject, "Subject, e.g. \"C=US, O=Contoso Corp, CN=mail1.contoso.com\"");
+    app->add_option("--fqdn", a.inputs.fqdn, "The listener's FQDN: the CN when --subject is not given");
+    app->add_option("--domain", a.inputs.domains, "A DNS name for the subject alternative name (repeatable)");
+    app->add_flag("--include-accepted-domains", a.inputs.include_accepted_domains,
+                  "Add every accepted domain to the subject alternative name");
+    app->add_option("--accepted-domain", a.inputs.accepted_domains,
+                    "An accepted domain (repeatable; until the configuration provides them)");
+    app->add_option("--from", a.inputs.from, "Clone the subject and DNS names of this certificate (new key)")
+        ->check(CLI::ExistingFile);
+    app->add_option("--key-type", a.key_type, "rsa:2048 (default), rsa:3072, rsa:4096, ec:p256, ec:p384");
+    app->add_option("--out", a.out, "Output file (default: STORE/<first DNS name>.csr|.req|.pem)");
+    app->add_option("--key-out", a.key_out, "Private key file (default: STORE/<first DNS name>.key), mode 0600");
+    app->add_option("--store", a.store, "Certificate store directory (default: current directory)");
+}
+
+}  // namespace
+
+subcommand add_cert_command(CLI::App& parent) {
+    CLI::App* cert = parent.add_subcommand("cert", "Create, import and list certificates (the store of SPEC 4)");
+    cert->require_subcommand(1);
+
+    auto request = std::make_shared<cert_make_args>();
+    CLI::App* req_app = cert->add_subcommand("request", "New key and PKCS#10 certificate request");
+    add_make_options(req_app, *request);
+    req_app->add_flag("--der", request->der, "Write the request in binary DER (.req) instead of PEM");
+
+    auto self = std::make_shared<cert_make_args>();
+    CLI::App* self_app = cert->add_subcommand("selfsigned", "New key and self-signed certificate (12 months)");
+    add_make_options(self_app, *self);
+    self_app->add_option("--days", self->inputs.days, "Validity in days (default 365)");
+
+    auto import = std::make_shared<cert_import_args>();
+    CLI::App* import_app = cert->add_subcommand("import", "Install an issued certificate next to its request's key");
+    import_app->add_option("file", import->file, "Issued certificate: PEM, DER or PKCS#7 (.p7b)")->required();
+    import_app->add_option("--store", import->store, "Certificate store directory (default: current directory)");
+
+    auto list = std::make_shared<cert_list_args>();
+    CLI::App* list_app = cert->add_subcommand("list", "List the certificates in the store");
+    list_app->add_option("--store", list->stores, "Certificate store directory (repeatable; default: .)");
+    list_app->add_option("--domain", list->domain, "Only the candidates for NAME, in selection order");
+    list_app->add_option("--fqdn", list->fqdns, "A listener's FQDN: show which certificate it serves (repeatable)");
+    list_app->add_option("--ca-file", list->ca_file, "Trust anchors for ranking (default: the system's)");
+    list_app->add_flag("--allow-readable-keys", list->allow_readable_keys, "Accept keys readable by group/others");
+
+    auto show = std::make_shared<cert_show_args>();
+    CLI::App* show_app = cert->add_subcommand("show", "Show one certificate: a file, or a thumbprint in the store");
+    show_app->add_option("what", show->what, "Certificate file, or SHA-1/SHA-256 thumbprint")->required();
+    show_app->add_option("--store", show->stores, "Certificate store directory (repeatable; default: .)");
+    show_app->add_flag("--allow-readable-keys", show->allow_readable_keys, "Accept keys readable by group/others");
+
+    return {cert, [=] {
+                if (req_app->parsed()) return run_make(*request, false);
+                if (self_app->parsed()) return run_make(*self, true);
+                if (import_app->parsed()) return run_import(*import);
+                if (list_app->parsed()) return run_cert_list(*list);
+                if (show_app->parsed()) return run_cert_show(*show);
+                return exit_usage;
+            }};
+}
+
+}  // namespace dsproxy::cli

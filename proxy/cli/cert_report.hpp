@@ -1,0 +1,29 @@
+// cert_report — `dsproxy cert list` and `dsproxy cert show`: what is in the
+// certificate store, as Get-ExchangeCertificate prints it (SPEC §4.2).
+//
+// CLI glue only: loading, ranking and describing are tls/'s.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dsproxy::cli {
+
+struct cert_list_args {
+    std::vector<std::string> stores{"."};
+    std::string domain;               // --domain: candidates in selection order
+    std::vector<std::string> fqdns;   // --fqdn: listener names, to say which would serve a certificate
+    std::string ca_file;              // trust store for ranking; empty: system default
+    bool allow_readable_keys = false;
+};
+
+struct cert_show_args {
+    std::string what;  // a certificate file, or a thumbprint in the store
+    std::vector<std::string> stores{"."};
+    bool allow_readable_keys = false;
+};
+
+int run_cert_list(const cert_list_args& args);
+int run_cert_show(const cert_show_args& args);
+
+}  // namespace dsproxy::cli
