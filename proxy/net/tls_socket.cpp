@@ -106,11 +106,11 @@ asio::awaitable<void> tls_socket::write_all(std::span<const char> data, boost::s
     }
 }
 
-asio::awaitable<void> tls_socket::upgrade(SSL_CTX* ctx, tls_role role, const std::string& server_name,
-                                          boost::system::error_code& ec, std::string& error_text) {
+asio::awaitable<void> tls_socket::upgrade(tls::ssl_ptr ssl, tls_role role, boost::system::error_code& ec,
+                                          std::string& error_text) {
     ec.clear();
     error_text.clear();
-    ssl_.reset(SSL_new(ctx));
+    ssl_ = std::move(ssl);
     if (!ssl_ || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1) {
         error_text = "cannot create TLS state: " + drain_openssl_errors();
         ssl_.reset();
@@ -119,12 +119,10 @@ asio::awaitable<void> tls_socket::upgrade(SSL_CTX* ctx, tls_role role, const std
     }
     // Give plaintext buffers back to the allocator while idle (SPEC §9).
     SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
-    if (role == tls_role::server) {
+    if (role == tls_role::server)
         SSL_set_accept_state(ssl_.get());
-    } else {
+    else
         SSL_set_connect_state(ssl_.get());
-        if (!server_name.empty()) SSL_set_tlsext_host_name(ssl_.get(), server_name.c_str());
-    }
     while (true) {
         ERR_clear_error();
         const int rc = SSL_do_handshake(ssl_.get());

@@ -53,11 +53,12 @@ public:
     // Writes all of `data`.
     asio::awaitable<void> write_all(std::span<const char> data, boost::system::error_code& ec);
 
-    // Upgrades the connection to TLS with a new SSL from `ctx` and runs the
-    // handshake. `server_name` is sent as SNI by a client. On failure `ec`
-    // is set and `error_text` says what OpenSSL reported.
-    asio::awaitable<void> upgrade(SSL_CTX* ctx, tls_role role, const std::string& server_name,
-                                  boost::system::error_code& ec, std::string& error_text);
+    // Upgrades the connection to TLS with `ssl` (made by the tls/ server or
+    // client context, SNI and client certificate already set) and runs the
+    // handshake. On failure `ec` is set and `error_text` says what OpenSSL
+    // reported.
+    asio::awaitable<void> upgrade(tls::ssl_ptr ssl, tls_role role, boost::system::error_code& ec,
+                                  std::string& error_text);
 
     // Sends close_notify (best effort, bounded by the caller's deadline) and
     // closes the socket.
