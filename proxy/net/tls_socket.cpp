@@ -81,6 +81,28 @@ asio::awaitable<std::size_t> tls_socket::read_some(std::span<char> buffer, boost
     }
 }
 
+std::size_t tls_socket::try_read(std::span<char> buffer, boost::system::error_code& ec) {
+    ec.clear();
+    want_write_ = false;
+    if (!ssl_) return socket_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+    std::size_t n = 0;
+    ERR_clear_error();
+    const int rc = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n);
+    if (rc == 1) return n;
+    const ssl_next next = classify(ssl_.get(), rc, ec);
+    if (next == ssl_next::wait_read || next == ssl_next::wait_write) {
+        want_write_ = next == ssl_next::wait_write;
+        ec = asio::error::would_block;
+    }
+    ERR_clear_error();
+    return 0;
+}
+
+asio::awaitable<void> tls_socket::wait_ready(bool write, boost::system::error_code& ec) {
+    auto [e] = co_await socket_.async_wait(write ? tcp::socket::wait_write : tcp::socket::wait_read, use_tuple);
+    ec = e;
+}
+
 asio::awaitable<void> tls_socket::write_all(std::span<const char> data, boost::system::error_code& ec) {
     ec.clear();
     if (!ssl_) {

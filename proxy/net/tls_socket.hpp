@@ -50,6 +50,16 @@ public:
     // error or end of stream (asio::error::eof).
     asio::awaitable<std::size_t> read_some(std::span<char> buffer, boost::system::error_code& ec);
 
+    // Reads what is available now without waiting (the socket is
+    // non-blocking). Returns 0 with `ec` = would_block when nothing is; then
+    // wait_ready(wants_write()) before trying again. Lets idle sessions hold
+    // no read buffer: the caller reads into a buffer shared per thread.
+    std::size_t try_read(std::span<char> buffer, boost::system::error_code& ec);
+    // After try_read said would_block: true when TLS needs to write first.
+    bool wants_write() const noexcept { return want_write_; }
+    // Waits until the socket is readable (or writable).
+    asio::awaitable<void> wait_ready(bool write, boost::system::error_code& ec);
+
     // Writes all of `data`.
     asio::awaitable<void> write_all(std::span<const char> data, boost::system::error_code& ec);
 
@@ -74,6 +84,7 @@ public:
 private:
     tcp::socket socket_;
     tls::ssl_ptr ssl_;
+    bool want_write_ = false;
 };
 
 }  // namespace dsproxy::net

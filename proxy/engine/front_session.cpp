@@ -1,0 +1,199 @@
+// front_session — see front_session.hpp.
+#include "proxy/engine/front_session.hpp"
+
+#include "proxy/log/logging.hpp"
+#include "tls/peer_verification.hpp"
+
+#include <boost/asio/error.hpp>
+
+#include <array>
+#include <type_traits>
+
+namespace dsproxy::engine {
+
+namespace {
+
+// One read buffer per thread, used only between readiness and processing
+// (never across a suspension), so an idle session holds none (SPEC §9).
+std::span<char> shared_read_buffer() {
+    thread_local std::array<char, 64 * 1024> buffer;
+    return buffer;
+}
+
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+}  // namespace
+
+front_session::front_session(net::tls_socket client, front_settings settings, smtp::server_options options,
+                             smtp::session_policy policy)
+    : client_(std::move(client)),
+      settings_(std::move(settings)),
+      server_(std::move(options), std::move(policy)),
+      timer_(client_.socket().get_executor()) {}
+
+front_session::~front_session() = default;
+
+void front_session::post(std::vector<smtp::server_action> actions) {
+    for (auto& a : actions) pending_.push_back(std::move(a));
+}
+
+void front_session::stop() {
+    stopping_ = true;
+    timer_.cancel();
+}
+
+asio::awaitable<void> front_session::run() {
+    if (settings_.implicit_tls) {
+        if (!settings_.tls) {
+            warn("reason=implicit TLS listener without a certificate, closing");
+            client_.close();
+            co_return;
+        }
+        co_await start_tls();
+        if (client_gone_) {
+            client_.close();
+            co_return;
+        }
+    }
+    post(server_.start());
+    while (true) {
+        co_await execute_pending();
+        if (server_.closed()) break;
+        if (stopping_) {
+            co_await say_goodbye("421 4.3.2 Service shutting down, try again later\r\n");
+            post(server_.on_client_closed());
+            co_await execute_pending();
+            break;
+        }
+        if (client_gone_) {
+            // The client's end is gone but the machine is not closed yet.
+            post(server_.on_client_closed());
+            co_await execute_pending();
+            break;
+        }
+        if (server_.wants_input())
+            co_await read_client();
+        else if (server_.awaiting())
+            co_await wait_for_upstream();
+        else {
+            warn("reason=session has nothing to wait for in state {}, closing", smtp::to_string(server_.state()));
+            break;
+        }
+    }
+    co_await close_upstream();
+    co_await client_.shutdown();
+}
+
+asio::awaitable<void> front_session::execute_pending() {
+    while (!pending_.empty()) {
+        smtp::server_action action = std::move(pending_.front());
+        pending_.pop_front();
+        if (auto* r = std::get_if<smtp::actions::send_reply>(&action)) {
+            co_await write_client(r->text);
+        } else if (std::holds_alternative<smtp::actions::start_tls>(action)) {
+            co_await start_tls();
+        } else if (std::holds_alternative<smtp::actions::close_connection>(action)) {
+            client_gone_ = true;
+        } else if (auto* n = std::get_if<smtp::actions::log_note>(&action)) {
+            info("{}", log::printable(n->text, 1024));
+        } else {
+            co_await on_upstream_action(std::move(action));
+        }
+    }
+}
+
+asio::awaitable<void> front_session::read_client() {
+    const bool in_data =
+        server_.state() == smtp::server_state::data || server_.state() == smtp::server_state::bdat;
+    const auto timeout = in_data ? settings_.timeouts.data_block : settings_.timeouts.command;
+    const auto buffer = shared_read_buffer();
+    boost::system::error_code ec;
+    const std::size_t n = client_.try_read(buffer, ec);
+    if (n > 0) {
+        post(server_.on_bytes(std::string_view(buffer.data(), n)));
+        co_return;
+    }
+    if (ec == asio::error::would_block) {
+        const bool ready = co_await timed(timer_, timeout, client_.wait_ready(client_.wants_write(), ec));
+        if (!ready) {
+            if (!stopping_) post(server_.on_timeout());
+            co_return;
+        }
+        if (!ec) co_return;  // readable: the next round reads
+    }
+    // End of stream or an error: the client is gone.
+    if (ec != asio::error::eof) info("reason=client connection error: {}", ec.message());
+    client_gone_ = true;
+    post(server_.on_client_closed());
+}
+
+asio::awaitable<void> front_session::write_client(const std::string& text) {
+    if (client_gone_) co_return;
+    boost::system::error_code ec;
+    const bool done = co_await timed(timer_, settings_.timeouts.command, client_.write_all(text, ec));
+    if (!done || ec) {
+        info("reason=cannot write to the client: {}", done ? ec.message() : "timeout");
+        client_gone_ = true;
+        post(server_.on_client_closed());
+    }
+}
+
+asio::awaitable<void> front_session::start_tls() {
+    tls::ssl_ptr ssl = settings_.tls ? settings_.tls->new_session() : nullptr;
+    if (!ssl) {
+        warn("tls=in result=failed reason=no TLS context for this listener");
+        client_gone_ = true;
+        post(server_.on_tls_failed());
+        co_return;
+    }
+    boost::system::error_code ec;
+    std::string error;
+    const bool done = co_await timed(timer_, settings_.timeouts.tls_handshake,
+                                     client_.upgrade(std::move(ssl), net::tls_role::server, ec, error));
+    if (!done || ec) {
+        info("tls=in result=failed reason={}", done ? log::printable(error) : std::string("handshake timeout"));
+        client_gone_ = true;  // never write plaintext on a half-open TLS connection
+        post(server_.on_tls_failed());
+        co_return;
+    }
+    const auto facts = client_.facts();
+    smtp::tls_facts smtp_facts;
+    smtp_facts.protocol = facts.protocol;
+    smtp_facts.cipher = facts.cipher;
+    SSL* ssl_state = client_.ssl();
+    if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_state)) smtp_facts.cipher_bits = SSL_CIPHER_get_bits(c, nullptr);
+    std::string peer = "none";
+    if (SSL_get0_peer_certificate(ssl_state)) {
+        smtp_facts.client_certificate_presented = true;
+        if (settings_.client_trust) {
+            tls::verify_request request;
+            request.role = tls::peer_role::client;
+            const auto verdict = tls::verify_peer(*ssl_state, *settings_.client_trust, request);
+            smtp_facts.client_certificate_verified = verdict.passed;
+            peer = "subject=\"" + log::printable(verdict.subject) + "\" issuer=\"" + log::printable(verdict.issuer) +
+                   "\" sha256=" + verdict.sha256 + " chain=" + (verdict.passed ? "verified" : "unverified") +
+                   (verdict.passed ? std::string() : " reason=\"" + verdict.reason + "\"");
+        } else {
+            peer = "presented chain=unchecked";
+        }
+    }
+    info("tls=in result=ok peer={} protocol={} cipher={} sni={} client_certificate={}",
+         client_.remote_endpoint().address().to_string(), facts.protocol, facts.cipher,
+         facts.sni.empty() ? "-" : log::printable(facts.sni), peer);
+    post(server_.on_tls_established(std::move(smtp_facts)));
+}
+
+asio::awaitable<void> front_session::say_goodbye(const std::string& text) {
+    if (client_gone_) co_return;
+    boost::system::error_code ec;
+    // The timer was cancelled by stop(); give the goodbye a short bound of its own.
+    co_await timed(timer_, std::chrono::seconds(5), client_.write_all(text, ec));
+    client_gone_ = true;
+}
+
+}  // namespace dsproxy::engine

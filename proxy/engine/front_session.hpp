@@ -1,0 +1,112 @@
+// front_session — the client-facing leg of one SMTP session: reads and writes
+// the client's socket, runs STARTTLS (or implicit TLS), and carries out the
+// actions of the sans-I/O smtp::server_session.
+//
+// Owns: the client socket, the server_session state machine, the session's
+// timer and the queue of actions still to carry out.
+// Must not: decide anything SMTP (server_session does) or reach the upstream
+// itself: the upstream_* actions go to the derived class (relay_session for
+// the proxy, sink_session for the development sink).
+//
+// Every wait is bounded (timed.hpp): a command read by the command timeout,
+// a read in DATA/BDAT by the data-block timeout, a write by the command
+// timeout, the handshake by the handshake timeout. stop() (server shutdown)
+// ends the current wait, answers 421 and closes.
+#pragma once
+
+#include "proxy/engine/timed.hpp"
+#include "proxy/net/tls_socket.hpp"
+#include "proxy/smtp/server_session.hpp"
+#include "tls/server_context.hpp"
+#include "tls/trust_store.hpp"
+
+#include <spdlog/logger.h>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace dsproxy::engine {
+
+using std::chrono::steady_clock;
+
+struct front_timeouts {
+    steady_clock::duration command = std::chrono::minutes(5);     // RFC 5321 §4.5.3.2.7
+    steady_clock::duration data_block = std::chrono::minutes(5);
+    steady_clock::duration tls_handshake = std::chrono::minutes(1);
+};
+
+struct front_settings {
+    std::string session_id;
+    std::string listener;                          // the listener's name, for the log
+    bool implicit_tls = false;                     // TLS from the first byte (port 465 style)
+    const tls::server_context* tls = nullptr;      // null: no TLS on this listener
+    const tls::trust_store* client_trust = nullptr;  // verifies client certificate chains
+    front_timeouts timeouts;
+    std::shared_ptr<spdlog::logger> log;
+};
+
+class front_session {
+public:
+    front_session(net::tls_socket client, front_settings settings, smtp::server_options options,
+                  smtp::session_policy policy);
+    virtual ~front_session();
+    front_session(const front_session&) = delete;
+    front_session& operator=(const front_session&) = delete;
+
+    // The whole session; returns when it is over and both legs are closed.
+    asio::awaitable<void> run();
+
+    // Server shutdown: the current wait ends, the client gets 421 4.3.2.
+    void stop();
+
+    const std::string& id() const noexcept { return settings_.session_id; }
+
+protected:
+    // Carries out one upstream_* action (or upstream_abort); may post events.
+    virtual asio::awaitable<void> on_upstream_action(smtp::server_action action) = 0;
+    // Called while the server session awaits an upstream reply: wait for the
+    // upstream (bounded) and post what it said.
+    virtual asio::awaitable<void> wait_for_upstream() = 0;
+    // The session is ending: close the upstream leg.
+    virtual asio::awaitable<void> close_upstream() = 0;
+
+    // Queues events from the server session to carry out.
+    void post(std::vector<smtp::server_action> actions);
+
+    smtp::server_session& server() noexcept { return server_; }
+    net::tls_socket& client() noexcept { return client_; }
+    const front_settings& settings() const noexcept { return settings_; }
+    asio::steady_timer& timer() noexcept { return timer_; }
+    bool stopping() const noexcept { return stopping_; }
+
+    template <class... Args>
+    void info(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+        settings_.log->info("sid={} {}", settings_.session_id, fmt::format(fmt, std::forward<Args>(args)...));
+    }
+    template <class... Args>
+    void warn(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+        settings_.log->warn("sid={} {}", settings_.session_id, fmt::format(fmt, std::forward<Args>(args)...));
+    }
+
+private:
+    asio::awaitable<void> execute_pending();
+    asio::awaitable<void> read_client();
+    asio::awaitable<void> write_client(const std::string& text);
+    asio::awaitable<void> start_tls();
+    asio::awaitable<void> say_goodbye(const std::string& text);
+
+    net::tls_socket client_;
+    front_settings settings_;
+    smtp::server_session server_;
+    asio::steady_timer timer_;
+    std::deque<smtp::server_action> pending_;
+    bool client_gone_ = false;
+    bool stopping_ = false;
+    std::string read_buffer_;
+};
+
+}  // namespace dsproxy::engine

@@ -1,0 +1,332 @@
+// relay_session — see relay_session.hpp.
+#include "proxy/engine/relay_session.hpp"
+
+#include "proxy/log/logging.hpp"
+#include "proxy/protocol/proxy_header.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <deque>
+
+namespace dsproxy::engine {
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::span<char> shared_upstream_buffer() {
+    thread_local std::array<char, 64 * 1024> buffer;
+    return buffer;
+}
+
+std::string reply_text(const smtp::reply& r) {
+    std::string wire = r.to_wire();
+    const auto eol = wire.find("\r\n");
+    return log::printable(wire.substr(0, eol), 200);
+}
+
+}  // namespace
+
+struct relay_session::leg {
+    leg(net::tls_socket s, smtp::client_options o, upstream_host h)
+        : socket(std::move(s)), machine(std::move(o)), host(std::move(h)) {}
+    net::tls_socket socket;
+    smtp::client_session machine;
+    upstream_host host;
+    bool dead = false;
+};
+
+relay_session::relay_session(net::tls_socket client, front_settings settings, smtp::server_options options,
+                             smtp::session_policy policy, upstream_settings upstream)
+    : front_session(std::move(client), std::move(settings), std::move(options), std::move(policy)),
+      upstream_(std::move(upstream)) {}
+
+relay_session::~relay_session() = default;
+
+asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action action) {
+    using namespace smtp::actions;
+    if (auto* m = std::get_if<upstream_mail>(&action)) {
+        mail_.emplace(m->reverse_path, m->params);
+        recipients_.clear();
+        size_ = 0;
+        started_ = steady_clock::now();
+        if (leg_ && !leg_->machine.reusable()) leg_.reset();
+        if (!leg_ && !co_await open_leg(plain_fallback_)) co_return;
+        co_await run_client(leg_->machine.mail(m->reverse_path, m->params));
+        co_return;
+    }
+    if (std::holds_alternative<upstream_abort>(action)) {
+        if (mail_) log_transaction(nullptr, "aborted");
+        mail_.reset();
+        if (leg_) co_await run_client(leg_->machine.abort());
+        co_return;
+    }
+    if (!leg_) {
+        // Only reachable if the leg died between two actions of one batch.
+        const auto stage = server().awaiting().value_or(smtp::upstream_stage::mail);
+        post(server().on_upstream_failed(stage, "upstream connection lost"));
+        co_return;
+    }
+    if (auto* r = std::get_if<upstream_rcpt>(&action)) {
+        recipients_.push_back(r->forward_path.to_wire());
+        co_await run_client(leg_->machine.rcpt(r->forward_path, r->params));
+    } else if (auto* d = std::get_if<upstream_data>(&action)) {
+        co_await run_client(leg_->machine.begin_data(d->mode));
+    } else if (auto* b = std::get_if<upstream_bdat>(&action)) {
+        co_await run_client(leg_->machine.bdat(b->size, b->last));
+    } else if (auto* bytes = std::get_if<upstream_bytes>(&action)) {
+        size_ += bytes->bytes.size();
+        co_await run_client(leg_->machine.bytes(bytes->bytes));
+    } else if (std::holds_alternative<upstream_end_of_data>(action)) {
+        co_await run_client(leg_->machine.end_of_data());
+    }
+}
+
+asio::awaitable<void> relay_session::wait_for_upstream() {
+    const auto stage = *server().awaiting();
+    if (!leg_) {
+        post(server().on_upstream_failed(stage, "no upstream connection"));
+        co_return;
+    }
+    const auto& t = upstream_.timeouts;
+    const auto timeout = stage == smtp::upstream_stage::data           ? t.data_init
+                         : stage == smtp::upstream_stage::end_of_data  ? t.data_final
+                         : stage == smtp::upstream_stage::bdat_chunk   ? t.data_block
+                                                                       : t.greeting;
+    const auto buffer = shared_upstream_buffer();
+    boost::system::error_code ec;
+    const std::size_t n = leg_->socket.try_read(buffer, ec);
+    if (n > 0) {
+        co_await run_client(leg_->machine.on_bytes(std::string_view(buffer.data(), n)));
+        co_return;
+    }
+    if (ec == asio::error::would_block) {
+        const bool ready = co_await timed(timer(), timeout, leg_->socket.wait_ready(leg_->socket.wants_write(), ec));
+        if (!ready) {
+            if (stopping()) co_return;
+            info("upstream={} host={} reason=timeout waiting for the reply to {}", upstream_.name, leg_->host.host,
+                 smtp::to_string(stage));
+            co_await run_client(leg_->machine.on_timeout());
+            co_return;
+        }
+        if (!ec) co_return;
+    }
+    co_await run_client(leg_->machine.on_closed());
+}
+
+asio::awaitable<void> relay_session::close_upstream() {
+    if (!leg_) co_return;
+    if (leg_->machine.reusable() && !leg_->dead) {
+        // Polite QUIT; its reply is not waited for beyond a short bound.
+        for (auto& a : leg_->machine.quit())
+            if (auto* s = std::get_if<smtp::client_actions::send>(&a)) {
+                boost::system::error_code ec;
+                co_await timed(timer(), std::chrono::seconds(5), leg_->socket.write_all(s->bytes, ec));
+            }
+    }
+    co_await leg_->socket.shutdown();
+    leg_.reset();
+}
+
+asio::awaitable<bool> relay_session::open_leg(bool plain_only) {
+    smtp::client_options options;
+    options.helo_name = upstream_.helo_name;
+    options.starttls = plain_only ? smtp::upstream_tls::none : upstream_.starttls;
+    options.limits = upstream_.limits;
+    if (upstream_.xclient) {
+        smtp::xclient_facts facts;
+        facts.addr = client().remote_endpoint().address().to_string();
+        facts.name = "[UNAVAILABLE]";
+        facts.proto = "ESMTP";
+        options.xclient = facts;
+    }
+    std::string errors;
+    for (const auto& host : upstream_.hosts) {
+        std::string error;
+        if (co_await connect_to(host, options, error)) {
+            info("upstream={} host={}:{} connected{}", upstream_.name, host.host, host.port,
+                 plain_only ? " (plain text after a failed handshake)" : "");
+            co_return true;
+        }
+        info("upstream={} host={}:{} reason={}", upstream_.name, host.host, host.port, error);
+        if (!errors.empty()) errors += "; ";
+        errors += host.host + ": " + error;
+    }
+    post(server().on_upstream_failed(smtp::upstream_stage::mail, "cannot connect to the upstream: " + errors));
+    co_return false;
+}
+
+asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const smtp::client_options& options,
+                                               std::string& error) {
+    auto executor = co_await asio::this_coro::executor;
+    net::tcp::resolver resolver(executor);
+    auto resolved = co_await timed(timer(), upstream_.timeouts.connect,
+                                   resolver.async_resolve(host.host, std::to_string(host.port), use_tuple));
+    if (!resolved) {
+        error = "name resolution timed out";
+        co_return false;
+    }
+    auto [rec, endpoints] = std::move(*resolved);
+    if (rec) {
+        error = "cannot resolve: " + rec.message();
+        co_return false;
+    }
+    net::tcp::socket socket(executor);
+    auto connected = co_await timed(timer(), upstream_.timeouts.connect,
+                                    asio::async_connect(socket, endpoints, use_tuple));
+    if (!connected) {
+        error = "connect timed out";
+        co_return false;
+    }
+    if (auto [cec, ep] = *connected; cec) {
+        error = "connect failed: " + cec.message();
+        co_return false;
+    }
+    net::tls_socket upstream_socket(std::move(socket));
+    if (upstream_.proxy_protocol) {
+        // PROXY v2 with the client's addresses and the TLS facts of its leg.
+        const auto remote = client().remote_endpoint();
+        boost::system::error_code lec;
+        const auto local = client().socket().local_endpoint(lec);
+        protocol::proxy_tls_info tls_info;
+        if (client().is_tls()) {
+            const auto f = client().facts();
+            tls_info.tls = true;
+            tls_info.version = f.protocol;
+            tls_info.cipher = f.cipher;
+            tls_info.client_certificate = SSL_get0_peer_certificate(client().ssl()) != nullptr;
+        }
+        const auto header = protocol::encode_v2({remote.address().to_string(), remote.port(),
+                                                 local.address().to_string(), local.port()},
+                                                tls_info);
+        if (!header) {
+            error = "cannot encode a PROXY v2 header for the client's addresses";
+            co_return false;
+        }
+        boost::system::error_code wec;
+        const bool written =
+            co_await timed(timer(), upstream_.timeouts.connect, upstream_socket.write_all(*header, wec));
+        if (!written || wec) {
+            error = "cannot send the PROXY header";
+            co_return false;
+        }
+    }
+    leg_ = std::make_unique<leg>(std::move(upstream_socket), options, host);
+    co_return true;
+}
+
+asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action> first) {
+    using namespace smtp::client_actions;
+    std::deque<smtp::client_action> queue(std::make_move_iterator(first.begin()), std::make_move_iterator(first.end()));
+    auto more = [&](std::vector<smtp::client_action> next) {
+        for (auto& a : next) queue.push_back(std::move(a));
+    };
+    while (!queue.empty()) {
+        smtp::client_action action = std::move(queue.front());
+        queue.pop_front();
+        if (auto* s = std::get_if<send>(&action)) {
+            if (!leg_ || leg_->dead) continue;
+            boost::system::error_code ec;
+            const bool done =
+                co_await timed(timer(), upstream_.timeouts.data_block, leg_->socket.write_all(s->bytes, ec));
+            if (!done || ec) {
+                leg_->dead = true;
+                info("upstream={} reason=write failed: {}", upstream_.name, done ? ec.message() : "timeout");
+                more(done ? leg_->machine.on_closed() : leg_->machine.on_timeout());
+            }
+        } else if (std::holds_alternative<start_tls>(action)) {
+            std::string reason;
+            if (co_await upstream_tls(reason)) {
+                more(leg_->machine.on_tls_established());
+            } else if (upstream_.starttls == smtp::upstream_tls::opportunistic && reason.starts_with("handshake")) {
+                // Opportunistic only: a failed handshake leaves a dead
+                // connection; retry once in plain text with the same MAIL.
+                leg_.reset();
+                plain_fallback_ = true;
+                if (!co_await open_leg(true)) co_return;
+                if (mail_) more(leg_->machine.mail(mail_->first, mail_->second));
+            } else {
+                leg_->dead = true;
+                more(leg_->machine.on_tls_failed());
+            }
+        } else if (auto* r = std::get_if<result>(&action)) {
+            if (r->stage == smtp::upstream_stage::end_of_data) {
+                log_transaction(&r->value, {});
+                mail_.reset();
+            }
+            post(server().on_upstream_reply(r->stage, r->value));
+        } else if (auto* f = std::get_if<failure>(&action)) {
+            info("upstream={} stage={} reason={}", upstream_.name, smtp::to_string(f->stage), log::printable(f->reason));
+            if (mail_) log_transaction(nullptr, f->reason);
+            mail_.reset();
+            post(server().on_upstream_failed(f->stage, f->reason));
+        } else if (std::holds_alternative<close_connection>(action)) {
+            if (leg_) {
+                co_await leg_->socket.shutdown();
+                leg_.reset();
+            }
+        } else if (auto* n = std::get_if<log_note>(&action)) {
+            info("upstream={} {}", upstream_.name, log::printable(n->text, 1024));
+        }
+    }
+}
+
+asio::awaitable<bool> relay_session::upstream_tls(std::string& reason) {
+    if (!upstream_.tls) {
+        reason = "no TLS client context for this upstream";
+        co_return false;
+    }
+    std::string error;
+    tls::ssl_ptr ssl = upstream_.tls->new_session(leg_->host.host, upstream_.client_certificate.get(), error);
+    if (!ssl) {
+        reason = "handshake setup failed: " + error;
+        co_return false;
+    }
+    boost::system::error_code ec;
+    const bool done = co_await timed(timer(), upstream_.timeouts.tls_handshake,
+                                     leg_->socket.upgrade(std::move(ssl), net::tls_role::client, ec, error));
+    if (!done || ec) {
+        reason = "handshake failed: " + (done ? error : std::string("timeout"));
+        info("tls=out upstream={} host={} result=failed reason={}", upstream_.name, leg_->host.host,
+             log::printable(reason));
+        co_return false;
+    }
+    const auto facts = leg_->socket.facts();
+    std::string verdict_text = "unchecked";
+    bool passed = true;
+    if (upstream_.trust) {
+        const auto v = tls::verify_peer(*leg_->socket.ssl(), *upstream_.trust, upstream_.verify);
+        passed = v.passed || (!upstream_.verify.check_chain && !upstream_.verify.domain && !upstream_.verify.host);
+        verdict_text = std::string(v.passed ? "passed" : "failed") + " subject=\"" + log::printable(v.subject) +
+                       "\" issuer=\"" + log::printable(v.issuer) + "\" sha256=" + v.sha256;
+        if (v.domain_match && v.domain_match->matched)
+            verdict_text += " matched=" + log::printable(v.domain_match->matched_name) + " rule=" +
+                            std::string(matching::to_string(v.domain_match->how));
+        if (!v.passed) verdict_text += " reason=\"" + log::printable(v.reason) + "\"";
+        if (!v.passed) reason = "certificate check failed: " + v.reason;
+    }
+    info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={}", upstream_.name, leg_->host.host,
+         upstream_.level, facts.protocol, facts.cipher, verdict_text);
+    if (!passed && !upstream_.enforce) {
+        info("upstream={} mode=testing reason=would refuse: {}", upstream_.name, log::printable(reason));
+        co_return true;
+    }
+    co_return passed;
+}
+
+void relay_session::log_transaction(const smtp::reply* final_reply, std::string_view failure) {
+    if (!mail_) return;
+    std::string rcpts;
+    for (const auto& r : recipients_) rcpts += (rcpts.empty() ? "" : ",") + log::printable(r);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started_).count();
+    info("txn from={} to={} size={} upstream={} result={} duration_ms={}", log::printable(mail_->first.to_wire()),
+         rcpts.empty() ? "-" : rcpts, size_, upstream_.name,
+         final_reply ? "\"" + reply_text(*final_reply) + "\"" : "\"failed: " + log::printable(failure) + "\"", ms);
+}
+
+}  // namespace dsproxy::engine

@@ -1,0 +1,92 @@
+// relay_session — one proxied SMTP session: the client leg (front_session)
+// plus, per transaction, the upstream leg to the backend.
+//
+// Owns: the upstream connection and its smtp::client_session machine, opened
+// when the first RCPT needs it (server_session asks at MAIL time with the
+// first recipient pending) and kept for the session's next transactions.
+// Must not: acknowledge anything itself — every reply about a message is the
+// upstream's, relayed by server_session (SPEC §2 end-to-end rule).
+//
+// Upstream TLS (SPEC §3, §6.1): STARTTLS per the upstream's policy; the peer
+// is verified after the handshake (collect, then decide): `validate` and up
+// refuse on a bad chain, `domain` on a name mismatch; `mode: testing` logs
+// what would have failed and relays; `opportunistic` that cannot complete a
+// handshake reconnects once in plain text.
+#pragma once
+
+#include "proxy/engine/front_session.hpp"
+#include "proxy/smtp/client_session.hpp"
+#include "tls/client_context.hpp"
+#include "tls/peer_verification.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dsproxy::engine {
+
+struct upstream_host {
+    std::string host;  // name or IP literal
+    std::uint16_t port = 25;
+};
+
+struct upstream_timeouts {
+    steady_clock::duration connect = std::chrono::seconds(30);
+    steady_clock::duration greeting = std::chrono::minutes(5);   // banner, EHLO, MAIL, RCPT
+    steady_clock::duration data_init = std::chrono::minutes(2);  // 354
+    steady_clock::duration data_block = std::chrono::minutes(3); // each write of content
+    steady_clock::duration data_final = std::chrono::minutes(10);
+    steady_clock::duration tls_handshake = std::chrono::minutes(1);
+};
+
+struct upstream_settings {
+    std::string name;                            // for the log
+    std::vector<upstream_host> hosts;            // tried in order
+    smtp::upstream_tls starttls = smtp::upstream_tls::opportunistic;
+    std::string level = "opportunistic";         // the policy level's name, for the log
+    const tls::client_context* tls = nullptr;    // required unless starttls == none
+    std::shared_ptr<const tls::credential> client_certificate;
+    const tls::trust_store* trust = nullptr;     // verifies the upstream's chain
+    tls::verify_request verify;                  // what the level checks after the handshake
+    bool enforce = true;                         // false: mode testing (log, don't refuse)
+    bool xclient = false;
+    bool proxy_protocol = false;
+    upstream_timeouts timeouts;
+    std::string helo_name = "localhost";
+    smtp::smtp_limits limits;
+};
+
+class relay_session final : public front_session {
+public:
+    relay_session(net::tls_socket client, front_settings settings, smtp::server_options options,
+                  smtp::session_policy policy, upstream_settings upstream);
+    ~relay_session() override;
+
+private:
+    struct leg;
+
+    asio::awaitable<void> on_upstream_action(smtp::server_action action) override;
+    asio::awaitable<void> wait_for_upstream() override;
+    asio::awaitable<void> close_upstream() override;
+
+    asio::awaitable<bool> open_leg(bool plain_only);
+    asio::awaitable<bool> connect_to(const upstream_host& host, const smtp::client_options& options,
+                                     std::string& error);
+    asio::awaitable<void> run_client(std::vector<smtp::client_action> actions);
+    asio::awaitable<bool> upstream_tls(std::string& reason);
+    void log_transaction(const smtp::reply* final_reply, std::string_view failure);
+
+    upstream_settings upstream_;
+    std::unique_ptr<leg> leg_;
+    bool plain_fallback_ = false;  // opportunistic: the handshake failed once, go plain
+
+    // The transaction in flight, for retries and the transaction log line.
+    std::optional<std::pair<smtp::path, smtp::mail_parameters>> mail_;
+    std::vector<std::string> recipients_;
+    std::uint64_t size_ = 0;
+    steady_clock::time_point started_;
+};
+
+}  // namespace dsproxy::engine
