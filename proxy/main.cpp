@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     std::vector<dsproxy::cli::subcommand> commands{
         dsproxy::cli::add_match_command(app),
         dsproxy::cli::add_cert_command(app),
+        dsproxy::cli::add_check_config_command(app),
     };
 
     try {

@@ -21,5 +21,6 @@ struct subcommand {
 
 subcommand add_match_command(CLI::App& parent);
 subcommand add_cert_command(CLI::App& parent);
+subcommand add_check_config_command(CLI::App& parent);
 
 }  // namespace dsproxy::cli

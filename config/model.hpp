@@ -1,0 +1,146 @@
+// model — the typed configuration of dsproxy (SPEC §1, §2, §4.1, §6, §7).
+//
+// Owns: one plain struct per section, every default value in one place
+// (RFC 5321 §4.5.3 for limits and timeouts), and the whole `config` that the
+// loader returns. main shares a loaded config as `shared_ptr<const config>`:
+// it is never modified after loading, so a SIGHUP reload swaps in a new one
+// while sessions in flight keep the one they started with (SPEC §7).
+// Must not: parse, do I/O, or depend on anything but `matching`.
+//
+// Paths are absolute: relative paths in a file resolve against the directory
+// of the file that names them.
+#pragma once
+
+#include "config/address.hpp"
+#include "config/certificate_ref.hpp"
+#include "config/diagnostic.hpp"
+#include "config/domain_table.hpp"
+#include "config/enums.hpp"
+#include "config/policy.hpp"
+#include "config/quantity.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dsproxy::config {
+
+using namespace std::chrono_literals;
+
+struct listener {
+    std::string name;
+    source_location where;
+    std::vector<host_port> listen;                 // IP literals only; at least one
+    std::string fqdn;                              // banner, EHLO, certificate key (A-label)
+    listener_tls tls = listener_tls::starttls;
+    listener_role role = listener_role::inbound;
+    std::optional<certificate_ref> certificate;    // pinned by thumbprint instead of by fqdn
+    certificate_fallback fallback = certificate_fallback::none;
+    std::vector<cidr> proxy_protocol;              // trusted PROXY v1/v2 senders; empty: off
+    std::vector<cidr> allowed_clients;             // outbound: who may relay; required there
+    std::string upstream;                          // inbound: the backend upstream's name; required there
+};
+
+struct upstream {
+    std::string name;
+    source_location where;
+    std::vector<host_port> hosts;  // tried in order; port 25 when not written
+    bool xclient = false;          // pass the client's address with Postfix XCLIENT
+    bool proxy_protocol = false;   // send a PROXY v2 header first
+    domain_policy tls;             // TLS policy of this leg (no `route`)
+};
+
+struct certificate_file {
+    std::string certificate;  // PEM: certificate and chain (and the key, when `key` is empty)
+    std::string key;          // separate key file, or empty
+};
+
+struct certificate_store {
+    std::vector<certificate_file> files;
+    std::vector<std::string> directories;   // every *.pem in them; the first also receives generated ones
+    bool auto_selfsigned = false;           // SPEC §4.1: create one for a listener fqdn with none
+    bool allow_group_readable_keys = false; // SPEC §10: refuse keys others can read, unless told
+};
+
+struct trust {
+    bool system = true;                      // also the system's default trust store
+    std::optional<std::string> ca_file;
+    std::optional<std::string> ca_dir;
+    std::vector<std::string> crl_files;
+};
+
+// SPEC §2. Counts and sizes, each answered with its own reply code.
+struct limits {
+    std::uint64_t max_connections = 1000;           // 421 4.7.0 at accept
+    std::uint64_t max_connections_per_client = 20;
+    std::uint64_t command_line_length = 512;        // RFC 5321 §4.5.3.1.4, incl. CRLF
+    std::uint64_t text_line_length = 1000;          // RFC 5321 §4.5.3.1.6, incl. CRLF
+    std::uint64_t message_size = 50ull << 20;       // SIZE, 552 5.3.4
+    std::uint64_t max_recipients = 100;                // RFC 5321 §4.5.3.1.8; 452 4.5.3
+    std::uint64_t max_bad_commands = 20;               // then 421 and close (Postfix's hard limit)
+    duration greeting_delay = 0s;                   // wait before the banner; talkers get 554
+    std::uint64_t min_data_rate = 500;              // bytes per second in DATA (Postfix's default)
+    bare_lf_action data_bare_lf = bare_lf_action::reject;  // SMTP smuggling
+};
+
+// SPEC §2: RFC 5321 §4.5.3.2 values as defaults.
+struct client_timeouts {
+    duration command = 5min;        // §4.5.3.2.7 server timeout
+    duration data_block = 5min;     // §4.5.3.2.7, per read in DATA/BDAT
+    duration tls_handshake = 1min;
+};
+
+struct upstream_timeouts {
+    duration connect = 30s;
+    duration greeting = 5min;       // §4.5.3.2.1 initial 220
+    duration ehlo = 5min;
+    duration mail = 5min;           // §4.5.3.2.2
+    duration rcpt = 5min;           // §4.5.3.2.3
+    duration data_init = 2min;      // §4.5.3.2.4 DATA's 354
+    duration data_block = 3min;     // §4.5.3.2.5
+    duration data_final = 10min;    // §4.5.3.2.6 reply to the final dot
+    duration tls_handshake = 1min;
+};
+
+struct timeouts {
+    client_timeouts client;
+    upstream_timeouts upstream;
+    duration shutdown_drain = 30s;  // SPEC §8: after SIGTERM, then 421
+};
+
+struct logging {
+    log_level level = log_level::info;
+    log_format format = log_format::text;
+};
+
+struct metrics {
+    std::optional<host_port> listen;  // Prometheus text on HTTP; off when absent
+};
+
+struct config {
+    std::string main_file;                   // absolute
+    std::vector<std::string> include;        // absolute directories, as listed
+    std::vector<std::string> files;          // every file loaded, in merge order
+    logging log;
+    metrics metric;
+    limits limit;
+    timeouts timeout;
+    std::vector<listener> listeners;         // in file order
+    std::vector<upstream> upstreams;         // in file order
+    domain_table<source_location> accepted_domains;
+    certificate_store certificates;
+    trust trust_store;
+    policy_table policies;
+
+    const upstream* find_upstream(std::string_view name) const {
+        for (const auto& u : upstreams)
+            if (u.name == name) return &u;
+        return nullptr;
+    }
+    // `domain` in canonical form.
+    bool accepts(std::string_view domain) const { return accepted_domains.lookup(domain).has_value(); }
+};
+
+}  // namespace dsproxy::config

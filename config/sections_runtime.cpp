@@ -1,0 +1,89 @@
+// sections_runtime — logging, metrics, limits and timeouts (SPEC §2, §8).
+// See sections.hpp; defaults live in model.hpp.
+#include "config/sections.hpp"
+
+#include "config/value_kinds.hpp"
+
+namespace dsproxy::config {
+
+namespace {
+
+using L = limits;
+constexpr std::array limit_fields{
+    field<L>{"max_connections", [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, a_count, o.max_connections); }},
+    field<L>{"max_connections_per_client",
+             [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, a_count, o.max_connections_per_client); }},
+    field<L>{"command_line_length",
+             [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, a_command_line_length, o.command_line_length); }},
+    field<L>{"text_line_length",
+             [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, a_text_line_length, o.text_line_length); }},
+    field<L>{"message_size", [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, a_size, o.message_size); }},
+    field<L>{"max_recipients", [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, a_count, o.max_recipients); }},
+    field<L>{"max_bad_commands",
+             [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, a_count, o.max_bad_commands); }},
+    field<L>{"greeting_delay", [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, a_duration, o.greeting_delay); }},
+    field<L>{"min_data_rate", [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, a_size, o.min_data_rate); }},
+    field<L>{"data_bare_lf",
+             [](file_reader& r, const YAML::Node& n, L& o) { r.set(n, an_enum<bare_lf_action>, o.data_bare_lf); }},
+};
+
+using CT = client_timeouts;
+constexpr std::array client_timeout_fields{
+    field<CT>{"command", [](file_reader& r, const YAML::Node& n, CT& o) { r.set(n, a_timeout, o.command); }},
+    field<CT>{"data_block", [](file_reader& r, const YAML::Node& n, CT& o) { r.set(n, a_timeout, o.data_block); }},
+    field<CT>{"tls_handshake", [](file_reader& r, const YAML::Node& n, CT& o) { r.set(n, a_timeout, o.tls_handshake); }},
+};
+
+using UT = upstream_timeouts;
+constexpr std::array upstream_timeout_fields{
+    field<UT>{"connect", [](file_reader& r, const YAML::Node& n, UT& o) { r.set(n, a_timeout, o.connect); }},
+    field<UT>{"greeting", [](file_reader& r, const YAML::Node& n, UT& o) { r.set(n, a_timeout, o.greeting); }},
+    field<UT>{"ehlo", [](file_reader& r, const YAML::Node& n, UT& o) { r.set(n, a_timeout, o.ehlo); }},
+    field<UT>{"mail", [](file_reader& r, const YAML::Node& n, UT& o) { r.set(n, a_timeout, o.mail); }},
+    field<UT>{"rcpt", [](file_reader& r, const YAML::Node& n, UT& o) { r.set(n, a_timeout, o.rcpt); }},
+    field<UT>{"data_init", [](file_reader& r, const YAML::Node& n, UT& o) { r.set(n, a_timeout, o.data_init); }},
+    field<UT>{"data_block", [](file_reader& r, const YAML::Node& n, UT& o) { r.set(n, a_timeout, o.data_block); }},
+    field<UT>{"data_final", [](file_reader& r, const YAML::Node& n, UT& o) { r.set(n, a_timeout, o.data_final); }},
+    field<UT>{"tls_handshake", [](file_reader& r, const YAML::Node& n, UT& o) { r.set(n, a_timeout, o.tls_handshake); }},
+};
+
+using T = timeouts;
+constexpr std::array timeout_fields{
+    field<T>{"client",
+             [](file_reader& r, const YAML::Node& n, T& o) { read_mapping(r, n, "timeouts.client", client_timeout_fields, o.client); }},
+    field<T>{"upstream", [](file_reader& r, const YAML::Node& n, T& o) {
+                 read_mapping(r, n, "timeouts.upstream", upstream_timeout_fields, o.upstream);
+             }},
+    field<T>{"shutdown_drain", [](file_reader& r, const YAML::Node& n, T& o) { r.set(n, a_timeout, o.shutdown_drain); }},
+};
+
+using LG = logging;
+constexpr std::array logging_fields{
+    field<LG>{"level", [](file_reader& r, const YAML::Node& n, LG& o) { r.set(n, an_enum<log_level>, o.level); }},
+    field<LG>{"format", [](file_reader& r, const YAML::Node& n, LG& o) { r.set(n, an_enum<log_format>, o.format); }},
+};
+
+using M = metrics;
+constexpr std::array metrics_fields{
+    field<M>{"listen", [](file_reader& r, const YAML::Node& n, M& o) { r.set(n, a_listen_address, o.listen); }, true},
+};
+
+}  // namespace
+
+void read_logging(file_reader& r, const YAML::Node& node, config& out) {
+    read_mapping(r, node, "logging", logging_fields, out.log);
+}
+
+void read_metrics(file_reader& r, const YAML::Node& node, config& out) {
+    read_mapping(r, node, "metrics", metrics_fields, out.metric);
+}
+
+void read_limits(file_reader& r, const YAML::Node& node, config& out) {
+    read_mapping(r, node, "limits", limit_fields, out.limit);
+}
+
+void read_timeouts(file_reader& r, const YAML::Node& node, config& out) {
+    read_mapping(r, node, "timeouts", timeout_fields, out.timeout);
+}
+
+}  // namespace dsproxy::config

@@ -1,0 +1,111 @@
+// value_kinds — every kind of scalar the configuration accepts, by name.
+//
+// Owns: the pairing of each parser (quantity, address, enums, ...) with the
+// phrase an error uses when a mapping or list stands where the scalar should
+// be, and the range of each bounded count.
+// Must not: hold defaults (model.hpp) or section layout (the section readers).
+#pragma once
+
+#include "config/address.hpp"
+#include "config/certificate_ref.hpp"
+#include "config/enums.hpp"
+#include "config/quantity.hpp"
+#include "config/yaml_reader.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dsproxy::config {
+
+std::optional<bool> parse_bool(std::string_view text, std::string* error);
+std::optional<std::string> parse_domain_name(std::string_view text, std::string* error);
+std::optional<std::string> parse_text(std::string_view text, std::string* error);
+
+// Upper bound of counts: far above any sane setting, low enough that
+// arithmetic on it cannot overflow.
+inline constexpr std::uint64_t max_count = 1'000'000'000;
+// RFC 5321 §4.5.3.1.4 / §4.5.3.1.6: a server must accept at least these.
+inline constexpr std::uint64_t min_command_line_length = 512;
+inline constexpr std::uint64_t min_text_line_length = 1000;
+// Beyond this a "line" is a buffer-exhaustion attempt, not text.
+inline constexpr std::uint64_t max_line_length = 1 << 20;
+
+inline constexpr value_kind<bool> a_bool{[] { return std::string("`true` or `false`"); }, parse_bool};
+inline constexpr value_kind<std::string> a_domain_name{[] { return std::string("a domain name"); },
+                                                       parse_domain_name};
+inline constexpr value_kind<std::string> a_text{[] { return std::string("a line of text"); }, parse_text};
+inline constexpr value_kind<duration> a_duration{[] { return std::string("a duration such as `30s` or `5m`"); },
+                                                 [](std::string_view t, std::string* e) { return parse_duration(t, e); }};
+// A timeout of zero would fire at once: refused.
+inline constexpr value_kind<duration> a_timeout{
+    [] { return std::string("a duration such as `30s` or `5m`"); },
+    [](std::string_view t, std::string* e) -> std::optional<duration> {
+        auto d = parse_duration(t, e);
+        if (d && d->count() == 0) {
+            if (e) *e = "a timeout must be longer than 0";
+            return std::nullopt;
+        }
+        return d;
+    }};
+inline constexpr value_kind<std::uint64_t> a_size{
+    [] { return std::string("a size such as `50MiB`"); },
+    [](std::string_view t, std::string* e) { return parse_size(t, e); }};
+inline constexpr value_kind<std::uint64_t> a_count{
+    [] { return std::string("a whole number"); },
+    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
+        auto n = parse_count(t, max_count, e);
+        if (n && *n == 0) {
+            if (e) *e = "must be at least 1";
+            return std::nullopt;
+        }
+        return n;
+    }};
+inline constexpr value_kind<std::uint64_t> a_command_line_length{
+    [] { return std::string("a number of octets"); },
+    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
+        auto n = parse_count(t, max_line_length, e);
+        if (n && *n < min_command_line_length) {
+            if (e) *e = "must be at least 512 octets (RFC 5321 §4.5.3.1.4), got " + std::string(t);
+            return std::nullopt;
+        }
+        return n;
+    }};
+inline constexpr value_kind<std::uint64_t> a_text_line_length{
+    [] { return std::string("a number of octets"); },
+    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
+        auto n = parse_count(t, max_line_length, e);
+        if (n && *n < min_text_line_length) {
+            if (e) *e = "must be at least 1000 octets (RFC 5321 §4.5.3.1.6), got " + std::string(t);
+            return std::nullopt;
+        }
+        return n;
+    }};
+// Listen addresses: IP literal and port, both required.
+inline constexpr value_kind<host_port> a_listen_address{
+    [] { return std::string("an address such as `127.0.0.1:2525` or `[::1]:2525`"); },
+    [](std::string_view t, std::string* e) { return parse_host_port(t, {false, std::nullopt}, e); }};
+// Next hops: IP literal or host name; port 25 when not written.
+inline constexpr value_kind<host_port> a_next_hop{
+    [] { return std::string("a host such as `mx.contoso.com:25` or `[2001:db8::1]:25`"); },
+    [](std::string_view t, std::string* e) { return parse_host_port(t, {true, std::uint16_t{25}}, e); }};
+inline constexpr value_kind<cidr> a_cidr{[] { return std::string("a network such as `10.0.0.0/8`"); },
+                                         [](std::string_view t, std::string* e) { return parse_cidr(t, e); }};
+inline constexpr value_kind<certificate_ref> a_thumbprint{
+    [] { return std::string("a certificate thumbprint"); },
+    [](std::string_view t, std::string* e) { return parse_thumbprint(t, e); }};
+inline constexpr value_kind<certificate_ref> a_certificate_ref{
+    [] { return std::string("a certificate thumbprint or host name"); },
+    [](std::string_view t, std::string* e) { return parse_certificate_ref(t, e); }};
+
+template <class E>
+inline constexpr value_kind<E> an_enum{[] {
+                                           std::array<std::string_view, enum_table<E>::entries.size()> names{};
+                                           for (std::size_t i = 0; i < names.size(); ++i)
+                                               names[i] = enum_table<E>::entries[i].name;
+                                           return "one of " + describe_choices(names);
+                                       },
+                                       [](std::string_view t, std::string* e) { return parse_enum<E>(t, e); }};
+
+}  // namespace dsproxy::config

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# check_config_cli_test — `dsproxy check-config` as an administrator runs it
+# (SPEC §7): the shipped conf.d passes (exit 0) and prints the effective
+# config; broken files fail (exit 1) with FILE:LINE:COLUMN messages, the
+# nearest-key suggestion, and every error of every file at once.
+set -uo pipefail
+dsproxy=$(realpath "${1:?usage: check_config_cli_test.sh PATH/TO/dsproxy}")
+here=$(cd "$(dirname "$0")" && pwd)
+root="$here/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+expect_rc() {  # expect_rc WHAT WANT GOT
+    if [ "$2" = "$3" ]; then pass; else fail "$1: exit $3 (want $2)"; fi
+}
+expect_in() {  # expect_in WHAT NEEDLE HAYSTACK
+    if grep -qF -- "$2" <<<"$3"; then pass; else fail "$1: lacks '$2' in:"; echo "$3"; fi
+}
+
+# --- the shipped configuration ----------------------------------------------
+out=$("$dsproxy" check-config -c "$root/conf.d/dsproxy.yaml" 2>"$work/stderr"); rc=$?
+expect_rc "shipped conf.d" 0 "$rc"
+[ -s "$work/stderr" ] && fail "shipped conf.d printed on stderr: $(cat "$work/stderr")" || pass
+expect_in "effective config lists the listener" "listen: [127.0.0.1:2525" "$out"
+expect_in "effective config fills in defaults" "command_line_length: 512" "$out"
+expect_in "effective config merges domains.d" "domains.d/example.yaml" "$out"
+
+# Without -c: conf.d/dsproxy.yaml relative to the working directory.
+out=$(cd "$root" && "$dsproxy" check-config --quiet 2>&1); rc=$?
+expect_rc "default path from the source tree" 0 "$rc"
+[ -z "$out" ] && pass || fail "--quiet printed: $out"
+out=$(cd "$work" && "$dsproxy" check-config 2>&1); rc=$?
+expect_rc "default path missing" 1 "$rc"
+expect_in "default path missing names the file" "conf.d/dsproxy.yaml: error: cannot read the file" "$out"
+
+# The printed config is itself a valid main file.
+mkdir -p "$work/printed"
+"$dsproxy" check-config -c "$root/conf.d/dsproxy.yaml" >"$work/printed/dsproxy.yaml"
+"$dsproxy" check-config -q -c "$work/printed/dsproxy.yaml"; expect_rc "printed config reloads" 0 $?
+
+# --- broken configurations ----------------------------------------------------
+mkdir -p "$work/broken/domains.d"
+cat >"$work/broken/dsproxy.yaml" <<'YAML'
+include: [domains.d]
+listeners:
+  in:
+    role: inbound
+    listen: "127.0.0.1:2525"
+    fqdn: localhost
+    upstream: sink
+upstreams:
+  sink: {hosts: ["127.0.0.1:2526"]}
+accepted_domains: [localhost]
+policies:
+  contoso.com:
+    level: domain
+    on_failur: reject
+YAML
+cat >"$work/broken/domains.d/a.yaml" <<'YAML'
+policies:
+  Contoso.COM.:
+    level: encrypt
+  "*.fabrikam.com":
+    level: none
+YAML
+out=$("$dsproxy" check-config -c "$work/broken/dsproxy.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "broken config" 1 "$rc"
+expect_in "unknown key with file:line:column and suggestion" \
+    "$work/broken/dsproxy.yaml:14:5: error: unknown key \`on_failur\` in policy \`contoso.com\`, did you mean \`on_failure\`?" "$out"
+expect_in "duplicate across files names both places" \
+    "$work/broken/domains.d/a.yaml:2:3: error: domain \`contoso.com\` is defined twice: here and at $work/broken/dsproxy.yaml:12:3" "$out"
+expect_in "wildcard key" "$work/broken/domains.d/a.yaml:4:3: error: wildcard domain key" "$out"
+expect_in "error count" "3 errors" "$out"
+
+printf 'listeners: [oops\n' >"$work/syntax.yaml"
+out=$("$dsproxy" check-config -c "$work/syntax.yaml" 2>&1); rc=$?
+expect_rc "syntax error" 1 "$rc"
+expect_in "syntax error position" "$work/syntax.yaml:2:1: error: YAML syntax error" "$out"
+
+"$dsproxy" check-config --no-such-flag >/dev/null 2>&1; expect_rc "usage error" 2 $?
+
+echo "check_config_cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,52 @@
+// check_config_command — `dsproxy check-config`: validate the configuration
+// and print the effective result (SPEC §7).
+//
+//   dsproxy check-config [-c FILE] [--quiet]
+//
+// FILE defaults to conf.d/dsproxy.yaml in the working directory. On success
+// prints the merged configuration with every default filled in, as YAML, on
+// stdout (nothing with --quiet) and exits 0. Otherwise prints every error of
+// every file on stderr, one `FILE:LINE:COLUMN: error: MESSAGE` line each,
+// and exits 1.
+#include "proxy/cli/subcommand.hpp"
+
+#include "config/emitter.hpp"
+#include "config/loader.hpp"
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+namespace dsproxy::cli {
+
+namespace {
+
+struct check_config_args {
+    std::string file{config::default_main_file};
+    bool quiet = false;
+};
+
+int run_check_config(const check_config_args& args) {
+    const auto result = config::load(args.file);
+    if (!result.ok()) {
+        for (const auto& d : result.errors) std::cerr << config::format(d) << '\n';
+        std::cerr << "dsproxy check-config: " << result.errors.size()
+                  << (result.errors.size() == 1 ? " error" : " errors") << " in " << args.file << '\n';
+        return 1;
+    }
+    if (!args.quiet) std::cout << config::to_yaml(*result.value);
+    return 0;
+}
+
+}  // namespace
+
+subcommand add_check_config_command(CLI::App& parent) {
+    auto args = std::make_shared<check_config_args>();
+    CLI::App* app = parent.add_subcommand(
+        "check-config", "Validate the configuration and print the effective result (defaults filled in)");
+    app->add_option("-c,--config", args->file, "Main configuration file")->capture_default_str();
+    app->add_flag("-q,--quiet", args->quiet, "Print nothing on success, only errors");
+    return {app, [args] { return run_check_config(*args); }};
+}
+
+}  // namespace dsproxy::cli
