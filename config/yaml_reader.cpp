@@ -163,9 +163,14 @@ void file_reader::walk(const YAML::Node& node, std::string_view what, std::span<
             key_where_ = outer_where;
         }
     }
+    // An empty mapping (`in:` with nothing below) has no position of its own:
+    // point at its key, or at the start of an empty file.
+    source_location missing_at = where(node);
+    if (node.IsNull() || missing_at.line == 0)
+        missing_at = key_where_.file.empty() ? source_location{file_, 1, 1} : key_where_;
     for (std::size_t i = 0; i < keys.size(); ++i)
         if (required[i] && !seen[i])
-            error(node, "missing required key `" + std::string(keys[i]) + "` in " + std::string(what));
+            error_at(missing_at, "missing required key `" + std::string(keys[i]) + "` in " + std::string(what));
 }
 
 void file_reader::walk_named(const YAML::Node& node, std::string_view what,

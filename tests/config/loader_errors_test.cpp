@@ -155,6 +155,15 @@ BOOST_AUTO_TEST_CASE(missing_required_keys) {
     BOOST_TEST(has_error(r, "dsproxy.yaml", 9, 16, "missing required key `level` in policy `contoso.com`"), all_errors(r));
     BOOST_TEST(r.errors.size() == 4u);
 
+    tree.write("dsproxy.yaml", "listeners:\n  in:\n");
+    const auto empty_listener = tree.load();
+    BOOST_TEST(has_error(empty_listener, "dsproxy.yaml", 2, 3, "missing required key `role` in listener `in`"),
+               all_errors(empty_listener));
+    tree.write("dsproxy.yaml", "");
+    const auto empty_file = tree.load();
+    BOOST_TEST(has_error(empty_file, "dsproxy.yaml", 1, 1, "missing required key `listeners` in the main file"),
+               all_errors(empty_file));
+
     tree.write("dsproxy.yaml", "logging: {level: info}\n");
     const auto no_listeners = tree.load();
     BOOST_TEST(has_error(no_listeners, "dsproxy.yaml", 1, 1, "missing required key `listeners` in the main file"),
