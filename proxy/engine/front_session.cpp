@@ -16,7 +16,7 @@ namespace {
 // One read buffer per thread, used only between readiness and processing
 // (never across a suspension), so an idle session holds none (SPEC §9).
 std::span<char> shared_read_buffer() {
-    thread_local std::array<char, 64 * 1024> buffer;
+    thread_local std::array<char, 16 * 1024> buffer;
     return buffer;
 }
 

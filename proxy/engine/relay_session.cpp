@@ -238,7 +238,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
                 info("upstream={} reason=write failed: {}", upstream_.name, done ? ec.message() : "timeout");
                 more(done ? leg_->machine.on_closed() : leg_->machine.on_timeout());
             }
-        } else if (std::holds_alternative<start_tls>(action)) {
+        } else if (std::holds_alternative<smtp::client_actions::start_tls>(action)) {
             std::string reason;
             if (co_await upstream_tls(reason)) {
                 more(leg_->machine.on_tls_established());

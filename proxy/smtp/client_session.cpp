@@ -1,0 +1,370 @@
+// client_session — see client_session.hpp.
+#include "proxy/smtp/client_session.hpp"
+
+namespace dsproxy::smtp {
+
+namespace ca = client_actions;
+
+client_session::client_session(client_options options)
+    : options_(std::move(options)), parser_(options_.limits) {
+    expect_reply(expect::banner);
+}
+
+std::vector<client_action> client_session::take() {
+    std::vector<client_action> out;
+    out.swap(out_);
+    return out;
+}
+
+void client_session::send(std::string bytes) { out_.emplace_back(ca::send{std::move(bytes)}); }
+
+void client_session::result(upstream_stage s, reply r) { out_.emplace_back(ca::result{s, std::move(r)}); }
+
+upstream_stage client_session::current_stage() const noexcept {
+    for (const auto e : expected_) {
+        switch (e) {
+        case expect::rcpt: return upstream_stage::rcpt;
+        case expect::data: return upstream_stage::data;
+        case expect::bdat_chunk: return upstream_stage::bdat_chunk;
+        case expect::end_of_data: return upstream_stage::end_of_data;
+        default: break;
+        }
+    }
+    if (state_ == client_state::content) return upstream_stage::end_of_data;
+    if (state_ == client_state::transaction && !pending_mail_) {
+        for (const auto e : expected_)
+            if (e == expect::mail) return upstream_stage::mail;
+        return upstream_stage::rcpt;
+    }
+    return upstream_stage::mail;
+}
+
+// Everything the server side waits for is answered with one failure; the
+// connection is then unusable.
+void client_session::fail(std::string reason) {
+    if (state_ == client_state::closed) return;
+    bool someone_waits = pending_mail_.has_value() || state_ == client_state::transaction ||
+                         state_ == client_state::content;
+    for (const auto e : expected_)
+        someone_waits |= e == expect::mail || e == expect::rcpt || e == expect::data || e == expect::bdat_chunk ||
+                         e == expect::end_of_data;
+    if (someone_waits) out_.emplace_back(ca::failure{current_stage(), reason});
+    out_.emplace_back(ca::log_note{"reason=" + reason});
+    out_.emplace_back(ca::close_connection{});
+    state_ = client_state::closed;
+    expected_.clear();
+    pending_mail_.reset();
+    input_.clear();
+}
+
+std::vector<client_action> client_session::on_bytes(std::string_view bytes) {
+    if (state_ == client_state::closed) return take();
+    if (state_ == client_state::tls_handshake) {
+        fail("upstream sent plaintext after its 220 to STARTTLS");
+        return take();
+    }
+    input_.append(bytes);
+    while (!input_.empty() && state_ != client_state::closed) {
+        const auto p = parser_.next(input_);
+        input_.erase(0, p.consumed);
+        if (p.state == reply_parse::status::incomplete) break;
+        if (p.state == reply_parse::status::failed) {
+            fail("malformed upstream reply: " + std::string(to_string(p.error)));
+            break;
+        }
+        on_reply(p.value);
+        if (state_ == client_state::tls_handshake) {
+            // A reply pre-staged behind the 220 would be read as if it came
+            // through TLS: refuse the connection instead.
+            if (!input_.empty()) fail("upstream sent plaintext after its 220 to STARTTLS");
+            else out_.emplace_back(ca::start_tls{});
+            break;
+        }
+    }
+    if (input_.size() > options_.limits.pending_input_max) fail("upstream sent too much unsolicited data");
+    return take();
+}
+
+void client_session::on_reply(const reply& r) {
+    if (expected_.empty()) return fail("unsolicited upstream reply " + std::to_string(r.code));
+    const expect e = expected_.front();
+    expected_.pop_front();
+    switch (e) {
+    case expect::banner:
+    case expect::ehlo:
+    case expect::helo:
+    case expect::starttls:
+    case expect::xclient: return setup_reply(e, r);
+    case expect::mail:
+        result(upstream_stage::mail, r);
+        if (!r.positive()) state_ = client_state::idle;
+        return;
+    case expect::rcpt: return result(upstream_stage::rcpt, r);
+    case expect::data:
+        if (r.code == 354) {
+            state_ = client_state::content;
+            result(upstream_stage::data, r);
+        } else {
+            if (r.code >= 300 && r.code < 400) return fail("unexpected reply to DATA " + std::to_string(r.code));
+            converting_ = false;
+            result(upstream_stage::data, r);
+        }
+        return;
+    case expect::bdat_chunk:
+        if (!r.positive()) state_ = client_state::transaction;
+        return result(upstream_stage::bdat_chunk, r);
+    case expect::end_of_data:
+        state_ = client_state::idle;
+        bdat_upstream_ = converting_ = false;
+        return result(upstream_stage::end_of_data, r);
+    case expect::rset:
+        if (!r.positive()) return fail("upstream refused RSET " + std::to_string(r.code));
+        return;
+    case expect::quit:
+        state_ = client_state::closed;
+        out_.emplace_back(ca::close_connection{});
+        return;
+    }
+}
+
+void client_session::setup_reply(expect e, const reply& r) {
+    switch (e) {
+    case expect::banner:
+        if (r.code != 220) return fail("upstream greeting " + std::to_string(r.code));
+        send("EHLO " + options_.helo_name + "\r\n");
+        return expect_reply(expect::ehlo);
+    case expect::ehlo:
+        if (r.code != 250) {  // RFC 5321 §4.1.1.1: fall back to HELO
+            caps_ = {};
+            send("HELO " + options_.helo_name + "\r\n");
+            return expect_reply(expect::helo);
+        }
+        caps_ = parse_ehlo_reply(r);
+        return after_greeting();
+    case expect::helo:
+        if (r.code != 250) return fail("upstream refused HELO " + std::to_string(r.code));
+        caps_ = {};
+        return after_greeting();
+    case expect::starttls:
+        if (r.code == 220) {
+            state_ = client_state::tls_handshake;  // on_bytes() emits start_tls if nothing follows
+            return;
+        }
+        if (options_.starttls == upstream_tls::required)
+            return fail("upstream refused STARTTLS " + std::to_string(r.code));
+        out_.emplace_back(ca::log_note{"reason=upstream refused STARTTLS, continuing without TLS"});
+        caps_.starttls = false;
+        return after_greeting();
+    case expect::xclient:
+        if (r.code != 220) return fail("upstream refused XCLIENT " + std::to_string(r.code));
+        xclient_done_ = true;
+        send("EHLO " + options_.helo_name + "\r\n");
+        return expect_reply(expect::ehlo);
+    default: return;
+    }
+}
+
+void client_session::after_greeting() {
+    if (!tls_ && options_.starttls != upstream_tls::none && caps_.starttls) {
+        send("STARTTLS\r\n");
+        return expect_reply(expect::starttls);
+    }
+    if (!tls_ && options_.starttls == upstream_tls::required) return fail("upstream does not offer STARTTLS");
+    if (options_.xclient && caps_.xclient && !xclient_done_) {
+        const auto& x = *options_.xclient;
+        std::string cmd = "XCLIENT";
+        const std::pair<const char*, const std::string*> attrs[] = {
+            {"ADDR", &x.addr}, {"NAME", &x.name}, {"HELO", &x.helo}, {"PROTO", &x.proto}};
+        for (const auto& [name, value] : attrs)
+            if (!value->empty() && caps_.xclient_supports(name)) cmd += std::string(" ") + name + '=' + encode_xtext(*value);
+        send(cmd + "\r\n");
+        return expect_reply(expect::xclient);
+    }
+    state_ = client_state::idle;
+    if (pending_mail_) send_mail();
+}
+
+std::vector<client_action> client_session::on_tls_established() {
+    if (state_ != client_state::tls_handshake) return take();
+    tls_ = true;
+    caps_ = {};
+    state_ = client_state::greeting;
+    send("EHLO " + options_.helo_name + "\r\n");  // RFC 3207 §4.2: forget the old EHLO
+    expect_reply(expect::ehlo);
+    return take();
+}
+
+std::vector<client_action> client_session::on_tls_failed() {
+    fail("TLS handshake with the upstream failed");
+    return take();
+}
+
+std::vector<client_action> client_session::on_closed() {
+    if (state_ != client_state::closed) {
+        if (!expected_.empty() && expected_.back() == expect::quit) {
+            state_ = client_state::closed;
+            expected_.clear();
+        } else {
+            fail("upstream closed the connection");
+        }
+    }
+    return take();
+}
+
+std::vector<client_action> client_session::on_timeout() {
+    fail("upstream timed out");
+    return take();
+}
+
+std::vector<client_action> client_session::mail(const path& reverse_path, const mail_parameters& params) {
+    if (state_ == client_state::closed) {
+        out_.emplace_back(ca::failure{upstream_stage::mail, "upstream connection closed"});
+        return take();
+    }
+    pending_mail_.emplace(reverse_path, params);
+    if (state_ == client_state::idle && expected_.empty()) send_mail();
+    return take();
+}
+
+void client_session::send_mail() {
+    auto [rp, params] = std::move(*pending_mail_);
+    pending_mail_.reset();
+    if (params.smtputf8 && !caps_.smtputf8)
+        return result(upstream_stage::mail, make_reply(553, "5.6.7 Upstream does not support SMTPUTF8"));
+    if (params.body == body_type::eight_bit_mime && !caps_.eight_bit_mime)
+        return result(upstream_stage::mail, make_reply(554, "5.6.3 Upstream does not support 8BITMIME"));
+    if (params.body == body_type::binary_mime && !(caps_.binary_mime && caps_.chunking))
+        return result(upstream_stage::mail, make_reply(554, "5.6.3 Upstream does not support BINARYMIME"));
+    if (params.size && caps_.size && *caps_.size > 0 && *params.size > *caps_.size)
+        return result(upstream_stage::mail, make_reply(552, "5.3.4 Message too big for the upstream"));
+    if (!caps_.size) params.size.reset();
+    if (params.body == body_type::seven_bit && !caps_.eight_bit_mime) params.body = body_type::unspecified;
+    if (!caps_.dsn && (params.ret != dsn_ret::unspecified || params.envid)) {
+        out_.emplace_back(ca::log_note{"reason=upstream lacks DSN, RET/ENVID dropped"});
+        params.ret = dsn_ret::unspecified;
+        params.envid.reset();
+    }
+    send("MAIL FROM:" + rp.to_wire() + params.to_wire() + "\r\n");
+    expect_reply(expect::mail);
+    state_ = client_state::transaction;
+}
+
+std::vector<client_action> client_session::rcpt(const path& forward_path, const rcpt_parameters& params) {
+    if (state_ != client_state::transaction) {
+        out_.emplace_back(ca::failure{upstream_stage::rcpt, "no upstream transaction"});
+        return take();
+    }
+    rcpt_parameters p = params;
+    if (!caps_.dsn && (p.notify != 0 || p.orcpt)) {
+        out_.emplace_back(ca::log_note{"reason=upstream lacks DSN, NOTIFY/ORCPT dropped"});
+        p = {};
+    }
+    send("RCPT TO:" + forward_path.to_wire() + p.to_wire() + "\r\n");
+    expect_reply(expect::rcpt);
+    return take();
+}
+
+std::vector<client_action> client_session::begin_data(data_mode mode) {
+    if (state_ != client_state::transaction) {
+        out_.emplace_back(ca::failure{upstream_stage::data, "no upstream transaction"});
+        return take();
+    }
+    bdat_upstream_ = mode == data_mode::bdat && caps_.chunking;
+    converting_ = mode == data_mode::bdat && !caps_.chunking;
+    stuffer_ = {};
+    if (bdat_upstream_) {  // nothing to send yet: BDAT needs no go-ahead
+        state_ = client_state::content;
+        result(upstream_stage::data, make_reply(354, "Ready for BDAT chunks"));
+        return take();
+    }
+    send("DATA\r\n");
+    expect_reply(expect::data);
+    return take();
+}
+
+std::vector<client_action> client_session::bdat(std::uint64_t size, bool last) {
+    if (state_ != client_state::content || (!bdat_upstream_ && !converting_)) {
+        fail("BDAT chunk outside a BDAT transaction");
+        return take();
+    }
+    chunk_remaining_ = size;
+    chunk_last_ = last;
+    if (bdat_upstream_) send("BDAT " + std::to_string(size) + (last ? " LAST\r\n" : "\r\n"));
+    if (size == 0) finish_chunk();
+    return take();
+}
+
+void client_session::finish_chunk() {
+    if (bdat_upstream_) return expect_reply(chunk_last_ ? expect::end_of_data : expect::bdat_chunk);
+    if (chunk_last_) {
+        std::string tail;
+        stuffer_.finish(tail);
+        send(std::move(tail));
+        return expect_reply(expect::end_of_data);
+    }
+    result(upstream_stage::bdat_chunk, make_reply(250, "2.0.0 Chunk relayed"));
+}
+
+std::vector<client_action> client_session::bytes(std::string_view content) {
+    if (state_ != client_state::content) {
+        fail("message bytes outside message content");
+        return take();
+    }
+    if (!bdat_upstream_ && !converting_) {
+        send(std::string(content));
+        return take();
+    }
+    if (content.size() > chunk_remaining_) {
+        fail("more BDAT bytes than the chunk size");
+        return take();
+    }
+    if (converting_) {
+        std::string out;
+        stuffer_.feed(content, out);
+        send(std::move(out));
+    } else {
+        send(std::string(content));
+    }
+    chunk_remaining_ -= content.size();
+    if (chunk_remaining_ == 0 && !content.empty()) finish_chunk();
+    return take();
+}
+
+std::vector<client_action> client_session::end_of_data() {
+    if (state_ != client_state::content || bdat_upstream_ || converting_) {
+        fail("end of data outside DATA content");
+        return take();
+    }
+    send(".\r\n");
+    expect_reply(expect::end_of_data);
+    return take();
+}
+
+std::vector<client_action> client_session::abort() {
+    switch (state_) {
+    case client_state::content:
+        out_.emplace_back(ca::log_note{"reason=transaction aborted inside message content, closing"});
+        out_.emplace_back(ca::close_connection{});
+        state_ = client_state::closed;
+        expected_.clear();
+        break;
+    case client_state::transaction:
+        send("RSET\r\n");
+        expect_reply(expect::rset);
+        state_ = client_state::idle;
+        break;
+    default: pending_mail_.reset(); break;
+    }
+    return take();
+}
+
+std::vector<client_action> client_session::quit() {
+    if (state_ == client_state::closed) return take();
+    if (state_ == client_state::content) return abort();
+    send("QUIT\r\n");
+    expect_reply(expect::quit);
+    state_ = client_state::idle;
+    return take();
+}
+
+}  // namespace dsproxy::smtp
