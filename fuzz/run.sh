@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# run.sh TARGET SECONDS — build the libFuzzer targets with clang 14 (ASan +
-# UBSan) into build-fuzz/ and run TARGET for SECONDS on a working copy of its
-# committed seed corpus (fuzz/corpus/<name>/). Crashes are written to
-# build-fuzz/crashes/; add each as a regression test once fixed.
+# run.sh TARGET SECONDS — build one libFuzzer target with clang into
+# build-fuzz/ and run it for SECONDS on a copy of its seed corpus.
+# TARGET: matching | command_parser | reply_parser | address | server_session | client_session
+# Crashes are written to build-fuzz/crashes/TARGET/; the committed seeds in
+# fuzz/corpus/TARGET/ are never modified (new inputs go to fuzz/corpus-work/).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-target=${1:?usage: fuzz/run.sh TARGET SECONDS (e.g. fuzz_matching 60)}
+target=${1:?usage: fuzz/run.sh TARGET SECONDS}
 seconds=${2:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
-CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DDSPROXY_FUZZ=ON -DDSPROXY_INTEGRATION=OFF \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" --target "$target"
-corpus=$root/fuzz/corpus/${target#fuzz_}
-work=$build/corpus/${target#fuzz_}
-mkdir -p "$work" "$build/crashes"
-"$build/fuzz/$target" -max_total_time="$seconds" -artifact_prefix="$build/crashes/" "$work" "$corpus"
+cxx=$(command -v clang++-14 || command -v clang++)
+cmake -S "$root" -B "$build" -G Ninja -DDSPROXY_FUZZ=ON -DDSPROXY_INTEGRATION=OFF \
+  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+cmake --build "$build" --target "fuzz_$target" -j2
+work=$root/fuzz/corpus-work/$target
+crashes=$build/crashes/$target
+mkdir -p "$work" "$crashes"
+"$build/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+  -artifact_prefix="$crashes/" "$work" "$root/fuzz/corpus/$target"

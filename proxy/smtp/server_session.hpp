@@ -115,6 +115,22 @@ enum class server_state {
 
 std::string_view to_string(server_state s) noexcept;
 
+// One MAIL transaction as the server leg sees it (private to server_session).
+struct server_transaction {
+    path reverse_path;
+    mail_parameters params;
+    bool domain_secured = false;
+    bool upstream_open = false;        // upstream accepted our MAIL
+    bool upstream_touched = false;     // upstream_mail was emitted
+    std::optional<reply> refusal;      // upstream refused MAIL or failed: answer with this
+    std::optional<std::pair<path, rcpt_parameters>> pending_rcpt;
+    std::size_t recipients = 0;        // accepted by the upstream
+    std::string first_recipient;
+    bool bdat_mode = false;
+    bool upstream_data_started = false;
+    std::uint64_t bdat_total = 0;
+};
+
 class server_session {
 public:
     server_session(server_options options, session_policy policy);
@@ -138,21 +154,6 @@ public:
     unsigned bad_commands() const noexcept { return bad_commands_; }
 
 private:
-    struct transaction {
-        path reverse_path;
-        mail_parameters params;
-        bool domain_secured = false;
-        bool upstream_open = false;        // upstream accepted our MAIL
-        bool upstream_touched = false;     // upstream_mail was emitted
-        std::optional<reply> refusal;      // upstream refused MAIL or failed: answer with this
-        std::optional<std::pair<path, rcpt_parameters>> pending_rcpt;
-        std::size_t recipients = 0;        // accepted by the upstream
-        std::string first_recipient;
-        bool bdat_mode = false;
-        bool upstream_data_started = false;
-        std::uint64_t bdat_total = 0;
-    };
-
     // server_commands.cpp: the table and one handler per verb.
     struct command_row {
         verb id;
@@ -210,7 +211,7 @@ private:
     std::string helo_;
     bool esmtp_ = false;
     unsigned bad_commands_ = 0;
-    std::optional<transaction> txn_;
+    std::optional<server_transaction> txn_;
     std::optional<data_reader> data_;
     bool content_aborted_ = false;
     // The BDAT chunk being read.
