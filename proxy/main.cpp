@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("dsproxy ") + DSPROXY_VERSION);
 
     std::vector<dsproxy::cli::subcommand> commands{
+        dsproxy::cli::add_run_command(app),
+        dsproxy::cli::add_sink_command(app),
         dsproxy::cli::add_match_command(app),
         dsproxy::cli::add_cert_command(app),
         dsproxy::cli::add_check_config_command(app),

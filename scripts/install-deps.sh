@@ -15,7 +15,7 @@ packages=(
   # fuzzing and sanitizers (clang 14 + its runtime)
   clang-14 libclang-rt-14-dev
   # test tools
-  swaks python3 openssl
+  swaks libnet-ssleay-perl python3 openssl
 )
 
 missing=()

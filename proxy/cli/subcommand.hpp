@@ -20,6 +20,8 @@ struct subcommand {
 };
 
 subcommand add_match_command(CLI::App& parent);
+subcommand add_run_command(CLI::App& parent);
+subcommand add_sink_command(CLI::App& parent);
 subcommand add_cert_command(CLI::App& parent);
 subcommand add_check_config_command(CLI::App& parent);
 

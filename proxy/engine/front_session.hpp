@@ -64,6 +64,8 @@ public:
     void stop();
 
     const std::string& id() const noexcept { return settings_.session_id; }
+    // The client leg's TLS state (null before TLS), for the sender policy.
+    SSL* client_ssl() const noexcept { return client_.ssl(); }
 
 protected:
     // Carries out one upstream_* action (or upstream_abort); may post events.

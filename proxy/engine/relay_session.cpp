@@ -299,8 +299,10 @@ asio::awaitable<bool> relay_session::upstream_tls(std::string& reason) {
     std::string verdict_text = "unchecked";
     bool passed = true;
     if (upstream_.trust) {
-        const auto v = tls::verify_peer(*leg_->socket.ssl(), *upstream_.trust, upstream_.verify);
-        passed = v.passed || (!upstream_.verify.check_chain && !upstream_.verify.domain && !upstream_.verify.host);
+        tls::verify_request request = upstream_.verify;
+        if (upstream_.match_host) request.host = matching::reference_name::parse(leg_->host.host);
+        const auto v = tls::verify_peer(*leg_->socket.ssl(), *upstream_.trust, request);
+        passed = v.passed || (!request.check_chain && !request.domain && !request.host);
         verdict_text = std::string(v.passed ? "passed" : "failed") + " subject=\"" + log::printable(v.subject) +
                        "\" issuer=\"" + log::printable(v.issuer) + "\" sha256=" + v.sha256;
         if (v.domain_match && v.domain_match->matched)

@@ -50,6 +50,7 @@ struct upstream_settings {
     std::shared_ptr<const tls::credential> client_certificate;
     const tls::trust_store* trust = nullptr;     // verifies the upstream's chain
     tls::verify_request verify;                  // what the level checks after the handshake
+    bool match_host = false;                     // also RFC 6125 host rules against the host connected to
     bool enforce = true;                         // false: mode testing (log, don't refuse)
     bool xclient = false;
     bool proxy_protocol = false;

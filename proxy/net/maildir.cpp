@@ -62,7 +62,7 @@ bool maildir::commit(std::string& name, std::string& error) {
         error = "no message in progress";
         return false;
     }
-    if (std::fflush(file_.get()) != 0 || fsync(fileno(file_.get())) != 0) {
+    if (std::fflush(file_.get()) != 0 || (fsync_ && fsync(fileno(file_.get())) != 0)) {
         error = "cannot sync " + tmp_path_.string() + ": " + std::strerror(errno);
         abort();
         return false;

@@ -30,6 +30,8 @@ public:
     void abort() noexcept;
 
     const std::filesystem::path& dir() const noexcept { return dir_; }
+    // fsync before the rename (default). Off only for benchmarks.
+    void set_fsync(bool on) noexcept { fsync_ = on; }
 
 private:
     struct file_closer {
@@ -39,6 +41,7 @@ private:
     std::unique_ptr<std::FILE, file_closer> file_;
     std::filesystem::path tmp_path_;
     std::string name_;
+    bool fsync_ = true;
 };
 
 }  // namespace dsproxy::net

@@ -1,0 +1,313 @@
+// runtime — see runtime.hpp.
+#include "proxy/engine/runtime.hpp"
+
+#include "tls/auto_selfsigned.hpp"
+#include "tls/certificate_selection.hpp"
+
+#include <filesystem>
+
+namespace dsproxy::engine {
+
+namespace {
+
+tls::tls_settings tls_settings_for(const config::domain_policy& p) {
+    tls::tls_settings s;
+    s.min_version = p.min_tls == config::tls_version::v1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
+    if (!p.ciphers.empty()) s.ciphers = p.ciphers;
+    return s;
+}
+
+std::shared_ptr<const tls::trust_store> trust_for(const config::domain_policy& p,
+                                                  const std::shared_ptr<const tls::trust_store>& global,
+                                                  std::string& error) {
+    if (!p.ca_file && p.crl.empty()) return global;
+    tls::trust_settings settings;
+    settings.ca_file = p.ca_file.value_or("");
+    settings.crl_files = p.crl;
+    auto store = tls::trust_store::load(settings, error);
+    if (!store) return nullptr;
+    return std::make_shared<const tls::trust_store>(std::move(*store));
+}
+
+smtp::reply make(int code, const std::string& text) { return smtp::make_reply(code, text); }
+
+}  // namespace
+
+smtp::upstream_tls starttls_for(config::tls_level level) {
+    switch (level) {
+        case config::tls_level::none: return smtp::upstream_tls::none;
+        case config::tls_level::opportunistic: return smtp::upstream_tls::opportunistic;
+        default: return smtp::upstream_tls::required;
+    }
+}
+
+tls::verify_request verify_request_for(const config::domain_policy& p, const std::string& domain) {
+    tls::verify_request r;
+    r.check_chain = p.level >= config::tls_level::validate;
+    r.cns = p.cn_fallback;
+    if (p.level >= config::tls_level::domain) {
+        r.domain = matching::reference_name::parse(p.tls_domain.value_or(domain));
+    }
+    return r;
+}
+
+std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::config> cfg, spdlog::logger& log,
+                                              std::string& error) {
+    auto rt = std::make_shared<runtime>();
+    rt->cfg_ = cfg;
+    const std::time_t now = std::time(nullptr);
+
+    tls::trust_settings trust_settings;
+    trust_settings.ca_file = cfg->trust_store.ca_file.value_or("");
+    trust_settings.crl_files = cfg->trust_store.crl_files;
+    auto trust = tls::trust_store::load(trust_settings, error);
+    if (!trust) return nullptr;
+    rt->trust_ = std::make_shared<const tls::trust_store>(std::move(*trust));
+
+    std::vector<tls::store_source> sources;
+    for (const auto& f : cfg->certificates.files) sources.push_back({f.certificate, f.key, tls::certificate_use::server});
+    for (const auto& d : cfg->certificates.directories) {
+        std::error_code ec;
+        std::filesystem::create_directories(d, ec);
+        sources.push_back({d, {}, tls::certificate_use::server});
+    }
+    std::vector<tls::load_problem> problems;
+    auto store = tls::certificate_store::load(
+        sources, {cfg->certificates.allow_group_readable_keys, rt->trust_.get()}, problems);
+    for (const auto& p : problems) log.error("certificate refused: {}: {}", p.path, p.detail);
+
+    // SPEC §4.1: on first start, a self-signed certificate for a listener
+    // fqdn that nothing in the store covers, as Exchange does at install.
+    if (cfg->certificates.auto_selfsigned && !cfg->certificates.directories.empty()) {
+        std::vector<std::string> accepted;
+        for (const auto& [key, where] : cfg->accepted_domains.sorted())
+            if (!key.subdomains) accepted.push_back(key.name);
+        for (const auto& l : cfg->listeners) {
+            if (l.tls == config::listener_tls::none || l.certificate) continue;
+            tls::auto_selfsigned_request request;
+            request.directory = cfg->certificates.directories.front();
+            request.fqdn = l.fqdn;
+            request.accepted_domains = accepted;
+            std::string why;
+            auto made = tls::ensure_self_signed(store, request, now, why);
+            if (!made) {
+                log.error("listener {}: cannot create a self-signed certificate for {}: {}", l.name, l.fqdn, why);
+                continue;
+            }
+            if (made->created) {
+                log.info("listener {}: created self-signed certificate {} for {} (key {}, mode 0600)", l.name,
+                         made->certificate_path, l.fqdn, made->key_path);
+                store.add(made->cert);
+            }
+        }
+    }
+    rt->store_ = std::make_shared<const tls::certificate_store>(std::move(store));
+
+    for (const auto& l : cfg->listeners) {
+        listener_runtime lr;
+        lr.spec = &l;
+        if (l.tls != config::listener_tls::none) {
+            tls::server_settings settings;
+            settings.certificate.fqdn = l.fqdn;
+            if (l.certificate) settings.certificate.pin = l.certificate->value;
+            settings.certificate.fallback =
+                l.fallback == config::certificate_fallback::any ? tls::fallback_mode::any : tls::fallback_mode::none;
+            settings.client_trust = rt->trust_;
+            std::string why;
+            auto ctx = tls::server_context::create(rt->store_, settings, why);
+            if (!ctx) {
+                lr.no_tls_reason = why;
+            } else {
+                const auto chosen = ctx->default_selection(now);
+                if (!chosen) {
+                    lr.no_tls_reason = chosen.reason;
+                } else {
+                    if (chosen.rank == tls::candidate_rank::outside_validity)
+                        log.error("listener {}: the certificate served for {} is expired or not yet valid: {}", l.name,
+                                  l.fqdn, chosen.cert->certificate_path);
+                    lr.tls = std::make_shared<tls::server_context>(std::move(*ctx));
+                }
+            }
+            if (!lr.tls)
+                log.error("listener {}: no certificate for {}, STARTTLS will not be offered: {}", l.name, l.fqdn,
+                          lr.no_tls_reason);
+        }
+        rt->listeners_.push_back(std::move(lr));
+    }
+
+    for (const auto& u : cfg->upstreams) {
+        upstream_runtime ur;
+        ur.spec = &u;
+        std::string why;
+        ur.trust = trust_for(u.tls, rt->trust_, why);
+        if (!ur.trust) {
+            error = "upstream " + u.name + ": " + why;
+            return nullptr;
+        }
+        if (u.tls.level != config::tls_level::none) {
+            auto ctx = tls::client_context::create({tls_settings_for(u.tls), ur.trust}, why);
+            if (!ctx) {
+                error = "upstream " + u.name + ": " + why;
+                return nullptr;
+            }
+            ur.tls = std::make_shared<tls::client_context>(std::move(*ctx));
+        }
+        if (u.tls.level == config::tls_level::domain_secure || u.tls.client_certificate) {
+            // The client certificate: the configured one, else the fqdn of
+            // the first listener that uses this upstream (SPEC §6.1).
+            tls::selection_policy sp;
+            sp.use = tls::certificate_use::client;
+            for (const auto& l : cfg->listeners)
+                if (l.upstream == u.name) {
+                    sp.fqdn = l.fqdn;
+                    break;
+                }
+            if (u.tls.client_certificate) {
+                if (u.tls.client_certificate->by == config::certificate_ref::kind::name)
+                    sp.fqdn = u.tls.client_certificate->value;
+                else
+                    sp.pin = u.tls.client_certificate->value;
+            }
+            const auto chosen = tls::select_certificate(*rt->store_, sp, {}, now);
+            if (!chosen)
+                log.error("upstream {}: no client certificate: {}", u.name, chosen.reason);
+            ur.client_certificate = chosen.cert;
+        }
+        rt->upstreams_.emplace(u.name, std::move(ur));
+    }
+    return rt;
+}
+
+front_settings runtime::front_for(const listener_runtime& l, std::string session_id,
+                                  std::shared_ptr<spdlog::logger> log) const {
+    front_settings f;
+    f.session_id = std::move(session_id);
+    f.listener = l.spec->name;
+    f.implicit_tls = l.spec->tls == config::listener_tls::implicit;
+    f.tls = l.tls.get();
+    f.client_trust = trust_.get();
+    f.timeouts.command = cfg_->timeout.client.command;
+    f.timeouts.data_block = cfg_->timeout.client.data_block;
+    f.timeouts.tls_handshake = cfg_->timeout.client.tls_handshake;
+    f.log = std::move(log);
+    return f;
+}
+
+smtp::server_options runtime::server_options_for(const listener_runtime& l, std::string session_id,
+                                                 const std::string& client_address) const {
+    smtp::server_options o;
+    o.fqdn = l.spec->fqdn;
+    o.session_id = std::move(session_id);
+    o.client_address = client_address;
+    o.starttls_offered = l.tls != nullptr && l.spec->tls == config::listener_tls::starttls;
+    const auto& lim = cfg_->limit;
+    o.limits.command_line_max = lim.command_line_length;
+    o.limits.text_line_max = lim.text_line_length;
+    o.limits.recipients_max = lim.max_recipients;
+    o.limits.message_size_max = lim.message_size;
+    o.limits.bad_commands_max = static_cast<unsigned>(lim.max_bad_commands);
+    o.data_bare_newline = lim.data_bare_lf == config::bare_lf_action::normalize ? smtp::bare_newline_policy::normalize
+                                                                                : smtp::bare_newline_policy::reject;
+    return o;
+}
+
+smtp::session_policy runtime::policy_for(const listener_runtime& l, std::function<SSL*()> client_ssl,
+                                         std::function<void(const std::string&)> log_line) const {
+    smtp::session_policy p;
+    if (l.spec->role == config::listener_role::outbound) {
+        p.accepts_domain = [](std::string_view) { return true; };
+        return p;
+    }
+    // Inbound: never an open relay (SPEC §1, §10).
+    auto cfg = cfg_;
+    p.accepts_domain = [cfg](std::string_view domain) { return cfg->accepts(domain); };
+    const bool starttls_offered = l.tls != nullptr && l.spec->tls == config::listener_tls::starttls;
+    const bool tls_possible = l.tls != nullptr;
+    auto trust = trust_;
+    p.check_sender = [cfg, trust, starttls_offered, tls_possible, client_ssl = std::move(client_ssl),
+                      log_line = std::move(log_line)](const smtp::path& sender,
+                                                      const std::optional<smtp::tls_facts>& tls_facts) {
+        smtp::sender_verdict verdict;
+        std::string domain;
+        if (!sender.null) {
+            if (auto ref = matching::reference_name::parse(sender.box.domain)) domain = ref->text();
+        }
+        const auto found = cfg->policies.lookup(domain);
+        const config::domain_policy& policy = *found.policy;
+        if (policy.level <= config::tls_level::opportunistic) return verdict;
+        const bool testing = policy.mode == config::policy_mode::testing;
+        const bool reject = policy.on_failure == config::failure_action::reject;
+        const std::string level(config::to_name(policy.level));
+        auto refuse = [&](smtp::reply r, const std::string& why) {
+            log_line("policy=" + std::string(found.key) + " level=" + level + " sender_domain=" +
+                     (domain.empty() ? "-" : domain) + (testing ? " mode=testing would refuse" : " refused") +
+                     " reason=\"" + why + "\"");
+            if (!testing) verdict.refusal = std::move(r);
+            return verdict;
+        };
+        if (!tls_facts) {
+            if (!tls_possible) return refuse(make(454, "4.7.0 TLS not available"), "TLS required but not available on this listener");
+            return refuse(make(530, "5.7.0 Must issue a STARTTLS command first"),
+                          starttls_offered ? "STARTTLS offered but not used" : "TLS required");
+        }
+        if (policy.level == config::tls_level::encrypt) return verdict;
+        SSL* ssl = client_ssl ? client_ssl() : nullptr;
+        if (!ssl || !SSL_get0_peer_certificate(ssl))
+            return refuse(make(530, "5.7.1 A client certificate is required for this sender domain"),
+                          "no client certificate");
+        std::string why;
+        auto policy_trust = trust_for(policy, trust, why);
+        if (!policy_trust) return refuse(make(454, "4.7.5 Certificate verification unavailable"), why);
+        auto request = verify_request_for(policy, domain);
+        request.role = tls::peer_role::client;
+        const auto result = tls::verify_peer(*ssl, *policy_trust, request);
+        if (!result.passed) {
+            std::string names;
+            for (const auto& n : result.presented) names += (names.empty() ? "" : ",") + n;
+            return refuse(reject ? make(550, "5.7.1 Client certificate not accepted for this sender domain")
+                                 : make(454, "4.7.5 Client certificate not accepted for this sender domain"),
+                          result.reason + (names.empty() ? "" : "; names presented: " + names));
+        }
+        std::string how;
+        if (result.domain_match && result.domain_match->matched)
+            how = " matched=" + result.domain_match->matched_name + " rule=" +
+                  std::string(matching::to_string(result.domain_match->how));
+        log_line("policy=" + std::string(found.key) + " level=" + level + " sender_domain=" + domain +
+                 " verdict=passed" + how);
+        verdict.domain_secured = policy.level >= config::tls_level::domain;
+        return verdict;
+    };
+    return p;
+}
+
+std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l) const {
+    const auto it = upstreams_.find(l.spec->upstream);
+    if (it == upstreams_.end()) return std::nullopt;
+    const upstream_runtime& ur = it->second;
+    const config::upstream& u = *ur.spec;
+    upstream_settings s;
+    s.name = u.name;
+    for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port});
+    s.starttls = starttls_for(u.tls.level);
+    s.level = std::string(config::to_name(u.tls.level));
+    s.tls = ur.tls.get();
+    s.client_certificate = ur.client_certificate;
+    s.trust = ur.trust.get();
+    s.verify = verify_request_for(u.tls, u.tls.tls_domain.value_or(""));
+    s.match_host = u.tls.match_host;
+    s.enforce = u.tls.mode == config::policy_mode::enforce;
+    s.xclient = u.xclient;
+    s.proxy_protocol = u.proxy_protocol;
+    const auto& t = cfg_->timeout.upstream;
+    s.timeouts.connect = t.connect;
+    s.timeouts.greeting = std::max({t.greeting, t.ehlo, t.mail, t.rcpt});
+    s.timeouts.data_init = t.data_init;
+    s.timeouts.data_block = t.data_block;
+    s.timeouts.data_final = t.data_final;
+    s.timeouts.tls_handshake = t.tls_handshake;
+    s.helo_name = l.spec->fqdn;
+    s.limits.reply_line_max = 512;
+    return s;
+}
+
+}  // namespace dsproxy::engine

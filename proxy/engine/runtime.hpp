@@ -1,0 +1,77 @@
+// runtime — one immutable snapshot of everything a session needs: the loaded
+// configuration, the certificate store, the TLS contexts built from them, and
+// the decisions that come from policy (relay control, the sender's Domain
+// Security check of SPEC §6.2, the upstream leg's TLS policy).
+//
+// Owns: the translation config -> tls/engine settings. A session holds a
+// shared_ptr to the snapshot it started with; SIGHUP builds a new one and
+// swaps it in, so sessions in flight finish on their own (SPEC §7).
+// Must not: do network I/O. Building it may write files (auto_selfsigned).
+#pragma once
+
+#include "config/model.hpp"
+#include "proxy/engine/front_session.hpp"
+#include "proxy/engine/relay_session.hpp"
+#include "proxy/smtp/server_session.hpp"
+#include "tls/certificate_store.hpp"
+#include "tls/client_context.hpp"
+#include "tls/server_context.hpp"
+#include "tls/trust_store.hpp"
+
+#include <spdlog/logger.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dsproxy::engine {
+
+struct listener_runtime {
+    const config::listener* spec = nullptr;
+    std::shared_ptr<tls::server_context> tls;  // null: no TLS on this listener
+    std::string no_tls_reason;                 // why, when the listener wanted TLS
+};
+
+struct upstream_runtime {
+    const config::upstream* spec = nullptr;
+    std::shared_ptr<tls::client_context> tls;
+    std::shared_ptr<const tls::trust_store> trust;
+    std::shared_ptr<const tls::credential> client_certificate;
+};
+
+class runtime {
+public:
+    // Builds the snapshot; logs what it decides (certificates created,
+    // listeners without TLS). nullptr with `error` set on a start-up error.
+    static std::shared_ptr<const runtime> build(std::shared_ptr<const config::config> cfg, spdlog::logger& log,
+                                                std::string& error);
+
+    const config::config& cfg() const noexcept { return *cfg_; }
+    const std::vector<listener_runtime>& listeners() const noexcept { return listeners_; }
+
+    front_settings front_for(const listener_runtime& l, std::string session_id,
+                             std::shared_ptr<spdlog::logger> log) const;
+    smtp::server_options server_options_for(const listener_runtime& l, std::string session_id,
+                                            const std::string& client_address) const;
+    // Relay control and the sender check. `client_ssl` returns the client
+    // leg's SSL (null before TLS) when the check runs.
+    smtp::session_policy policy_for(const listener_runtime& l, std::function<SSL*()> client_ssl,
+                                    std::function<void(const std::string&)> log_line) const;
+    std::optional<upstream_settings> upstream_for(const listener_runtime& l) const;
+
+private:
+    std::shared_ptr<const config::config> cfg_;
+    std::shared_ptr<const tls::certificate_store> store_;
+    std::shared_ptr<const tls::trust_store> trust_;
+    std::vector<listener_runtime> listeners_;
+    std::map<std::string, upstream_runtime, std::less<>> upstreams_;
+};
+
+// The TLS checks of one policy level (SPEC §6.1), shared by both directions.
+tls::verify_request verify_request_for(const config::domain_policy& p, const std::string& domain);
+smtp::upstream_tls starttls_for(config::tls_level level);
+
+}  // namespace dsproxy::engine

@@ -1,0 +1,172 @@
+// server — see server.hpp.
+#include "proxy/engine/server.hpp"
+
+#include "proxy/log/logging.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace dsproxy::engine {
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+}
+
+server::server(asio::io_context& io, std::shared_ptr<const runtime> rt, std::shared_ptr<spdlog::logger> log)
+    : io_(io),
+      runtime_(std::move(rt)),
+      log_(std::move(log)),
+      limits_(std::make_shared<net::connection_limits>(runtime_->cfg().limit.max_connections,
+                                                       runtime_->cfg().limit.max_connections_per_client)) {}
+
+bool server::start(std::string& error) {
+    const auto& listeners = runtime_->listeners();
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+        for (const auto& hp : listeners[i].spec->listen) {
+            boost::system::error_code ec;
+            const auto address = asio::ip::make_address(hp.host, ec);
+            if (ec) {
+                error = "listener " + listeners[i].spec->name + ": bad address " + hp.host;
+                return false;
+            }
+            const asio::ip::tcp::endpoint endpoint(address, hp.port);
+            auto b = std::make_unique<bound>(bound{asio::ip::tcp::acceptor(io_), i});
+            b->acceptor.open(endpoint.protocol(), ec);
+            if (!ec) b->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+            if (!ec && address.is_v6()) b->acceptor.set_option(asio::ip::v6_only(true), ec);
+            if (!ec) b->acceptor.bind(endpoint, ec);
+            if (!ec) b->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+            if (ec) {
+                error = "listener " + listeners[i].spec->name + ": cannot listen on " + config::to_string(hp) + ": " +
+                        ec.message();
+                return false;
+            }
+            log_->info("listener {} ({}) on {} fqdn={} tls={}", listeners[i].spec->name,
+                       config::to_name(listeners[i].spec->role), config::to_string(hp), listeners[i].spec->fqdn,
+                       listeners[i].tls ? std::string(config::to_name(listeners[i].spec->tls)) : "none");
+            acceptors_.push_back(std::move(b));
+        }
+    }
+    for (auto& b : acceptors_) asio::co_spawn(io_, accept_loop(*b), asio::detached);
+    return true;
+}
+
+asio::awaitable<void> server::accept_loop(bound& b) {
+    while (!draining_) {
+        auto [ec, socket] = co_await b.acceptor.async_accept(use_tuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || draining_) break;
+            log_->warn("accept failed: {}", ec.message());  // e.g. EMFILE: keep serving the others
+            asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+            co_await pause.async_wait(use_tuple);
+            continue;
+        }
+        boost::system::error_code rec;
+        const auto peer = socket.remote_endpoint(rec);
+        if (rec) continue;
+        net::connection_limits::slot slot;
+        switch (limits_->try_admit(peer.address(), slot)) {
+            case net::admission::admitted:
+                asio::co_spawn(io_, run_session(std::move(socket), b.listener, std::move(slot)), asio::detached);
+                break;
+            case net::admission::over_total:
+                log_->warn("client={} reason=connection refused: {} connections open (limit)", peer.address().to_string(),
+                           limits_->total());
+                asio::co_spawn(io_, refuse(std::move(socket), "421 4.7.0 Too many connections, try again later\r\n"),
+                               asio::detached);
+                break;
+            case net::admission::over_per_client:
+                log_->warn("client={} reason=connection refused: too many connections from this address",
+                           peer.address().to_string());
+                asio::co_spawn(io_,
+                               refuse(std::move(socket), "421 4.7.0 Too many connections from your address\r\n"),
+                               asio::detached);
+                break;
+        }
+    }
+}
+
+asio::awaitable<void> server::refuse(asio::ip::tcp::socket socket, std::string text) {
+    net::tls_socket s(std::move(socket));
+    asio::steady_timer timer(io_);
+    boost::system::error_code ec;
+    co_await timed(timer, std::chrono::seconds(5), s.write_all(text, ec));
+    s.close();
+}
+
+asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::size_t listener,
+                                          net::connection_limits::slot slot) {
+    (void)slot;  // held for the session's whole life: the connection counts until it ends
+    const auto rt = runtime_;  // this session's snapshot, whatever reloads happen
+    const auto& l = rt->listeners()[listener];
+    const std::string id = log::new_session_id();
+    net::tls_socket client(std::move(socket));
+    const auto peer = client.remote_endpoint();
+    const std::string address = peer.address().to_string();
+    log_->info("sid={} connect from {} port {} listener={}", id, address, peer.port(), l.spec->name);
+
+    auto upstream = rt->upstream_for(l);
+    if (!upstream) {
+        // Outbound routing arrives with the outbound engine; until then an
+        // outbound listener without an upstream cannot relay.
+        log_->error("sid={} listener {} has no upstream to relay to", id, l.spec->name);
+        co_await refuse(std::move(client.socket()), "421 4.3.0 Service not available\r\n");
+        co_return;
+    }
+    auto holder = std::make_shared<front_session*>(nullptr);
+    auto policy = rt->policy_for(
+        l, [holder]() -> SSL* { return *holder ? (*holder)->client_ssl() : nullptr; },
+        [log = log_, id](const std::string& line) { log->info("sid={} {}", id, line); });
+    auto session = std::make_unique<relay_session>(std::move(client), rt->front_for(l, id, log_),
+                                                   rt->server_options_for(l, id, address), std::move(policy),
+                                                   std::move(*upstream));
+    *holder = session.get();
+    sessions_.insert(session.get());
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        co_await session->run();
+    } catch (const std::exception& e) {
+        // A programming error must end one session, never the process.
+        log_->error("sid={} session failed: {}", id, e.what());
+    }
+    sessions_.erase(session.get());
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    log_->info("sid={} disconnect duration_ms={}", id, ms);
+}
+
+void server::drain(std::chrono::steady_clock::duration timeout, std::function<void()> done) {
+    if (draining_) return;
+    draining_ = true;
+    for (auto& b : acceptors_) {
+        boost::system::error_code ec;
+        b->acceptor.close(ec);
+    }
+    log_->info("draining: no new connections; {} session(s) may finish", sessions_.size());
+    asio::co_spawn(io_, drain_loop(timeout, std::move(done)), asio::detached);
+}
+
+asio::awaitable<void> server::drain_loop(std::chrono::steady_clock::duration timeout, std::function<void()> done) {
+    asio::steady_timer tick(io_);
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (!sessions_.empty() && std::chrono::steady_clock::now() < until) {
+        tick.expires_after(std::chrono::milliseconds(50));
+        co_await tick.async_wait(use_tuple);
+    }
+    if (!sessions_.empty()) {
+        log_->info("drain timeout: closing {} session(s) with 421", sessions_.size());
+        for (auto* s : sessions_) s->stop();
+        const auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!sessions_.empty() && std::chrono::steady_clock::now() < hard) {
+            tick.expires_after(std::chrono::milliseconds(20));
+            co_await tick.async_wait(use_tuple);
+        }
+    }
+    done();
+}
+
+}  // namespace dsproxy::engine
