@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
 
     std::vector<dsproxy::cli::subcommand> commands{
         dsproxy::cli::add_match_command(app),
+        dsproxy::cli::add_resolve_command(app),
     };
 
     try {

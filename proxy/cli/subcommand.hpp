@@ -20,5 +20,6 @@ struct subcommand {
 };
 
 subcommand add_match_command(CLI::App& parent);
+subcommand add_resolve_command(CLI::App& parent);
 
 }  // namespace dsproxy::cli

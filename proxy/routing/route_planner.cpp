@@ -161,7 +161,7 @@ void route_planner::on_mx(const mx_answer& answer) {
         if (host.empty()) {
             findings_.push_back("null MX record among other MX records of " + domain_ + " ignored");
         } else if (ip_literal_family(host)) {
-            findings_.push_back("numeric MX host " + host + " of " + domain_ + " ignored (RFC 5321 §5.1)");
+            findings_.push_back("numeric MX host " + host + " of " + domain_ + " ignored (RFC 5321 section 5.1)");
         } else if (!matching::is_ldh_host(host)) {
             findings_.push_back("malformed MX host name of " + domain_ + " ignored");
         } else if (auto same = std::find_if(usable.begin(), usable.end(),
