@@ -4,6 +4,7 @@
 //                   [--port N] [--max-mx-hosts N] [--max-addresses N]
 //                   [--order ipv6-first|ipv4-first|ipv4-only|ipv6-only]
 //                   [--route HOST[:PORT]]... [--seed N] [--query route|mx|host]
+//                   [--deadline-ms N]
 //
 // --query route (default) runs the outbound route planner (SPEC §1) with the
 // resolver exactly as the engine does and prints one line per next hop,
@@ -14,6 +15,9 @@
 //   mx <domain> <status> <count>, then `record <preference> <host>` lines;
 //   host <name> <status> <count>, then `address <ip>` lines;
 // exit 0 when the status is ok, 1 otherwise. Usage errors exit 2.
+// --deadline-ms bounds the whole lookup as a session does (`lookup ||
+// deadline`): when it fires first, the lookup is cancelled and the command
+// prints `deadline <N>ms` and exits 1.
 // A debugging tool for administrators and the integration test; like the
 // engine it never blocks on DNS and only talks to the servers it is given
 // (or those of /etc/resolv.conf).
@@ -22,11 +26,18 @@
 #include "proxy/net/route_lookup.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <iostream>
 #include <random>
+
+// g++ 12 mistakes Asio's coroutine frame operator new/delete pair for a
+// mismatch once a coroutine is awaited through awaitable_operators; the
+// pair is Asio's own (awaitable_frame_base) and matches.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace dsproxy::cli {
 
@@ -46,6 +57,7 @@ struct resolve_args {
     std::vector<std::string> route;
     std::optional<std::uint64_t> seed;
     std::string query = "route";
+    int deadline_ms = 0;
 };
 
 // DNS data is remote input: never print control bytes raw.
@@ -91,6 +103,17 @@ asio::awaitable<int> run_query(net::dns_resolver& resolver, const resolve_args& 
     co_return plan.failed() ? 1 : 0;
 }
 
+asio::awaitable<int> run_with_deadline(net::dns_resolver& resolver, const resolve_args& args,
+                                       routing::route_limits limits, std::vector<routing::static_hop> route) {
+    if (args.deadline_ms <= 0) co_return co_await run_query(resolver, args, limits, std::move(route));
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(args.deadline_ms));
+    auto result = co_await (run_query(resolver, args, limits, std::move(route)) || timer.async_wait(asio::use_awaitable));
+    if (result.index() == 0) co_return std::get<0>(result);
+    std::cout << "deadline " << args.deadline_ms << "ms\n";
+    co_return 1;
+}
+
 int run_resolve(const resolve_args& args) {
     routing::route_limits limits;
     limits.mx_port = static_cast<std::uint16_t>(args.port);
@@ -120,10 +143,11 @@ int run_resolve(const resolve_args& args) {
         return exit_usage;
     }
     int rc = exit_usage;
-    asio::co_spawn(io, run_query(*resolver, args, limits, std::move(route)),
-                   [&rc](std::exception_ptr e, int result) {
+    asio::co_spawn(io, run_with_deadline(*resolver, args, limits, std::move(route)),
+                   [&rc, &io](std::exception_ptr e, int result) {
                        if (e) std::rethrow_exception(e);  // a programming error
                        rc = result;
+                       io.stop();  // a cancelled c-ares query would run on to its own timeout
                    });
     io.run();
     return rc;
@@ -145,6 +169,8 @@ subcommand add_resolve_command(CLI::App& parent) {
         ->check(CLI::IsMember({"ipv6-first", "ipv4-first", "ipv4-only", "ipv6-only"}));
     app->add_option("--route", args->route, "Static route entry HOST[:PORT] (repeatable, tried in order)");
     app->add_option("--seed", args->seed, "Seed for the shuffle of equal MX preferences");
+    app->add_option("--deadline-ms", args->deadline_ms, "Bound the whole lookup (cancels it)")
+        ->check(CLI::Range(1, 600000));
     app->add_option("--query", args->query, "route (default), mx or host")
         ->check(CLI::IsMember({"route", "mx", "host"}));
     return {app, [args] { return run_resolve(*args); }};

@@ -38,6 +38,10 @@ namespace {
 using routing::dns_status;
 using routing::ip_family;
 
+// c-ares 1.18 tries the next server on SERVFAIL, REFUSED and NOTIMP, as
+// glibc's resolver does (we keep that: one resolver with a bad ACL must not
+// stop mail), and when every server failed reports ARES_ECONNREFUSED.
+// Newer c-ares reports ESERVFAIL/EREFUSED there; both are mapped.
 dns_status map_status(int status) {
     switch (status) {
     case ARES_SUCCESS: return dns_status::ok;
@@ -47,7 +51,7 @@ dns_status map_status(int status) {
     case ARES_ETIMEOUT: return dns_status::timeout;
     case ARES_EREFUSED:
     case ARES_ENOTIMP: return dns_status::refused;
-    case ARES_ECONNREFUSED: return dns_status::unreachable;
+    case ARES_ECONNREFUSED: return dns_status::servers_failed;
     case ARES_EFORMERR:
     case ARES_EBADRESP: return dns_status::malformed;
     case ARES_ECANCELLED:

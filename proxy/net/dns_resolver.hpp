@@ -12,7 +12,9 @@
 //
 // Errors are values: every lookup completes with a routing::dns_status,
 // including timeout, cancellation (the caller's `||` deadline) and the
-// resolver's destruction. Nothing throws after create().
+// resolver's destruction. Nothing throws after create(). A cancelled lookup
+// completes at once; c-ares 1.18 cannot cancel one query, so its packets
+// live on until its own timeout and the late answer is dropped.
 //
 // Threats: answers come from the network. c-ares parses them; we take at
 // most max_records_per_answer records from one answer, so a huge TCP answer

@@ -11,7 +11,7 @@ std::string_view to_string(dns_status s) noexcept {
     case dns_status::servfail: return "servfail";
     case dns_status::timeout: return "timeout";
     case dns_status::refused: return "refused";
-    case dns_status::unreachable: return "unreachable";
+    case dns_status::servers_failed: return "servers-failed";
     case dns_status::malformed: return "malformed";
     case dns_status::cancelled: return "cancelled";
     case dns_status::failure: return "failure";

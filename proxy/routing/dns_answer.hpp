@@ -24,7 +24,9 @@ enum class dns_status {
     servfail,     // the server could not answer (temporary)
     timeout,      // no answer within the configured timeout and tries (temporary)
     refused,      // the server refused the query (temporary: a resolver setup problem)
-    unreachable,  // no server could be reached (connection refused, no route)
+    servers_failed,  // every server was unreachable or answered SERVFAIL/REFUSED
+                     // (c-ares 1.18 fails over on those rcodes and then
+                     // reports ECONNREFUSED, without saying which it was)
     malformed,    // an answer we could not parse
     cancelled,    // the caller gave up (session deadline, shutdown)
     failure,      // anything else (out of memory, bad name passed in)

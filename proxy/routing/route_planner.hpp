@@ -28,7 +28,7 @@
 //     answered with a CNAME to a name without MX is NODATA -> implicit MX of
 //     the original domain.
 //   - MX NXDOMAIN -> 550 5.1.2 (the domain does not exist: permanent).
-//   - MX SERVFAIL / timeout / refused / unreachable / malformed -> 451 4.4.3.
+//   - MX SERVFAIL / timeout / refused / servers-failed / malformed -> 451 4.4.3.
 //   - Each host's A and AAAA: hosts without a usable address are dropped.
 //     None left: 451 4.4.3 if any lookup failed temporarily; else, for the
 //     implicit MX (the domain has neither MX nor address) 550 5.4.4
