@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
         dsproxy::cli::add_match_command(app),
         dsproxy::cli::add_cert_command(app),
         dsproxy::cli::add_check_config_command(app),
+        dsproxy::cli::add_resolve_command(app),
     };
 
     try {

@@ -16,6 +16,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   # test tools
   swaks libnet-ssleay-perl python3 openssl
+  dnsmasq-base  # a local DNS test zone for the routing integration test
 )
 
 missing=()

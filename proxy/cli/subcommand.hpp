@@ -24,5 +24,6 @@ subcommand add_run_command(CLI::App& parent);
 subcommand add_sink_command(CLI::App& parent);
 subcommand add_cert_command(CLI::App& parent);
 subcommand add_check_config_command(CLI::App& parent);
+subcommand add_resolve_command(CLI::App& parent);
 
 }  // namespace dsproxy::cli

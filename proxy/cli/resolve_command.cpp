@@ -1,0 +1,179 @@
+// resolve_command — `dsproxy resolve`: where would mail for a domain go?
+//
+//   dsproxy resolve DOMAIN [--server IP:PORT]... [--timeout-ms N] [--tries N]
+//                   [--port N] [--max-mx-hosts N] [--max-addresses N]
+//                   [--order ipv6-first|ipv4-first|ipv4-only|ipv6-only]
+//                   [--route HOST[:PORT]]... [--seed N] [--query route|mx|host]
+//                   [--deadline-ms N]
+//
+// --query route (default) runs the outbound route planner (SPEC §1) with the
+// resolver exactly as the engine does and prints one line per next hop,
+//   hop <host>:<port> <origin> <preference> <address>,<address>...
+// then `note <sentence>` per dropped record (exit 0), or
+//   fail <code> <enhanced> <text>
+// (exit 1). --query mx / host print the resolver's raw answer instead:
+//   mx <domain> <status> <count>, then `record <preference> <host>` lines;
+//   host <name> <status> <count>, then `address <ip>` lines;
+// exit 0 when the status is ok, 1 otherwise. Usage errors exit 2.
+// --deadline-ms bounds the whole lookup as a session does (`lookup ||
+// deadline`): when it fires first, the lookup is cancelled and the command
+// prints `deadline <N>ms` and exits 1.
+// A debugging tool for administrators and the integration test; like the
+// engine it never blocks on DNS and only talks to the servers it is given
+// (or those of /etc/resolv.conf).
+#include "proxy/cli/subcommand.hpp"
+
+#include "proxy/net/route_lookup.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <iostream>
+#include <random>
+
+// g++ 12 mistakes Asio's coroutine frame operator new/delete pair for a
+// mismatch once a coroutine is awaited through awaitable_operators; the
+// pair is Asio's own (awaitable_frame_base) and matches.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace dsproxy::cli {
+
+namespace {
+
+namespace asio = boost::asio;
+
+struct resolve_args {
+    std::string domain;
+    std::vector<std::string> servers;
+    int timeout_ms = 5000;
+    int tries = 2;
+    int port = 25;
+    std::size_t max_mx_hosts = routing::route_limits{}.max_mx_hosts;
+    std::size_t max_addresses = routing::route_limits{}.max_addresses_per_host;
+    std::string order = "ipv6-first";
+    std::vector<std::string> route;
+    std::optional<std::uint64_t> seed;
+    std::string query = "route";
+    int deadline_ms = 0;
+};
+
+// DNS data is remote input: never print control bytes raw.
+std::string printable(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) out += (c < 0x20 || c >= 0x7f) ? '?' : static_cast<char>(c);
+    return out;
+}
+
+void print_route(const routing::route_planner& plan, std::ostream& out) {
+    for (const auto& hop : plan.hops()) {
+        const bool v6 = hop.host.find(':') != std::string::npos;
+        out << "hop " << (v6 ? "[" + hop.host + "]" : hop.host) << ':' << hop.port << ' '
+            << to_string(hop.origin) << ' ' << hop.preference << ' ';
+        for (std::size_t i = 0; i < hop.addresses.size(); ++i) out << (i ? "," : "") << hop.addresses[i].text;
+        out << '\n';
+    }
+    for (const auto& f : plan.findings()) out << "note " << f << '\n';  // names in it are validated
+    if (plan.failed())
+        out << "fail " << plan.failure().code << ' ' << plan.failure().enhanced << ' ' << plan.failure().text << '\n';
+}
+
+asio::awaitable<int> run_query(net::dns_resolver& resolver, const resolve_args& args,
+                               routing::route_limits limits, std::vector<routing::static_hop> route) {
+    if (args.query == "mx") {
+        const auto a = co_await resolver.query_mx(args.domain);
+        std::cout << "mx " << args.domain << ' ' << to_string(a.status) << ' ' << a.records.size() << '\n';
+        for (const auto& r : a.records) std::cout << "record " << r.preference << ' ' << printable(r.host) << '\n';
+        co_return a.status == routing::dns_status::ok ? 0 : 1;
+    }
+    if (args.query == "host") {
+        const auto a = co_await resolver.resolve_host(args.domain);
+        std::cout << "host " << args.domain << ' ' << to_string(a.status) << ' ' << a.addresses.size() << '\n';
+        for (const auto& r : a.addresses) std::cout << "address " << r.text << '\n';
+        co_return a.status == routing::dns_status::ok ? 0 : 1;
+    }
+    std::mt19937_64 prng(args.seed ? *args.seed : std::random_device{}());
+    auto random = [&prng](std::size_t bound) { return std::uniform_int_distribution<std::size_t>(0, bound - 1)(prng); };
+    auto planner = route.empty() ? routing::route_planner(args.domain, limits, random)
+                                 : routing::route_planner(args.domain, route, limits);
+    const auto plan = co_await net::plan_route(resolver, std::move(planner));
+    print_route(plan, std::cout);
+    co_return plan.failed() ? 1 : 0;
+}
+
+asio::awaitable<int> run_with_deadline(net::dns_resolver& resolver, const resolve_args& args,
+                                       routing::route_limits limits, std::vector<routing::static_hop> route) {
+    if (args.deadline_ms <= 0) co_return co_await run_query(resolver, args, limits, std::move(route));
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(args.deadline_ms));
+    auto result = co_await (run_query(resolver, args, limits, std::move(route)) || timer.async_wait(asio::use_awaitable));
+    if (result.index() == 0) co_return std::get<0>(result);
+    std::cout << "deadline " << args.deadline_ms << "ms\n";
+    co_return 1;
+}
+
+int run_resolve(const resolve_args& args) {
+    routing::route_limits limits;
+    limits.mx_port = static_cast<std::uint16_t>(args.port);
+    limits.max_mx_hosts = args.max_mx_hosts;
+    limits.max_addresses_per_host = args.max_addresses;
+    limits.order = *routing::parse_address_order(args.order);  // validated by CLI11
+    std::vector<routing::static_hop> route;
+    for (const auto& entry : args.route) {
+        std::string error;
+        auto hop = routing::parse_static_hop(entry, limits.mx_port, error);
+        if (!hop) {
+            std::cerr << "dsproxy resolve: --route: " << error << '\n';
+            return exit_usage;
+        }
+        route.push_back(*hop);
+    }
+
+    asio::io_context io;
+    net::resolver_settings settings;
+    for (const auto& s : args.servers) settings.servers += (settings.servers.empty() ? "" : ",") + s;
+    settings.timeout = std::chrono::milliseconds(args.timeout_ms);
+    settings.tries = args.tries;
+    std::string error;
+    auto resolver = net::dns_resolver::create(io.get_executor(), settings, error);
+    if (!resolver) {
+        std::cerr << "dsproxy resolve: " << error << '\n';
+        return exit_usage;
+    }
+    int rc = exit_usage;
+    asio::co_spawn(io, run_with_deadline(*resolver, args, limits, std::move(route)),
+                   [&rc, &io](std::exception_ptr e, int result) {
+                       if (e) std::rethrow_exception(e);  // a programming error
+                       rc = result;
+                       io.stop();  // a cancelled c-ares query would run on to its own timeout
+                   });
+    io.run();
+    return rc;
+}
+
+}  // namespace
+
+subcommand add_resolve_command(CLI::App& parent) {
+    auto args = std::make_shared<resolve_args>();
+    CLI::App* app = parent.add_subcommand("resolve", "Show the next hops for a recipient domain (MX, A/AAAA)");
+    app->add_option("domain", args->domain, "Recipient domain (or host name with --query host)")->required();
+    app->add_option("--server", args->servers, "DNS server IP:PORT, [IPv6]:PORT (repeatable; default /etc/resolv.conf)");
+    app->add_option("--timeout-ms", args->timeout_ms, "Per-try DNS timeout in milliseconds")->check(CLI::Range(1, 60000));
+    app->add_option("--tries", args->tries, "DNS tries per server")->check(CLI::Range(1, 10));
+    app->add_option("--port", args->port, "SMTP port of MX hosts")->check(CLI::Range(1, 65535));
+    app->add_option("--max-mx-hosts", args->max_mx_hosts, "MX hosts kept")->check(CLI::Range(1, 100));
+    app->add_option("--max-addresses", args->max_addresses, "Addresses kept per host")->check(CLI::Range(1, 100));
+    app->add_option("--order", args->order, "Address family order")
+        ->check(CLI::IsMember({"ipv6-first", "ipv4-first", "ipv4-only", "ipv6-only"}));
+    app->add_option("--route", args->route, "Static route entry HOST[:PORT] (repeatable, tried in order)");
+    app->add_option("--seed", args->seed, "Seed for the shuffle of equal MX preferences");
+    app->add_option("--deadline-ms", args->deadline_ms, "Bound the whole lookup (cancels it)")
+        ->check(CLI::Range(1, 600000));
+    app->add_option("--query", args->query, "route (default), mx or host")
+        ->check(CLI::IsMember({"route", "mx", "host"}));
+    return {app, [args] { return run_resolve(*args); }};
+}
+
+}  // namespace dsproxy::cli
