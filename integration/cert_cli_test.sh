@@ -99,5 +99,30 @@ expect "show file" "$dsproxy" cert show issued.p7b
 "$dsproxy" cert list --store store --domain nothing.example >/dev/null 2>&1
 [ $? = 1 ] && ok || fail "list --domain without candidates should exit 1"
 
+# --- accepted domains from the configuration (SPEC 4.2 --include-accepted-domains) ---
+mkdir -p cfg/certs
+cat > cfg/dsproxy.yaml <<'YAML'
+listeners:
+  edge:
+    role: inbound
+    listen: ["127.0.0.1:2599"]
+    fqdn: mail1.contoso.com
+    upstream: backend
+upstreams:
+  backend:
+    hosts: ["127.0.0.1:2598"]
+accepted_domains: [contoso.com, fabrikam.com]
+certificates:
+  directories: [certs]
+YAML
+expect "request from config" "$dsproxy" cert request --store store -c cfg/dsproxy.yaml --include-accepted-domains \
+    --key-out store/fromcfg.key --out store/fromcfg.csr
+openssl req -in store/fromcfg.csr -noout -text > "$work/csrtext"
+for name in DNS:contoso.com DNS:fabrikam.com DNS:mail1.contoso.com "CN *= *mail1.contoso.com"; do
+    grep -Eq "$name" "$work/csrtext" && ok || fail "request from config lacks $name"
+done
+"$dsproxy" cert request --store store -c cfg/missing.yaml --include-accepted-domains >/dev/null 2>"$work/err"
+[ $? = 2 ] && grep -q "accepted domains" "$work/err" && ok || fail "missing config not refused: $(cat "$work/err")"
+
 echo "cert_cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # run.sh — the README's run command: install dependencies, build, and run
-# dsproxy. With no arguments it demonstrates name matching (SPEC §5); any
-# arguments are passed to the dsproxy binary instead.
+# dsproxy on the shipped configuration (conf.d/dsproxy.yaml): an inbound
+# listener on 127.0.0.1:2525 (STARTTLS with a self-signed certificate made on
+# first start) in front of the development sink on 127.0.0.1:2526, which
+# stores what it accepts in var/maildir/new/. Ctrl-C (or SIGTERM) stops both.
+#
+# With arguments, runs the dsproxy binary with them instead
+# (scripts/run.sh match --domain contoso.com --name mail.contoso.com).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${DSPROXY_BUILD_DIR:-$root/build}
 "$root/scripts/install-deps.sh" >&2
 "$root/scripts/build.sh" >&2
-if [ "$#" -gt 0 ]; then exec "$build/proxy/dsproxy" "$@"; fi
-exec "$build/proxy/dsproxy" match --domain contoso.com --name mail.contoso.com --name '*.contoso.com' --explain
+dsproxy=$build/proxy/dsproxy
+if [ "$#" -gt 0 ]; then exec "$dsproxy" "$@"; fi
+
+"$dsproxy" sink --listen 127.0.0.1:2526 --maildir "$root/var/maildir" &
+sink=$!
+trap 'kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null || true' EXIT
+cd "$root"
+"$dsproxy" run -c conf.d/dsproxy.yaml

@@ -12,12 +12,14 @@
 // CLI glue only: validation, building, importing and ranking live in tls/.
 // Exit codes: 0 done, 1 a negative answer (nothing found), 2 a usage or
 // input error (every reason printed). Private keys are written 0600 and never
-// overwritten. Until the configuration is wired (the lead's part), the
-// accepted domains come from --accepted-domain and the listener's name from
-// --fqdn; --store defaults to the current directory.
+// overwritten. --include-accepted-domains takes the accepted domains of the
+// configuration (-c FILE, default conf.d/dsproxy.yaml) unless given with
+// --accepted-domain; without --subject and --fqdn the CN is the first
+// listener's fqdn there. --store defaults to the current directory.
 #include "proxy/cli/cert_report.hpp"
 #include "proxy/cli/subcommand.hpp"
 
+#include "config/loader.hpp"
 #include "tls/certificate_import.hpp"
 #include "tls/certificate_inputs.hpp"
 #include "tls/pem_io.hpp"
@@ -36,6 +38,7 @@ struct cert_make_args {
     bool der = false;
     std::string out, key_out;
     std::string store = ".";
+    std::string config_file;  // -c: where the accepted domains and the fqdn come from
 };
 
 struct cert_import_args {
@@ -43,8 +46,31 @@ struct cert_import_args {
     std::string store = ".";
 };
 
-int run_make(const cert_make_args& args, bool self_signed) {
+// Fills what the configuration knows: the accepted domains (SPEC 4.2
+// --include-accepted-domains) and the default CN (the first listener's fqdn).
+bool apply_config(tls::certificate_inputs& inputs, const std::string& file, const char* what) {
+    const bool wanted = !file.empty() || (inputs.include_accepted_domains && inputs.accepted_domains.empty());
+    if (!wanted) return true;
+    const std::string path = file.empty() ? std::string(config::default_main_file) : file;
+    const auto loaded = config::load(path);
+    if (!loaded.ok()) {
+        for (const auto& d : loaded.errors) std::cerr << config::format(d) << '\n';
+        std::cerr << what << ": cannot read the accepted domains from " << path
+                  << " (give -c FILE or --accepted-domain NAME)\n";
+        return false;
+    }
+    if (inputs.accepted_domains.empty())
+        for (const auto& [key, where] : loaded.value->accepted_domains.sorted())
+            if (!key.subdomains) inputs.accepted_domains.push_back(key.name);
+    if (inputs.subject.empty() && inputs.fqdn.empty() && !loaded.value->listeners.empty())
+        inputs.fqdn = loaded.value->listeners.front().fqdn;
+    return true;
+}
+
+int run_make(const cert_make_args& given, bool self_signed) {
     const char* what = self_signed ? "dsproxy cert selfsigned" : "dsproxy cert request";
+    cert_make_args args = given;
+    if (!apply_config(args.inputs, args.config_file, what)) return exit_usage;
     std::vector<std::string> errors;
     auto prepared = tls::prepare_certificate(args.inputs, errors);
     const auto spec = tls::key_spec::parse(args.key_type);
@@ -115,7 +141,9 @@ void add_make_options(CLI::App* app, cert_make_args& a) {
     app->add_flag("--include-accepted-domains", a.inputs.include_accepted_domains,
                   "Add every accepted domain to the subject alternative name");
     app->add_option("--accepted-domain", a.inputs.accepted_domains,
-                    "An accepted domain (repeatable; until the configuration provides them)");
+                    "An accepted domain (repeatable; default: those of the configuration)");
+    app->add_option("-c,--config", a.config_file,
+                    "Configuration to take accepted domains and the fqdn from (default conf.d/dsproxy.yaml)");
     app->add_option("--from", a.inputs.from, "Clone the subject and DNS names of this certificate (new key)")
         ->check(CLI::ExistingFile);
     app->add_option("--key-type", a.key_type, "rsa:2048 (default), rsa:3072, rsa:4096, ec:p256, ec:p384");
