@@ -1,6 +1,7 @@
 // relay_session — see relay_session.hpp.
 #include "proxy/engine/relay_session.hpp"
 
+#include "proxy/engine/outbound_router.hpp"
 #include "proxy/log/logging.hpp"
 #include "proxy/protocol/proxy_header.hpp"
 
@@ -41,9 +42,62 @@ struct relay_session::leg {
 };
 
 relay_session::relay_session(net::tls_socket client, front_settings settings, smtp::server_options options,
-                             smtp::session_policy policy, upstream_settings upstream)
+                             smtp::session_policy policy, upstream_settings upstream, outbound_router* router)
     : front_session(std::move(client), std::move(settings), std::move(options), std::move(policy)),
-      upstream_(std::move(upstream)) {}
+      upstream_(std::move(upstream)),
+      router_(router) {}
+
+asio::awaitable<bool> relay_session::choose_route(const smtp::path& first_recipient) {
+    const auto decision = co_await router_->route(first_recipient.box.domain);
+    if (decision.refusal) {
+        info("route domain={} refused: {}", log::printable(first_recipient.box.domain),
+             reply_text(*decision.refusal));
+        post(server().on_upstream_reply(smtp::upstream_stage::mail, *decision.refusal));
+        co_return false;
+    }
+    const bool reuse = leg_ && leg_->machine.reusable() && !leg_->dead && decision.route_key == route_key_ &&
+                       decision.policy_key == policy_key_;
+    if (!reuse && leg_) co_await close_upstream();
+    upstream_ = decision.upstream;
+    route_key_ = decision.route_key;
+    policy_key_ = decision.policy_key;
+    route_domain_ = decision.domain;
+    std::string hosts;
+    for (const auto& h : upstream_.hosts) hosts += (hosts.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
+    info("route domain={} policy={} level={} hosts={}{}", route_domain_, policy_key_, upstream_.level, hosts,
+         reuse ? " (connection reused)" : "");
+    co_return true;
+}
+
+asio::awaitable<bool> relay_session::same_route(const smtp::path& recipient) {
+    const auto decision = co_await router_->route(recipient.box.domain);
+    if (decision.refusal) {
+        post(server().on_upstream_reply(smtp::upstream_stage::rcpt, *decision.refusal));
+        co_return false;
+    }
+    if (decision.domain == route_domain_ || (decision.route_key == route_key_ && decision.policy_key == policy_key_))
+        co_return true;
+    info("rcpt domain={} routes elsewhere (policy={}) than this transaction's {}: 452", decision.domain,
+         decision.policy_key, route_domain_);
+    post(server().on_upstream_reply(smtp::upstream_stage::rcpt,
+                                    smtp::make_reply(452, "4.5.3 Too many recipients for this transaction "
+                                                          "(different route or policy); send it again")));
+    co_return false;
+}
+
+void relay_session::report_exhausted(smtp::upstream_stage stage, const std::string& reason) {
+    if (!policy_failure_.empty() && stage == smtp::upstream_stage::mail) {
+        // SPEC §6.3: no host passed the domain's TLS policy; no data crosses.
+        const auto reply = upstream_.reject_on_policy_failure
+                               ? smtp::make_reply(550, "5.7.1 TLS policy for " + route_domain_ + " not satisfied: " +
+                                                           policy_failure_)
+                               : smtp::make_reply(451, "4.7.5 TLS policy for " + route_domain_ +
+                                                           " not satisfied, try again later: " + policy_failure_);
+        post(server().on_upstream_reply(stage, reply));
+        return;
+    }
+    post(server().on_upstream_failed(stage, reason));
+}
 
 relay_session::~relay_session() = default;
 
@@ -54,8 +108,17 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
         recipients_.clear();
         size_ = 0;
         started_ = steady_clock::now();
-        if (leg_ && !leg_->machine.reusable()) leg_.reset();
-        if (!leg_ && !co_await open_leg(plain_fallback_)) co_return;
+        mail_accepted_ = false;
+        policy_failure_.clear();
+        if (router_ && !co_await choose_route(m->first_recipient)) {
+            mail_.reset();
+            co_return;
+        }
+        if (leg_ && (!leg_->machine.reusable() || leg_->dead)) leg_.reset();
+        if (!leg_) {
+            plain_fallback_ = false;
+            if (!co_await open_leg(false, 0)) co_return;
+        }
         co_await run_client(leg_->machine.mail(m->reverse_path, m->params));
         co_return;
     }
@@ -72,6 +135,7 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
         co_return;
     }
     if (auto* r = std::get_if<upstream_rcpt>(&action)) {
+        if (router_ && !recipients_.empty() && !co_await same_route(r->forward_path)) co_return;
         recipients_.push_back(r->forward_path.to_wire());
         co_await run_client(leg_->machine.rcpt(r->forward_path, r->params));
     } else if (auto* d = std::get_if<upstream_data>(&action)) {
@@ -132,7 +196,7 @@ asio::awaitable<void> relay_session::close_upstream() {
     leg_.reset();
 }
 
-asio::awaitable<bool> relay_session::open_leg(bool plain_only) {
+asio::awaitable<bool> relay_session::open_leg(bool plain_only, std::size_t first_host) {
     smtp::client_options options;
     options.helo_name = upstream_.helo_name;
     options.starttls = plain_only ? smtp::upstream_tls::none : upstream_.starttls;
@@ -145,9 +209,11 @@ asio::awaitable<bool> relay_session::open_leg(bool plain_only) {
         options.xclient = facts;
     }
     std::string errors;
-    for (const auto& host : upstream_.hosts) {
+    for (std::size_t i = first_host; i < upstream_.hosts.size(); ++i) {
+        const auto& host = upstream_.hosts[i];
         std::string error;
         if (co_await connect_to(host, options, error)) {
+            host_index_ = i;
             info("upstream={} host={}:{} connected{}", upstream_.name, host.host, host.port,
                  plain_only ? " (plain text after a failed handshake)" : "");
             co_return true;
@@ -156,23 +222,37 @@ asio::awaitable<bool> relay_session::open_leg(bool plain_only) {
         if (!errors.empty()) errors += "; ";
         errors += host.host + ": " + error;
     }
-    post(server().on_upstream_failed(smtp::upstream_stage::mail, "cannot connect to the upstream: " + errors));
+    report_exhausted(smtp::upstream_stage::mail, "cannot connect to the upstream: " + errors);
     co_return false;
 }
 
 asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const smtp::client_options& options,
                                                std::string& error) {
     auto executor = co_await asio::this_coro::executor;
-    net::tcp::resolver resolver(executor);
-    auto resolved = co_await timed(timer(), upstream_.timeouts.connect,
-                                   resolver.async_resolve(host.host, std::to_string(host.port), use_tuple));
-    if (!resolved) {
-        error = "name resolution timed out";
-        co_return false;
+    std::vector<net::tcp::endpoint> endpoints;
+    if (!host.addresses.empty()) {
+        for (const auto& a : host.addresses) {
+            boost::system::error_code aec;
+            const auto address = asio::ip::make_address(a, aec);
+            if (!aec) endpoints.emplace_back(address, host.port);
+        }
+    } else {
+        net::tcp::resolver resolver(executor);
+        auto resolved = co_await timed(timer(), upstream_.timeouts.connect,
+                                       resolver.async_resolve(host.host, std::to_string(host.port), use_tuple));
+        if (!resolved) {
+            error = "name resolution timed out";
+            co_return false;
+        }
+        auto [rec, results] = std::move(*resolved);
+        if (rec) {
+            error = "cannot resolve: " + rec.message();
+            co_return false;
+        }
+        for (const auto& r : results) endpoints.push_back(r.endpoint());
     }
-    auto [rec, endpoints] = std::move(*resolved);
-    if (rec) {
-        error = "cannot resolve: " + rec.message();
+    if (endpoints.empty()) {
+        error = "no address to connect to";
         co_return false;
     }
     net::tcp::socket socket(executor);
@@ -245,25 +325,48 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
             } else if (upstream_.starttls == smtp::upstream_tls::opportunistic && reason.starts_with("handshake")) {
                 // Opportunistic only: a failed handshake leaves a dead
                 // connection; retry once in plain text with the same MAIL.
+                const std::size_t host = host_index_;
                 leg_.reset();
                 plain_fallback_ = true;
-                if (!co_await open_leg(true)) co_return;
+                if (!co_await open_leg(true, host)) co_return;
                 if (mail_) more(leg_->machine.mail(mail_->first, mail_->second));
             } else {
                 leg_->dead = true;
+                policy_failure_ = reason;
                 more(leg_->machine.on_tls_failed());
             }
         } else if (auto* r = std::get_if<result>(&action)) {
+            if (r->stage == smtp::upstream_stage::mail && r->value.positive()) mail_accepted_ = true;
             if (r->stage == smtp::upstream_stage::end_of_data) {
                 log_transaction(&r->value, {});
                 mail_.reset();
             }
             post(server().on_upstream_reply(r->stage, r->value));
         } else if (auto* f = std::get_if<failure>(&action)) {
-            info("upstream={} stage={} reason={}", upstream_.name, smtp::to_string(f->stage), log::printable(f->reason));
+            info("upstream={} host={} stage={} reason={}", upstream_.name, leg_ ? leg_->host.host : "-",
+                 smtp::to_string(f->stage), log::printable(f->reason));
+            if (upstream_.starttls == smtp::upstream_tls::required && policy_failure_.empty() &&
+                f->reason.find("STARTTLS") != std::string::npos)
+                policy_failure_ = f->reason;  // SPEC §6.3: STARTTLS not offered is a policy failure
+            if (f->stage == smtp::upstream_stage::mail && !mail_accepted_ && mail_ &&
+                host_index_ + 1 < upstream_.hosts.size()) {
+                // Set-up failed on this host (connection, STARTTLS, certificate):
+                // the next MX host, as an MTA would (SPEC §6.3).
+                info("upstream={} trying the next host", upstream_.name);
+                if (leg_) co_await leg_->socket.shutdown();
+                leg_.reset();
+                plain_fallback_ = false;
+                if (!co_await open_leg(false, host_index_ + 1)) {
+                    log_transaction(nullptr, f->reason);
+                    mail_.reset();
+                    co_return;
+                }
+                more(leg_->machine.mail(mail_->first, mail_->second));
+                continue;
+            }
             if (mail_) log_transaction(nullptr, f->reason);
             mail_.reset();
-            post(server().on_upstream_failed(f->stage, f->reason));
+            report_exhausted(f->stage, f->reason);
         } else if (std::holds_alternative<close_connection>(action)) {
             if (leg_) {
                 co_await leg_->socket.shutdown();

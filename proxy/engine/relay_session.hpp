@@ -28,8 +28,9 @@
 namespace dsproxy::engine {
 
 struct upstream_host {
-    std::string host;  // name or IP literal
+    std::string host;  // name or IP literal (SNI and match_host use it)
     std::uint16_t port = 25;
+    std::vector<std::string> addresses;  // already resolved (outbound routing); empty: resolve `host`
 };
 
 struct upstream_timeouts {
@@ -57,12 +58,20 @@ struct upstream_settings {
     upstream_timeouts timeouts;
     std::string helo_name = "localhost";
     smtp::smtp_limits limits;
+    // What a TLS policy failure on every host answers (SPEC §6.1 on_failure):
+    // 4xx (defer) or 5xx (reject).
+    bool reject_on_policy_failure = false;
 };
+
+class outbound_router;
 
 class relay_session final : public front_session {
 public:
+    // Inbound: every transaction goes to `upstream` (the backend). Outbound:
+    // `router` picks the upstream per transaction from the first recipient's
+    // domain, and `upstream` is unused until then.
     relay_session(net::tls_socket client, front_settings settings, smtp::server_options options,
-                  smtp::session_policy policy, upstream_settings upstream);
+                  smtp::session_policy policy, upstream_settings upstream, outbound_router* router = nullptr);
     ~relay_session() override;
 
 private:
@@ -72,7 +81,10 @@ private:
     asio::awaitable<void> wait_for_upstream() override;
     asio::awaitable<void> close_upstream() override;
 
-    asio::awaitable<bool> open_leg(bool plain_only);
+    asio::awaitable<bool> open_leg(bool plain_only, std::size_t first_host);
+    asio::awaitable<bool> choose_route(const smtp::path& first_recipient);
+    asio::awaitable<bool> same_route(const smtp::path& recipient);
+    void report_exhausted(smtp::upstream_stage stage, const std::string& reason);
     asio::awaitable<bool> connect_to(const upstream_host& host, const smtp::client_options& options,
                                      std::string& error);
     asio::awaitable<void> run_client(std::vector<smtp::client_action> actions);
@@ -80,8 +92,15 @@ private:
     void log_transaction(const smtp::reply* final_reply, std::string_view failure);
 
     upstream_settings upstream_;
+    outbound_router* router_ = nullptr;
     std::unique_ptr<leg> leg_;
     bool plain_fallback_ = false;  // opportunistic: the handshake failed once, go plain
+    std::size_t host_index_ = 0;   // the host of upstream_.hosts the leg is connected to
+    bool mail_accepted_ = false;   // the upstream accepted MAIL: no more failover
+    std::string policy_failure_;   // the last TLS policy failure on this route, for the reply
+
+    // Outbound: the route and policy of the transaction's first recipient.
+    std::string route_key_, policy_key_, route_domain_;
 
     // The transaction in flight, for retries and the transaction log line.
     std::optional<std::pair<smtp::path, smtp::mail_parameters>> mail_;

@@ -175,7 +175,81 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
         }
         rt->upstreams_.emplace(u.name, std::move(ur));
     }
+
+    // Outbound: client contexts for the recipient domains' policies.
+    for (const auto& l : cfg->listeners)
+        if (l.role == config::listener_role::outbound) rt->has_outbound_ = true;
+    if (rt->has_outbound_) {
+        auto make = [&](const config::domain_policy& p, upstream_runtime& out) {
+            std::string why;
+            out.trust = trust_for(p, rt->trust_, why);
+            if (!out.trust) {
+                error = "policy " + (p.where.file.empty() ? std::string("default") : config::to_string(p.where)) +
+                        ": " + why;
+                return false;
+            }
+            auto ctx = tls::client_context::create({tls_settings_for(p), out.trust}, why);
+            if (!ctx) {
+                error = why;
+                return false;
+            }
+            out.tls = std::make_shared<tls::client_context>(std::move(*ctx));
+            return true;
+        };
+        if (!make(config::domain_policy{}, rt->outbound_default_)) return nullptr;
+        auto custom = [](const config::domain_policy& p) {
+            return p.min_tls != config::tls_version::v1_2 || !p.ciphers.empty() || p.ca_file || !p.crl.empty();
+        };
+        std::vector<const config::domain_policy*> policies{&cfg->policies.fallback()};
+        for (const auto& [key, p] : cfg->policies.entries().sorted()) policies.push_back(p);
+        for (const auto* p : policies) {
+            if (!custom(*p)) continue;
+            upstream_runtime ur;
+            if (!make(*p, ur)) return nullptr;
+            rt->outbound_custom_.emplace(p, std::move(ur));
+        }
+    }
     return rt;
+}
+
+upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, const config::domain_policy& policy,
+                                                 const std::string& domain) const {
+    const auto it = outbound_custom_.find(&policy);
+    const upstream_runtime& ur = it != outbound_custom_.end() ? it->second : outbound_default_;
+    upstream_settings s;
+    s.name = domain;
+    const bool testing = policy.mode == config::policy_mode::testing;
+    // mode testing: evaluate and log what would fail, relay as opportunistic.
+    s.starttls = testing && policy.level > config::tls_level::opportunistic ? smtp::upstream_tls::opportunistic
+                                                                           : starttls_for(policy.level);
+    s.level = std::string(config::to_name(policy.level)) + (testing ? " (testing)" : "");
+    s.tls = ur.tls.get();
+    s.trust = ur.trust.get();
+    s.verify = verify_request_for(policy, domain);
+    s.match_host = policy.match_host;
+    s.enforce = !testing;
+    s.reject_on_policy_failure = policy.on_failure == config::failure_action::reject;
+    if (policy.level == config::tls_level::domain_secure || policy.client_certificate) {
+        tls::selection_policy sp;
+        sp.use = tls::certificate_use::client;
+        sp.fqdn = l.spec->fqdn;
+        if (policy.client_certificate) {
+            if (policy.client_certificate->by == config::certificate_ref::kind::name)
+                sp.fqdn = policy.client_certificate->value;
+            else
+                sp.pin = policy.client_certificate->value;
+        }
+        s.client_certificate = tls::select_certificate(*store_, sp, {}, std::time(nullptr)).cert;
+    }
+    const auto& t = cfg_->timeout.upstream;
+    s.timeouts.connect = t.connect;
+    s.timeouts.greeting = std::max({t.greeting, t.ehlo, t.mail, t.rcpt});
+    s.timeouts.data_init = t.data_init;
+    s.timeouts.data_block = t.data_block;
+    s.timeouts.data_final = t.data_final;
+    s.timeouts.tls_handshake = t.tls_handshake;
+    s.helo_name = l.spec->fqdn;
+    return s;
 }
 
 front_settings runtime::front_for(const listener_runtime& l, std::string session_id,
@@ -200,6 +274,7 @@ smtp::server_options runtime::server_options_for(const listener_runtime& l, std:
     o.session_id = std::move(session_id);
     o.client_address = client_address;
     o.starttls_offered = l.tls != nullptr && l.spec->tls == config::listener_tls::starttls;
+    o.mail_refusal_per_recipient = l.spec->role == config::listener_role::outbound;
     const auto& lim = cfg_->limit;
     o.limits.command_line_max = lim.command_line_length;
     o.limits.text_line_max = lim.text_line_length;
@@ -287,7 +362,7 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     const config::upstream& u = *ur.spec;
     upstream_settings s;
     s.name = u.name;
-    for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port});
+    for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port, {}});
     s.starttls = starttls_for(u.tls.level);
     s.level = std::string(config::to_name(u.tls.level));
     s.tls = ur.tls.get();
@@ -306,7 +381,7 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     s.timeouts.data_final = t.data_final;
     s.timeouts.tls_handshake = t.tls_handshake;
     s.helo_name = l.spec->fqdn;
-    s.limits.reply_line_max = 512;
+    s.reject_on_policy_failure = u.tls.on_failure == config::failure_action::reject;
     return s;
 }
 

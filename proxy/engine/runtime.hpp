@@ -61,6 +61,10 @@ public:
     smtp::session_policy policy_for(const listener_runtime& l, std::function<SSL*()> client_ssl,
                                     std::function<void(const std::string&)> log_line) const;
     std::optional<upstream_settings> upstream_for(const listener_runtime& l) const;
+    // Outbound: the TLS side of the upstream leg to `domain` under `policy`
+    // (hosts are filled in by the router).
+    upstream_settings outbound_upstream_for(const listener_runtime& l, const config::domain_policy& policy,
+                                            const std::string& domain) const;
 
 private:
     std::shared_ptr<const config::config> cfg_;
@@ -68,6 +72,11 @@ private:
     std::shared_ptr<const tls::trust_store> trust_;
     std::vector<listener_runtime> listeners_;
     std::map<std::string, upstream_runtime, std::less<>> upstreams_;
+    // Outbound: one client context for the default TLS settings, and one per
+    // policy entry with its own min_tls/ciphers/ca_file/crl.
+    upstream_runtime outbound_default_;
+    std::map<const config::domain_policy*, upstream_runtime> outbound_custom_;
+    bool has_outbound_ = false;
 };
 
 // The TLS checks of one policy level (SPEC §6.1), shared by both directions.

@@ -25,6 +25,22 @@ server::server(asio::io_context& io, std::shared_ptr<const runtime> rt, std::sha
 
 bool server::start(std::string& error) {
     const auto& listeners = runtime_->listeners();
+    bool outbound = false;
+    for (const auto& l : listeners) outbound = outbound || l.spec->role == config::listener_role::outbound;
+    if (outbound) {
+        // One resolver for the (single) I/O thread; DNS never blocks the loop.
+        const auto& o = runtime_->cfg().outbound;
+        net::resolver_settings rs;
+        for (const auto& hp : o.dns_servers) rs.servers += (rs.servers.empty() ? "" : ",") + config::to_string(hp);
+        rs.timeout = o.dns_timeout;
+        rs.tries = static_cast<int>(o.dns_tries);
+        resolver_ = net::dns_resolver::create(io_.get_executor(), rs, error);
+        if (!resolver_) {
+            error = "DNS resolver: " + error;
+            return false;
+        }
+        log_->info("outbound DNS servers: {}", resolver_->servers());
+    }
     for (std::size_t i = 0; i < listeners.size(); ++i) {
         for (const auto& hp : listeners[i].spec->listen) {
             boost::system::error_code ec;
@@ -109,13 +125,30 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
     const std::string address = peer.address().to_string();
     log_->info("sid={} connect from {} port {} listener={}", id, address, peer.port(), l.spec->name);
 
-    auto upstream = rt->upstream_for(l);
-    if (!upstream) {
-        // Outbound routing arrives with the outbound engine; until then an
-        // outbound listener without an upstream cannot relay.
-        log_->error("sid={} listener {} has no upstream to relay to", id, l.spec->name);
-        co_await refuse(std::move(client.socket()), "421 4.3.0 Service not available\r\n");
-        co_return;
+    const bool outbound = l.spec->role == config::listener_role::outbound;
+    std::optional<outbound_router> router;
+    std::optional<upstream_settings> upstream;
+    if (outbound) {
+        // SPEC §1: an outbound listener serves allowed_clients only.
+        const auto ip = config::parse_ip(address);
+        bool allowed = false;
+        for (const auto& net : l.spec->allowed_clients) allowed = allowed || (ip && net.contains(*ip));
+        if (!allowed) {
+            log_->warn("sid={} client={} reason=not in allowed_clients of listener {}: 554", id, address,
+                       l.spec->name);
+            co_await refuse(std::move(client.socket()),
+                            "554 5.7.1 " + l.spec->fqdn + " Access denied: relaying not allowed for your address\r\n");
+            co_return;
+        }
+        router.emplace(*rt, l, *resolver_, random_);
+        upstream.emplace();
+    } else {
+        upstream = rt->upstream_for(l);
+        if (!upstream) {
+            log_->error("sid={} listener {} has no upstream to relay to", id, l.spec->name);
+            co_await refuse(std::move(client.socket()), "421 4.3.0 Service not available\r\n");
+            co_return;
+        }
     }
     auto holder = std::make_shared<front_session*>(nullptr);
     auto policy = rt->policy_for(
@@ -123,7 +156,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
         [log = log_, id](const std::string& line) { log->info("sid={} {}", id, line); });
     auto session = std::make_unique<relay_session>(std::move(client), rt->front_for(l, id, log_),
                                                    rt->server_options_for(l, id, address), std::move(policy),
-                                                   std::move(*upstream));
+                                                   std::move(*upstream), router ? &*router : nullptr);
     *holder = session.get();
     sessions_.insert(session.get());
     const auto started = std::chrono::steady_clock::now();

@@ -8,8 +8,10 @@
 // Must not: block the event loop.
 #pragma once
 
+#include "proxy/engine/outbound_router.hpp"
 #include "proxy/engine/runtime.hpp"
 #include "proxy/net/connection_limits.hpp"
+#include "proxy/net/dns_resolver.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,6 +20,7 @@
 
 #include <chrono>
 #include <memory>
+#include <random>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -60,6 +63,8 @@ private:
     std::vector<std::unique_ptr<bound>> acceptors_;
     std::unordered_set<front_session*> sessions_;
     bool draining_ = false;
+    std::unique_ptr<net::dns_resolver> resolver_;  // outbound listeners only
+    std::mt19937 random_{std::random_device{}()};  // MX tie shuffling
 };
 
 }  // namespace dsproxy::engine

@@ -196,7 +196,7 @@ void server_session::relay_check_and_send_rcpt(path p, rcpt_parameters params) {
     txn_->pending_rcpt.emplace(p, params);
     if (!txn_->upstream_open) {
         txn_->upstream_touched = true;
-        out_.emplace_back(actions::upstream_mail{txn_->reverse_path, txn_->params});
+        out_.emplace_back(actions::upstream_mail{txn_->reverse_path, txn_->params, p});
         waiting_ = upstream_stage::mail;
         return;
     }

@@ -290,7 +290,7 @@ std::vector<server_action> server_session::on_upstream_reply(upstream_stage stag
             out_.emplace_back(actions::upstream_rcpt{txn_->pending_rcpt->first, txn_->pending_rcpt->second});
             waiting_ = upstream_stage::rcpt;
         } else {
-            txn_->refusal = r;
+            if (!options_.mail_refusal_per_recipient) txn_->refusal = r;
             txn_->upstream_touched = false;  // the upstream has no transaction to abort
             txn_->pending_rcpt.reset();
             state_ = server_state::rcpt;
@@ -339,6 +339,8 @@ std::vector<server_action> server_session::on_upstream_failed(upstream_stage sta
     if (!txn_) return take();
     txn_->upstream_touched = false;  // nothing left upstream to abort
     if (!txn_->refusal) txn_->refusal = failure;
+    const bool per_recipient =
+        options_.mail_refusal_per_recipient && stage == upstream_stage::mail && !txn_->upstream_open;
     if (waiting_) {
         const auto awaited = *waiting_;
         waiting_.reset();
@@ -348,6 +350,7 @@ std::vector<server_action> server_session::on_upstream_failed(upstream_stage sta
             txn_->pending_rcpt.reset();
             state_ = server_state::rcpt;
             send(*txn_->refusal);
+            if (per_recipient) txn_->refusal.reset();  // the next RCPT tries again
             break;
         case upstream_stage::data:
             if (txn_->bdat_mode) state_ = server_state::bdat;  // read the chunk first

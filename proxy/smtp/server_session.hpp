@@ -76,6 +76,11 @@ struct server_options {
     std::string client_address;
     std::string client_hostname;
     bool starttls_offered = false;  // listener has a certificate and tls: starttls
+    // Outbound: a refusal of the upstream transaction (routing or TLS policy
+    // of the first recipient's domain) answers that RCPT only; the next RCPT
+    // opens the transaction again (its domain may route elsewhere). Inbound:
+    // the refusal holds for the rest of the transaction.
+    bool mail_refusal_per_recipient = false;
     smtp_limits limits;
     bare_newline_policy data_bare_newline = bare_newline_policy::reject;
     std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock::now
@@ -84,7 +89,9 @@ struct server_options {
 namespace actions {
 struct send_reply { std::string text; };          // wire text, CRLF included
 struct start_tls {};
-struct upstream_mail { path reverse_path; mail_parameters params; };  // opens the upstream transaction
+// Opens the upstream transaction; `first_recipient` is the RCPT that needs it
+// (outbound routing picks the next hop by its domain).
+struct upstream_mail { path reverse_path; mail_parameters params; path first_recipient; };
 struct upstream_rcpt { path forward_path; rcpt_parameters params; };
 struct upstream_data { data_mode mode; };          // then wait for stage `data` (354)
 struct upstream_bdat { std::uint64_t size; bool last; };  // a chunk of `size` bytes follows

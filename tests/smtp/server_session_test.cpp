@@ -227,3 +227,43 @@ BOOST_AUTO_TEST_CASE(sender_policy_refusal_and_domain_secured_mark) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(outbound_mail_refusals)
+
+// Outbound: MAIL is opened for the first RCPT, whose domain picks the route;
+// a refusal there (routing, TLS policy) answers that RCPT only, and the next
+// RCPT opens the transaction again. Inbound keeps the refusal.
+BOOST_AUTO_TEST_CASE(mail_refusal_answers_one_recipient_when_per_recipient) {
+    auto o = test_options();
+    o.mail_refusal_per_recipient = true;
+    harness h(o);
+    h.feed("EHLO c\r\nMAIL FROM:<a@fabrikam.com>\r\nRCPT TO:<u@contoso.com>\r\n");
+    BOOST_TEST_REQUIRE(h.last<a::upstream_mail>() != nullptr);
+    BOOST_TEST(h.last<a::upstream_mail>()->first_recipient.to_wire() == "<u@contoso.com>");
+    BOOST_TEST(h.upstream(upstream_stage::mail, 550, "5.7.1 TLS policy not met") == "550 5.7.1 TLS policy not met\r\n");
+    h.feed("RCPT TO:<v@contoso.com>\r\n");
+    BOOST_TEST(h.count<a::upstream_mail>() == 2u);  // tried again for the next recipient
+    BOOST_TEST(h.last<a::upstream_mail>()->first_recipient.to_wire() == "<v@contoso.com>");
+    BOOST_TEST(h.upstream(upstream_stage::mail, 250, "2.1.0 Ok").empty());
+    BOOST_TEST(h.upstream(upstream_stage::rcpt, 250, "2.1.5 Ok") == "250 2.1.5 Ok\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(upstream_failure_answers_one_recipient_when_per_recipient) {
+    auto o = test_options();
+    o.mail_refusal_per_recipient = true;
+    harness h(o);
+    h.feed("EHLO c\r\nMAIL FROM:<a@fabrikam.com>\r\nRCPT TO:<u@contoso.com>\r\n");
+    BOOST_TEST(h.s.on_upstream_failed(upstream_stage::mail, "no route").size() > 0u);
+    h.feed("RCPT TO:<v@contoso.com>\r\n");
+    BOOST_TEST(h.count<a::upstream_mail>() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(mail_refusal_holds_for_the_transaction_by_default) {
+    harness h;
+    h.feed("EHLO c\r\nMAIL FROM:<a@fabrikam.com>\r\nRCPT TO:<u@contoso.com>\r\n");
+    BOOST_TEST(h.upstream(upstream_stage::mail, 550, "5.1.8 Bad sender") == "550 5.1.8 Bad sender\r\n");
+    BOOST_TEST(h.feed("RCPT TO:<v@contoso.com>\r\n") == "550 5.1.8 Bad sender\r\n");
+    BOOST_TEST(h.count<a::upstream_mail>() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

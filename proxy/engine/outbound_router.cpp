@@ -1,0 +1,66 @@
+// outbound_router — see outbound_router.hpp.
+#include "proxy/engine/outbound_router.hpp"
+
+#include "proxy/engine/runtime.hpp"
+#include "proxy/net/route_lookup.hpp"
+#include "proxy/routing/route_planner.hpp"
+
+namespace dsproxy::engine {
+
+asio::awaitable<route_decision> outbound_router::route(const std::string& domain_text) {
+    route_decision d;
+    const bool literal = !domain_text.empty() && domain_text.front() == '[';
+    std::string domain = domain_text;
+    if (!literal) {
+        std::string error;
+        const auto ref = matching::reference_name::parse(domain_text, &error);
+        if (!ref) {
+            d.refusal = smtp::make_reply(501, "5.1.3 Bad recipient domain: " + error);
+            co_return d;
+        }
+        domain = ref->text();
+    }
+    d.domain = domain;
+    const auto found = rt_.cfg().policies.lookup(literal ? std::string_view() : std::string_view(domain));
+    const config::domain_policy& policy = *found.policy;
+    d.policy_key = std::string(found.key);
+    d.upstream = rt_.outbound_upstream_for(listener_, policy, domain);
+
+    const auto& o = rt_.cfg().outbound;
+    routing::route_limits limits;
+    limits.mx_port = o.mx_port;
+    limits.max_mx_hosts = o.max_mx_hosts;
+    limits.max_addresses_per_host = o.max_addresses_per_host;
+    limits.order = static_cast<routing::address_order>(o.order);
+
+    std::optional<routing::route_planner> planner;
+    if (!policy.route.empty()) {
+        std::vector<routing::static_hop> hops;
+        for (const auto& hp : policy.route) hops.push_back({hp.host, hp.port});
+        planner.emplace(domain, hops, limits);
+    } else {
+        auto& random = random_;
+        planner.emplace(literal ? domain_text : domain, limits, [&random](std::size_t bound) -> std::size_t {
+            return bound == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, bound - 1)(random);
+        });
+    }
+    auto planned = co_await net::plan_route(resolver_, std::move(*planner));
+    if (planned.failed()) {
+        const auto& f = planned.failure();
+        d.refusal = smtp::make_reply(f.code, f.enhanced + " " + f.text);
+        co_return d;
+    }
+    d.route_key = routing::route_key(planned.hops());
+    d.upstream.hosts.clear();
+    for (const auto& hop : planned.hops()) {
+        upstream_host h;
+        h.host = hop.host;
+        h.port = hop.port;
+        for (const auto& a : hop.addresses) h.addresses.push_back(a.text);
+        d.upstream.hosts.push_back(std::move(h));
+    }
+    d.upstream.name = std::string(routing::to_string(planned.hops().front().origin)) + ":" + domain;
+    co_return d;
+}
+
+}  // namespace dsproxy::engine
