@@ -106,6 +106,18 @@ void emit_timeouts(YAML::Emitter& e, const timeouts& t) {
     e << YAML::EndMap;
 }
 
+void emit_outbound(YAML::Emitter& e, const outbound_routing& o) {
+    e << YAML::Key << "outbound" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "dns_servers" << YAML::Value, list(e, o.dns_servers);
+    e << YAML::Key << "dns_timeout" << YAML::Value << format_duration(o.dns_timeout);
+    e << YAML::Key << "dns_tries" << YAML::Value << o.dns_tries;
+    e << YAML::Key << "mx_port" << YAML::Value << o.mx_port;
+    e << YAML::Key << "max_mx_hosts" << YAML::Value << o.max_mx_hosts;
+    e << YAML::Key << "max_addresses_per_host" << YAML::Value << o.max_addresses_per_host;
+    e << YAML::Key << "address_order" << YAML::Value << name(o.order);
+    e << YAML::EndMap;
+}
+
 void emit_certificates(YAML::Emitter& e, const certificate_store& c) {
     e << YAML::Key << "certificates" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "files" << YAML::Value;
@@ -162,6 +174,7 @@ std::string to_yaml(const config& cfg) {
           << to_string(*cfg.metric.listen) << YAML::EndMap;
     emit_limits(e, cfg.limit);
     emit_timeouts(e, cfg.timeout);
+    emit_outbound(e, cfg.outbound);
     e << YAML::Key << "listeners" << YAML::Value << YAML::BeginMap;
     for (const auto& l : cfg.listeners) emit_listener(e, l);
     e << YAML::EndMap;

@@ -26,6 +26,7 @@ enum class tls_version { v1_2, v1_3 };
 enum class bare_lf_action { reject, normalize };                // SPEC §2, SMTP smuggling
 enum class log_level { trace, debug, info, warn, error, critical, off };
 enum class log_format { text, json };
+enum class address_order { ipv6_first, ipv4_first, ipv4_only, ipv6_only };  // outbound next-hop addresses
 
 template <class E>
 struct enum_entry {
@@ -74,6 +75,10 @@ DSPROXY_ENUM_TABLE(log_level, enum_entry<log_level>{"trace", log_level::trace},
                    enum_entry<log_level>{"off", log_level::off});
 DSPROXY_ENUM_TABLE(log_format, enum_entry<log_format>{"text", log_format::text},
                    enum_entry<log_format>{"json", log_format::json});
+DSPROXY_ENUM_TABLE(address_order, enum_entry<address_order>{"ipv6-first", address_order::ipv6_first},
+                   enum_entry<address_order>{"ipv4-first", address_order::ipv4_first},
+                   enum_entry<address_order>{"ipv4-only", address_order::ipv4_only},
+                   enum_entry<address_order>{"ipv6-only", address_order::ipv6_only});
 DSPROXY_ENUM_TABLE(matching::cn_fallback,
                    enum_entry<matching::cn_fallback>{"no-san", matching::cn_fallback::no_san},
                    enum_entry<matching::cn_fallback>{"always", matching::cn_fallback::always});

@@ -55,6 +55,7 @@ constexpr std::array main_fields{
     field<D>{"metrics", [](file_reader& r, const YAML::Node& n, D& d) { read_metrics(r, n, d.cfg); }},
     field<D>{"limits", [](file_reader& r, const YAML::Node& n, D& d) { read_limits(r, n, d.cfg); }},
     field<D>{"timeouts", [](file_reader& r, const YAML::Node& n, D& d) { read_timeouts(r, n, d.cfg); }},
+    field<D>{"outbound", [](file_reader& r, const YAML::Node& n, D& d) { read_outbound(r, n, d.cfg); }},
     field<D>{"listeners", [](file_reader& r, const YAML::Node& n, D& d) { read_listeners(r, n, d.cfg); }, true},
     field<D>{"upstreams", [](file_reader& r, const YAML::Node& n, D& d) { read_upstreams(r, n, d.cfg); }},
     field<D>{"certificates", [](file_reader& r, const YAML::Node& n, D& d) { read_certificates(r, n, d.cfg); }},
@@ -69,8 +70,9 @@ constexpr std::array included_fields{
              [](file_reader& r, const YAML::Node& n, D& d) { read_accepted_domains(r, n, d.cfg); }},
     field<D>{"policies", [](file_reader& r, const YAML::Node& n, D& d) { read_policies(r, n, d.cfg); }},
     field<D>{"include", main_only},      field<D>{"logging", main_only},   field<D>{"metrics", main_only},
-    field<D>{"limits", main_only},       field<D>{"timeouts", main_only},  field<D>{"listeners", main_only},
-    field<D>{"upstreams", main_only},    field<D>{"certificates", main_only}, field<D>{"trust", main_only},
+    field<D>{"limits", main_only},       field<D>{"timeouts", main_only},  field<D>{"outbound", main_only},
+    field<D>{"listeners", main_only},    field<D>{"upstreams", main_only}, field<D>{"certificates", main_only},
+    field<D>{"trust", main_only},
 };
 
 std::optional<std::string> read_text(const fs::path& path, std::string& error) {

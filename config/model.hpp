@@ -119,6 +119,17 @@ struct metrics {
     std::optional<host_port> listen;  // Prometheus text on HTTP; off when absent
 };
 
+// The outbound engine's DNS and routing: next hops from MX records, then A/AAAA.
+struct outbound_routing {
+    std::vector<host_port> dns_servers;              // IP literals, port 53 when not written; empty: /etc/resolv.conf
+    duration dns_timeout = 5s;                       // per try and server (resolv.conf's default)
+    std::uint64_t dns_tries = 2;                     // resolv.conf's `attempts` default
+    std::uint16_t mx_port = 25;                      // MX and implicit-MX delivery (tests use another)
+    std::uint64_t max_mx_hosts = 5;                  // MX hosts tried per domain, by preference
+    std::uint64_t max_addresses_per_host = 4;        // addresses tried per next-hop host
+    address_order order = address_order::ipv6_first; // YAML key `address_order`
+};
+
 struct config {
     std::string main_file;                   // absolute
     std::vector<std::string> include;        // absolute directories, as listed
@@ -127,6 +138,7 @@ struct config {
     metrics metric;
     limits limit;
     timeouts timeout;
+    outbound_routing outbound;
     std::vector<listener> listeners;         // in file order
     std::vector<upstream> upstreams;         // in file order
     domain_table<source_location> accepted_domains;

@@ -19,6 +19,7 @@ void read_logging(file_reader& r, const YAML::Node& node, config& out);
 void read_metrics(file_reader& r, const YAML::Node& node, config& out);
 void read_limits(file_reader& r, const YAML::Node& node, config& out);
 void read_timeouts(file_reader& r, const YAML::Node& node, config& out);
+void read_outbound(file_reader& r, const YAML::Node& node, config& out);
 
 // sections_server.cpp
 void read_listeners(file_reader& r, const YAML::Node& node, config& out);

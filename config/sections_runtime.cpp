@@ -1,4 +1,4 @@
-// sections_runtime — logging, metrics, limits and timeouts (SPEC §2, §8).
+// sections_runtime — logging, metrics, limits, timeouts and outbound (SPEC §2, §8).
 // See sections.hpp; defaults live in model.hpp.
 #include "config/sections.hpp"
 
@@ -68,6 +68,18 @@ constexpr std::array metrics_fields{
     field<M>{"listen", [](file_reader& r, const YAML::Node& n, M& o) { r.set(n, a_listen_address, o.listen); }, true},
 };
 
+using O = outbound_routing;
+constexpr std::array outbound_fields{
+    field<O>{"dns_servers", [](file_reader& r, const YAML::Node& n, O& o) { r.set_list(n, a_dns_server, o.dns_servers); }},
+    field<O>{"dns_timeout", [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, a_timeout, o.dns_timeout); }},
+    field<O>{"dns_tries", [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, a_count, o.dns_tries); }},
+    field<O>{"mx_port", [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, a_port, o.mx_port); }},
+    field<O>{"max_mx_hosts", [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, a_count, o.max_mx_hosts); }},
+    field<O>{"max_addresses_per_host",
+             [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, a_count, o.max_addresses_per_host); }},
+    field<O>{"address_order", [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, an_enum<address_order>, o.order); }},
+};
+
 }  // namespace
 
 void read_logging(file_reader& r, const YAML::Node& node, config& out) {
@@ -84,6 +96,10 @@ void read_limits(file_reader& r, const YAML::Node& node, config& out) {
 
 void read_timeouts(file_reader& r, const YAML::Node& node, config& out) {
     read_mapping(r, node, "timeouts", timeout_fields, out.timeout);
+}
+
+void read_outbound(file_reader& r, const YAML::Node& node, config& out) {
+    read_mapping(r, node, "outbound", outbound_fields, out.outbound);
 }
 
 }  // namespace dsproxy::config

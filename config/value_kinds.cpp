@@ -31,4 +31,15 @@ std::optional<std::string> parse_text(std::string_view text, std::string* error)
     return std::nullopt;
 }
 
+std::optional<host_port> parse_dns_server(std::string_view text, std::string* error) {
+    auto server = parse_host_port(text, {true, std::uint16_t{53}}, error);
+    if (server && !server->ip) {
+        if (error)
+            *error = "DNS server `" + std::string(text) +
+                     "` is not an IP address; write one such as `127.0.0.1`, `127.0.0.1:5353` or `[::1]`";
+        return std::nullopt;
+    }
+    return server;
+}
+
 }  // namespace dsproxy::config

@@ -22,6 +22,8 @@ namespace dsproxy::config {
 std::optional<bool> parse_bool(std::string_view text, std::string* error);
 std::optional<std::string> parse_domain_name(std::string_view text, std::string* error);
 std::optional<std::string> parse_text(std::string_view text, std::string* error);
+// An IP literal with an optional port (53): a host name would need DNS to find DNS.
+std::optional<host_port> parse_dns_server(std::string_view text, std::string* error);
 
 // Upper bound of counts: far above any sane setting, low enough that
 // arithmetic on it cannot overflow.
@@ -82,6 +84,18 @@ inline constexpr value_kind<std::uint64_t> a_text_line_length{
         }
         return n;
     }};
+// TCP/UDP ports: 1 to 65535.
+inline constexpr value_kind<std::uint16_t> a_port{
+    [] { return std::string("a port number"); },
+    [](std::string_view t, std::string* e) -> std::optional<std::uint16_t> {
+        auto n = parse_count(t, 65535, e);
+        if (n && *n == 0) {
+            if (e) *e = "a port must be a number from 1 to 65535";
+            return std::nullopt;
+        }
+        if (n) return static_cast<std::uint16_t>(*n);
+        return std::nullopt;
+    }};
 // Listen addresses: IP literal and port, both required.
 inline constexpr value_kind<host_port> a_listen_address{
     [] { return std::string("an address such as `127.0.0.1:2525` or `[::1]:2525`"); },
@@ -90,6 +104,9 @@ inline constexpr value_kind<host_port> a_listen_address{
 inline constexpr value_kind<host_port> a_next_hop{
     [] { return std::string("a host such as `mx.contoso.com:25` or `[2001:db8::1]:25`"); },
     [](std::string_view t, std::string* e) { return parse_host_port(t, {true, std::uint16_t{25}}, e); }};
+inline constexpr value_kind<host_port> a_dns_server{
+    [] { return std::string("a DNS server address such as `127.0.0.1`, `127.0.0.1:5353` or `[::1]`"); },
+    parse_dns_server};
 inline constexpr value_kind<cidr> a_cidr{[] { return std::string("a network such as `10.0.0.0/8`"); },
                                          [](std::string_view t, std::string* e) { return parse_cidr(t, e); }};
 inline constexpr value_kind<certificate_ref> a_thumbprint{

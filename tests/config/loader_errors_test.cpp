@@ -267,6 +267,48 @@ BOOST_AUTO_TEST_CASE(all_errors_of_all_files_at_once) {
     BOOST_TEST(r.errors.back().where.file.ends_with("d/3.yaml"));
 }
 
+BOOST_AUTO_TEST_CASE(bad_outbound_values) {
+    temp_tree tree;
+    const auto r = load_with(tree, R"(outbound:
+  dns_servers: [ns1.example.com, "127.0.0.1:0", "::1:53", 127.0.0.1]
+  dns_timeout: 0s
+  dns_tries: 0
+  mx_port: 0
+  max_mx_hosts: 0
+  max_addresses_per_host: 0
+  address_order: ipv6_first
+  dns_timout: 1s
+)");
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 2, 17,
+                         "`dns_servers`: DNS server `ns1.example.com` is not an IP address; write one such as"),
+               all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 2, 34, "`dns_servers`: port `0` in `127.0.0.1:0` is not a number from 1 to 65535"),
+               all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 2, 49, "must be written in brackets"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 3, 16, "`dns_timeout`: a timeout must be longer than 0"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 4, 14, "`dns_tries`: must be at least 1"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 5, 12, "`mx_port`: a port must be a number from 1 to 65535"),
+               all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 6, 17, "`max_mx_hosts`: must be at least 1"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 7, 27, "`max_addresses_per_host`: must be at least 1"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 8, 18, "did you mean `ipv6-first`?"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 9, 3, "unknown key `dns_timout` in outbound, did you mean `dns_timeout`?"),
+               all_errors(r));
+    BOOST_TEST(r.errors.size() == 10u, all_errors(r));
+
+    const auto big = load_with(tree, "outbound: {mx_port: 65536, dns_servers: {a: b}}\n");
+    BOOST_TEST(has_error(big, "dsproxy.yaml", base + 1, 21, "`mx_port`: `65536` is too large; the maximum is 65535"),
+               all_errors(big));
+    BOOST_TEST(has_error(big, "dsproxy.yaml", base + 1, 41, "`dns_servers`: expected a DNS server address such as"),
+               all_errors(big));
+    BOOST_TEST(big.errors.size() == 2u, all_errors(big));
+
+    tree.write("d/x.yaml", "outbound: {mx_port: 2525}\n");
+    const auto included = load_with(tree, "include: d\n");
+    BOOST_TEST(has_error(included, "d/x.yaml", 1, 1, "section `outbound` is only allowed in the main file"),
+               all_errors(included));
+}
+
 BOOST_AUTO_TEST_CASE(every_diagnostic_formats_as_file_line_column) {
     const diagnostic d{{"/etc/dsproxy/dsproxy.yaml", 12, 5}, "unknown key `on_failur`, did you mean `on_failure`?"};
     BOOST_TEST(format(d) == "/etc/dsproxy/dsproxy.yaml:12:5: error: unknown key `on_failur`, did you mean `on_failure`?");

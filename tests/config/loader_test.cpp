@@ -33,6 +33,13 @@ BOOST_AUTO_TEST_CASE(minimal_config_gets_every_default) {
     BOOST_TEST((c.timeout.client.command == 5min));
     BOOST_TEST((c.log.level == log_level::info));
     BOOST_TEST(!c.metric.listen.has_value());
+    BOOST_TEST(c.outbound.dns_servers.empty());  // /etc/resolv.conf
+    BOOST_TEST((c.outbound.dns_timeout == 5s));
+    BOOST_TEST(c.outbound.dns_tries == 2u);
+    BOOST_TEST(c.outbound.mx_port == 25);
+    BOOST_TEST(c.outbound.max_mx_hosts == 5u);
+    BOOST_TEST(c.outbound.max_addresses_per_host == 4u);
+    BOOST_TEST((c.outbound.order == address_order::ipv6_first));
     BOOST_TEST((c.policies.fallback().level == tls_level::opportunistic));
     BOOST_TEST_REQUIRE(c.listeners.size() == 1u);
     BOOST_TEST((c.listeners[0].tls == listener_tls::starttls));
@@ -114,6 +121,14 @@ policies:
     client_certificate: mail.contoso.com
     cn_fallback: always
     route: ["smtp.fabrikam.com", "[2001:db8::25]:2525"]
+outbound:
+  dns_servers: ["127.0.0.1:5353", "[::1]", 192.0.2.53]
+  dns_timeout: 2s
+  dns_tries: 3
+  mx_port: 2525
+  max_mx_hosts: 2
+  max_addresses_per_host: 1
+  address_order: ipv4-only
 )");
     const auto result = tree.load();
     BOOST_TEST_REQUIRE(result.ok(), all_errors(result));
@@ -175,6 +190,19 @@ policies:
     BOOST_TEST(to_string(p.route[1]) == "[2001:db8::25]:2525");
     BOOST_TEST(p.where.file == root + "/dsproxy.yaml");
     BOOST_TEST(p.where.line == 54);
+
+    const auto& o = c.outbound;
+    BOOST_TEST_REQUIRE(o.dns_servers.size() == 3u);
+    BOOST_TEST(to_string(o.dns_servers[0]) == "127.0.0.1:5353");
+    BOOST_TEST(to_string(o.dns_servers[1]) == "[::1]:53");
+    BOOST_TEST(to_string(o.dns_servers[2]) == "192.0.2.53:53");
+    BOOST_TEST(o.dns_servers[1].ip.has_value());
+    BOOST_TEST((o.dns_timeout == 2s));
+    BOOST_TEST(o.dns_tries == 3u);
+    BOOST_TEST(o.mx_port == 2525);
+    BOOST_TEST(o.max_mx_hosts == 2u);
+    BOOST_TEST(o.max_addresses_per_host == 1u);
+    BOOST_TEST((o.order == address_order::ipv4_only));
 }
 
 BOOST_AUTO_TEST_CASE(included_directories_merge_in_lexical_order) {
@@ -221,6 +249,7 @@ BOOST_AUTO_TEST_CASE(effective_config_loads_back_to_the_same_config) {
     tree.write("dsproxy.yaml", std::string(minimal_main) + R"(
 metrics: {listen: "[::1]:9325"}
 limits: {message_size: 50MB, greeting_delay: 1500ms}
+outbound: {dns_servers: ["[2001:db8::53]:5353", 127.0.0.1], dns_timeout: 1500ms, mx_port: 2526, address_order: ipv4-first}
 policies:
   default: {level: encrypt}
   .Contoso.COM: {level: domain, tls_domain: contoso.com, route: [mx.contoso.com], min_tls: TLSv1.3}
@@ -250,6 +279,21 @@ policies:
     BOOST_TEST(printed.find("xn--bcher-kva.de") != std::string::npos);
     BOOST_TEST(printed.find(".contoso.com:") != std::string::npos);
     BOOST_TEST(printed.find("message_size: 50000000") != std::string::npos);
+    BOOST_TEST(printed.find("dns_servers: [\"[2001:db8::53]:5353\", 127.0.0.1:53]") != std::string::npos, printed);
+    BOOST_TEST(printed.find("address_order: ipv4-first") != std::string::npos);
+    BOOST_TEST(second.value->outbound.mx_port == 2526);
+    BOOST_TEST((second.value->outbound.dns_timeout == 1500ms));
+}
+
+BOOST_AUTO_TEST_CASE(effective_config_prints_outbound_defaults) {
+    temp_tree tree;
+    tree.write("dsproxy.yaml", minimal_main);
+    const auto result = tree.load();
+    BOOST_TEST_REQUIRE(result.ok(), all_errors(result));
+    const auto printed = to_yaml(*result.value);
+    const std::string expected = "outbound:\n  dns_servers: []\n  dns_timeout: 5s\n  dns_tries: 2\n  mx_port: 25\n"
+                                 "  max_mx_hosts: 5\n  max_addresses_per_host: 4\n  address_order: ipv6-first\n";
+    BOOST_TEST(printed.find(expected) != std::string::npos, printed);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

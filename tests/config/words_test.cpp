@@ -18,6 +18,9 @@ BOOST_AUTO_TEST_CASE(every_enum_spelling_round_trips) {
     for (const auto& e : enum_table<tls_level>::entries) BOOST_TEST((parse_enum<tls_level>(e.name) == e.value));
     BOOST_TEST((*parse_enum<listener_tls>("implicit") == listener_tls::implicit));
     BOOST_TEST((*parse_enum<bare_lf_action>("normalize") == bare_lf_action::normalize));
+    for (const auto& e : enum_table<address_order>::entries)
+        BOOST_TEST((parse_enum<address_order>(e.name) == e.value));
+    BOOST_TEST(to_name(address_order::ipv4_only) == "ipv4-only");
     BOOST_TEST((*parse_enum<dsproxy::matching::cn_fallback>("no-san") == dsproxy::matching::cn_fallback::no_san));
 }
 
