@@ -53,7 +53,7 @@ class Process:
         self._log.flush()
         return self.log_path.read_text(errors="replace")
 
-    def signal(self, sig) -> None:
+    def send_signal(self, sig) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 

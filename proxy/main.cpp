@@ -5,10 +5,14 @@
 // mutable state.
 #include "proxy/cli/subcommand.hpp"
 
+#include <csignal>
 #include <iostream>
 #include <vector>
 
 int main(int argc, char** argv) {
+    // OpenSSL writes to sockets with write(2): a peer that has gone away must
+    // be an EPIPE error on that session, never a SIGPIPE that kills the process.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"dsproxy: SMTP STARTTLS proxy enforcing Exchange Domain Security certificate names"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("dsproxy ") + DSPROXY_VERSION);

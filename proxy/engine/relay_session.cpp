@@ -329,6 +329,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
                 leg_.reset();
                 plain_fallback_ = true;
                 if (!co_await open_leg(true, host)) co_return;
+                queue.clear();  // what the old connection's machine still wanted is moot
                 if (mail_) more(leg_->machine.mail(mail_->first, mail_->second));
             } else {
                 leg_->dead = true;
@@ -361,6 +362,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
                     mail_.reset();
                     co_return;
                 }
+                queue.clear();  // the old connection's remaining actions (its close) are moot
                 more(leg_->machine.mail(mail_->first, mail_->second));
                 continue;
             }

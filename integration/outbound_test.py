@@ -1,0 +1,220 @@
+"""Outbound engine end to end (SPEC §1 outbound, §6.1, §6.3).
+
+dsproxy as a smart host: a local DNS zone (dnsmasq) whose MX records point at
+`dsproxy sink` instances on 127.0.0.2-4 (one with a certificate that does not
+match the partner domain, one with a one-node-deep certificate that does, one
+without STARTTLS). Python's smtplib is the sending MTA. Checks: MX order and
+failover to the next host when the certificate fails the domain policy,
+encrypt without STARTTLS deferred or rejected per on_failure with nothing
+delivered, null MX and NXDOMAIN replies, 452 for a recipient on another
+route, mode testing relays and logs, allowed_clients refuses others.
+Only loopback addresses are used.
+"""
+import os
+import shutil
+import smtplib
+import subprocess
+import sys
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+DSPROXY = None
+
+
+def start_dnsmasq(work: Path, zone: list) -> tuple:
+    exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+    user = ["--user=root"] if os.geteuid() == 0 else []
+    for _ in range(10):
+        port = harness.free_port()
+        proc = subprocess.Popen([exe, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                                 "--pid-file=", *user, "--listen-address=127.0.0.1", "--bind-interfaces",
+                                 f"--port={port}", "--local=/test/", *zone],
+                                stdout=subprocess.DEVNULL, stderr=open(work / "dnsmasq.err", "wb"))
+        time.sleep(0.3)
+        if proc.poll() is None:
+            return proc, port
+    raise RuntimeError("dnsmasq did not start: " + (work / "dnsmasq.err").read_text())
+
+
+class Outbound(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls._wd = harness.workdir("dsproxy-out-")
+        cls.work = cls._wd.__enter__()
+        w = cls.work
+        cls.pki = harness.Pki(w / "pki")
+        bad = cls.pki.leaf("bad", dns=["mail.other.test"])
+        good = cls.pki.leaf("good", dns=["mail.partner.test"])
+        certs = w / "certs"
+        certs.mkdir()
+        cert, key = cls.pki.leaf("relay", dns=["relay.example.org"])
+        shutil.copy(cert, certs / "relay.pem")
+        shutil.copy(key, certs / "relay.key")
+        os.chmod(certs / "relay.key", 0o600)
+
+        cls.mx_port = harness.free_port()
+        cls.procs = []
+        cls.sinks = {}
+        for name, addr, tls in (("bad", "127.0.0.2", bad), ("good", "127.0.0.3", good), ("plain", "127.0.0.4", None)):
+            maildir = w / f"maildir-{name}"
+            args = [DSPROXY, "sink", "--listen", f"{addr}:{cls.mx_port}", "--maildir", maildir, "--no-fsync",
+                    "--fqdn", f"{name}.sink.test"]
+            if tls:
+                args += ["--cert", tls[0], "--key", tls[1]]
+            p = harness.Process(args, w / f"sink-{name}.log")
+            cls.procs.append(p)
+            cls.sinks[name] = maildir
+            harness.wait_for_port(cls.mx_port, addr, proc=p.proc)
+
+        zone = [
+            "--mx-host=partner.test,mx1.partner.test,10", "--mx-host=partner.test,mx2.partner.test,20",
+            "--host-record=mx1.partner.test,127.0.0.2", "--host-record=mx2.partner.test,127.0.0.3",
+            "--mx-host=plain.test,mx.plain.test,10", "--host-record=mx.plain.test,127.0.0.4",
+            "--mx-host=strict.test,mx.plain.test,10", "--mx-host=strictr.test,mx.plain.test,10",
+            "--mx-host=testing.test,mx1.partner.test,10",
+            "--mx-host=nullmx.test,.,0",
+        ]
+        cls.dns, dns_port = start_dnsmasq(w, zone)
+
+        cls.port = harness.free_port()
+        cls.denied_port = harness.free_port()
+        (w / "domains.d").mkdir()
+        (w / "dsproxy.yaml").write_text(f"""
+include: [domains.d]
+logging: {{level: info}}
+listeners:
+  smarthost:
+    role: outbound
+    listen: ["127.0.0.1:{cls.port}"]
+    fqdn: relay.example.org
+    tls: none
+    allowed_clients: ["127.0.0.0/8"]
+  elsewhere:
+    role: outbound
+    listen: ["127.0.0.1:{cls.denied_port}"]
+    fqdn: relay.example.org
+    tls: none
+    allowed_clients: ["192.0.2.0/24"]
+certificates:
+  directories: [certs]
+trust:
+  ca_file: {cls.pki.ca_cert}
+outbound:
+  dns_servers: ["127.0.0.1:{dns_port}"]
+  dns_timeout: 1s
+  dns_tries: 1
+  mx_port: {cls.mx_port}
+  address_order: ipv4-first
+timeouts:
+  upstream:
+    connect: 3s
+policies:
+  default:
+    level: opportunistic
+  partner.test:
+    level: domain
+  strict.test:
+    level: encrypt
+  strictr.test:
+    level: encrypt
+    on_failure: reject
+  testing.test:
+    level: domain
+    mode: testing
+""")
+        cls.proxy = harness.Process([DSPROXY, "run", "-c", w / "dsproxy.yaml"], w / "dsproxy.log")
+        harness.wait_for_port(cls.port, proc=cls.proxy.proc)
+
+    @classmethod
+    def tearDownClass(cls):
+        if os.environ.get("SHOWLOG"):
+            print(cls.proxy.log()[-6000:])
+            for p in cls.procs:
+                print(p.log()[-3000:])
+        cls.proxy.stop()
+        for p in cls.procs:
+            if p.proc.poll() is not None:
+                print(f"\n{p.args[3]} exited early with {p.proc.returncode}:\n{p.log()[-2000:]}")
+            p.stop()
+        cls.dns.terminate()
+        cls.dns.wait(5)
+        cls._wd.__exit__(None, None, None)
+
+    def count(self, sink):
+        return len(harness.maildir_messages(self.sinks[sink]))
+
+    def transaction(self, rcpts, body=b"Subject: t\r\n\r\nhello\r\n"):
+        """Returns ([rcpt replies], data reply or None)."""
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as s:
+            s.ehlo("mta.example.org")
+            code, _ = s.mail("sender@example.org")
+            self.assertEqual(code, 250)
+            replies = [s.rcpt(r) for r in rcpts]
+            data = s.data(body) if any(c == 250 for c, _ in replies) else None
+            return replies, data
+
+    def test_domain_policy_fails_over_to_the_mx_whose_certificate_matches(self):
+        before = (self.count("bad"), self.count("good"))
+        replies, data = self.transaction(["user@partner.test"])
+        self.assertEqual(replies[0][0], 250, replies)
+        self.assertEqual(data[0], 250, data)
+        self.assertEqual(self.count("bad"), before[0], "delivered to the host whose certificate failed")
+        self.assertEqual(self.count("good"), before[1] + 1)
+        log = self.proxy.log()
+        self.assertIn("trying the next host", log)
+        self.assertIn("rule=one-node-deep", log)
+
+    def test_opportunistic_delivers_in_plain_text(self):
+        before = self.count("plain")
+        replies, data = self.transaction(["user@plain.test"])
+        self.assertEqual((replies[0][0], data[0]), (250, 250))
+        self.assertEqual(self.count("plain"), before + 1)
+
+    def test_encrypt_without_starttls_defers_and_nothing_crosses(self):
+        before = self.count("plain")
+        replies, data = self.transaction(["user@strict.test"])
+        self.assertEqual(replies[0][0], 451, replies)
+        self.assertIn(b"4.7.5", replies[0][1])
+        self.assertIsNone(data)
+        self.assertEqual(self.count("plain"), before)
+
+    def test_encrypt_with_on_failure_reject_gives_550(self):
+        replies, _ = self.transaction(["user@strictr.test"])
+        self.assertEqual(replies[0][0], 550, replies)
+        self.assertIn(b"5.7.1", replies[0][1])
+
+    def test_null_mx_and_nxdomain(self):
+        replies, _ = self.transaction(["a@nullmx.test", "b@nothing.test"])
+        self.assertEqual(replies[0][0], 556, replies)
+        self.assertIn(b"5.1.10", replies[0][1])
+        self.assertEqual(replies[1][0], 550, replies)
+        self.assertIn(b"5.1.2", replies[1][1])
+
+    def test_recipient_on_another_route_gets_452(self):
+        before = (self.count("good"), self.count("plain"))
+        replies, data = self.transaction(["a@partner.test", "b@plain.test", "c@partner.test"])
+        self.assertEqual([c for c, _ in replies], [250, 452, 250], replies)
+        self.assertIn(b"4.5.3", replies[1][1])
+        self.assertEqual(data[0], 250)
+        self.assertEqual((self.count("good"), self.count("plain")), (before[0] + 1, before[1]))
+
+    def test_mode_testing_relays_and_logs(self):
+        before = self.count("bad")
+        replies, data = self.transaction(["user@testing.test"])
+        self.assertEqual((replies[0][0], data[0]), (250, 250))
+        self.assertEqual(self.count("bad"), before + 1)
+        self.assertIn("mode=testing reason=would refuse", self.proxy.log())
+
+    def test_client_outside_allowed_clients_is_refused(self):
+        with self.assertRaises(smtplib.SMTPConnectError) as ctx:
+            smtplib.SMTP("127.0.0.1", self.denied_port, timeout=10)
+        self.assertEqual(ctx.exception.smtp_code, 554)
+
+
+if __name__ == "__main__":
+    DSPROXY = sys.argv.pop(1)
+    unittest.main(verbosity=2)
