@@ -57,30 +57,6 @@ tls_socket::tls_socket(tcp::socket socket) : socket_(std::move(socket)) {
     socket_.non_blocking(true, ignored);
 }
 
-asio::awaitable<std::size_t> tls_socket::read_some(std::span<char> buffer, boost::system::error_code& ec) {
-    ec.clear();
-    if (!ssl_) {
-        auto [e, n] = co_await socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_tuple);
-        ec = e;
-        co_return n;
-    }
-    while (true) {
-        std::size_t n = 0;
-        ERR_clear_error();
-        const int rc = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n);
-        if (rc == 1) co_return n;
-        const ssl_next next = classify(ssl_.get(), rc, ec);
-        if (next == ssl_next::wait_read || next == ssl_next::wait_write) {
-            auto [e] = co_await socket_.async_wait(
-                next == ssl_next::wait_read ? tcp::socket::wait_read : tcp::socket::wait_write, use_tuple);
-            if (e) { ec = e; co_return 0; }
-            continue;
-        }
-        ERR_clear_error();
-        co_return 0;
-    }
-}
-
 std::size_t tls_socket::try_read(std::span<char> buffer, boost::system::error_code& ec) {
     ec.clear();
     want_write_ = false;

@@ -46,10 +46,6 @@ public:
     tls_socket(tls_socket&&) noexcept = default;
     tls_socket& operator=(tls_socket&&) noexcept = default;
 
-    // Reads at least one byte into `buffer`. Returns 0 with `ec` set on
-    // error or end of stream (asio::error::eof).
-    asio::awaitable<std::size_t> read_some(std::span<char> buffer, boost::system::error_code& ec);
-
     // Reads what is available now without waiting (the socket is
     // non-blocking). Returns 0 with `ec` = would_block when nothing is; then
     // wait_ready(wants_write()) before trying again. Lets idle sessions hold
