@@ -105,6 +105,60 @@ class Pki:
         os.chmod(key_path, 0o600)
         return cert_path, key_path
 
+    def _ca_config(self) -> Path:
+        """A minimal `openssl ca` setup (index, serial, CRL number) under the PKI dir."""
+        db = self.dir / "ca-db"
+        if not db.is_dir():
+            db.mkdir()
+            (db / "index.txt").write_text("")
+            (db / "serial").write_text("1000\n")
+            (db / "crlnumber").write_text("1000\n")
+        cnf = self.dir / "ca.cnf"
+        cnf.write_text(f"""[ca]
+default_ca = test_ca
+[test_ca]
+database = {db}/index.txt
+serial = {db}/serial
+crlnumber = {db}/crlnumber
+new_certs_dir = {db}
+certificate = {self.ca_cert}
+private_key = {self.ca_key}
+default_md = sha256
+default_crl_days = 7
+policy = any
+unique_subject = no
+copy_extensions = none
+[any]
+commonName = supplied
+[leaf]
+basicConstraints = CA:FALSE
+extendedKeyUsage = serverAuth,clientAuth
+subjectAltName = $ENV::SAN
+""")
+        return cnf
+
+    def leaf_dated(self, name: str, dns, start: str, end: str) -> tuple:
+        """A CA-issued leaf valid from `start` to `end` (YYYYMMDDHHMMSSZ), e.g. already expired."""
+        key_path = self.dir / f"{name}.key"
+        cert_path = self.dir / f"{name}.pem"
+        csr = self.dir / f"{name}.csr"
+        run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", key_path, "-out", csr, "-subj", f"/CN={dns[0]}"])
+        env = dict(os.environ, SAN=",".join(f"DNS:{d}" for d in dns))
+        run(["openssl", "ca", "-batch", "-notext", "-config", self._ca_config(), "-extensions", "leaf",
+             "-startdate", start, "-enddate", end, "-in", csr, "-out", cert_path], env=env)
+        os.chmod(key_path, 0o600)
+        return cert_path, key_path
+
+    def revoke(self, cert_path: Path) -> Path:
+        """Revokes a certificate issued by leaf_dated and returns a fresh CRL (PEM)."""
+        env = dict(os.environ, SAN="DNS:unused.invalid")
+        cnf = self._ca_config()
+        run(["openssl", "ca", "-batch", "-config", cnf, "-revoke", cert_path], env=env)
+        crl = self.dir / "ca.crl"
+        run(["openssl", "ca", "-batch", "-config", cnf, "-gencrl", "-out", crl], env=env)
+        return crl
+
     def _req_config(self, lines) -> Path:
         path = self.dir / "req.cnf"
         path.write_text("[req]\ndistinguished_name=dn\n[dn]\n[v3]\n" + "\n".join(lines) + "\n")

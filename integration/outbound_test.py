@@ -49,6 +49,13 @@ class Outbound(unittest.TestCase):
         cls.pki = harness.Pki(w / "pki")
         bad = cls.pki.leaf("bad", dns=["mail.other.test"])
         good = cls.pki.leaf("good", dns=["mail.partner.test"])
+        untrusted = cls.pki.leaf("untrusted", dns=["mail.untrusted.test"], self_signed=True)
+        expired = cls.pki.leaf_dated("expired", ["mail.expired.test"], "20200101000000Z", "20200201000000Z")
+        revoked = cls.pki.leaf_dated("revoked", ["mail.revoked.test"], "20240101000000Z", "20991231000000Z")
+        cls.crl = cls.pki.revoke(revoked[0])
+        deep = cls.pki.leaf("deep", dns=["mail.us.deep.test"])
+        parentwild = cls.pki.leaf("parentwild", dns=["*.test"])
+        partial = cls.pki.leaf("partial", dns=["m*.partial.test"])
         certs = w / "certs"
         certs.mkdir()
         cert, key = cls.pki.leaf("relay", dns=["relay.example.org"])
@@ -59,7 +66,10 @@ class Outbound(unittest.TestCase):
         cls.mx_port = harness.free_port()
         cls.procs = []
         cls.sinks = {}
-        for name, addr, tls in (("bad", "127.0.0.2", bad), ("good", "127.0.0.3", good), ("plain", "127.0.0.4", None)):
+        for name, addr, tls in (("bad", "127.0.0.2", bad), ("good", "127.0.0.3", good), ("plain", "127.0.0.4", None),
+                                ("untrusted", "127.0.0.5", untrusted), ("expired", "127.0.0.6", expired),
+                                ("revoked", "127.0.0.7", revoked), ("deep", "127.0.0.8", deep),
+                                ("parentwild", "127.0.0.9", parentwild), ("partial", "127.0.0.10", partial)):
             maildir = w / f"maildir-{name}"
             args = [DSPROXY, "sink", "--listen", f"{addr}:{cls.mx_port}", "--maildir", maildir, "--no-fsync",
                     "--fqdn", f"{name}.sink.test"]
@@ -77,6 +87,18 @@ class Outbound(unittest.TestCase):
             "--mx-host=strict.test,mx.plain.test,10", "--mx-host=strictr.test,mx.plain.test,10",
             "--mx-host=testing.test,mx1.partner.test,10",
             "--mx-host=nullmx.test,.,0",
+            "--host-record=mx.untrusted.test,127.0.0.5", "--host-record=mx.expired.test,127.0.0.6",
+            "--host-record=mx.revoked.test,127.0.0.7", "--host-record=mx.deep.test,127.0.0.8",
+            "--host-record=mx.parentwild.test,127.0.0.9", "--host-record=mx.partial.test,127.0.0.10",
+            "--mx-host=validate-untrusted.test,mx.untrusted.test,10",
+            "--mx-host=encrypt-untrusted.test,mx.untrusted.test,10",
+            "--mx-host=validate-expired.test,mx.expired.test,10",
+            "--mx-host=validate-revoked.test,mx.revoked.test,10",
+            "--mx-host=validate-wrongname.test,mx1.partner.test,10",
+            "--mx-host=deep.test,mx.deep.test,10",
+            "--mx-host=wild.test,mx.parentwild.test,10",
+            "--mx-host=partial.test,mx.partial.test,10",
+            "--mx-host=secure.test,mx2.partner.test,10",
         ]
         cls.dns, dns_port = start_dnsmasq(w, zone)
 
@@ -125,6 +147,15 @@ policies:
   testing.test:
     level: domain
     mode: testing
+  validate-untrusted.test: {{level: validate}}
+  encrypt-untrusted.test: {{level: encrypt}}
+  validate-expired.test: {{level: validate}}
+  validate-revoked.test: {{level: validate, crl: [{cls.crl}]}}
+  validate-wrongname.test: {{level: validate}}
+  deep.test: {{level: domain}}
+  wild.test: {{level: domain}}
+  partial.test: {{level: domain, on_failure: reject}}
+  secure.test: {{level: domain-secure, tls_domain: partner.test, client_certificate: relay.example.org}}
 """)
         cls.proxy = harness.Process([DSPROXY, "run", "-c", w / "dsproxy.yaml"], w / "dsproxy.log")
         harness.wait_for_port(cls.port, proc=cls.proxy.proc)
@@ -194,13 +225,62 @@ policies:
         self.assertEqual(replies[1][0], 550, replies)
         self.assertIn(b"5.1.2", replies[1][1])
 
-    def test_recipient_on_another_route_gets_452(self):
+    def test_recipient_on_another_route_gets_452_and_the_retry_delivers_it_once(self):
         before = (self.count("good"), self.count("plain"))
         replies, data = self.transaction(["a@partner.test", "b@plain.test", "c@partner.test"])
         self.assertEqual([c for c, _ in replies], [250, 452, 250], replies)
         self.assertIn(b"4.5.3", replies[1][1])
         self.assertEqual(data[0], 250)
         self.assertEqual((self.count("good"), self.count("plain")), (before[0] + 1, before[1]))
+        # The client retries the deferred recipient in a new transaction.
+        replies, data = self.transaction(["b@plain.test"])
+        self.assertEqual((replies[0][0], data[0]), (250, 250))
+        self.assertEqual((self.count("good"), self.count("plain")), (before[0] + 1, before[1] + 1))
+
+    def refused(self, domain, sink, code=451, enhanced=b"4.7.5", reason=""):
+        before = self.count(sink)
+        replies, data = self.transaction([f"user@{domain}"])
+        self.assertEqual(replies[0][0], code, replies)
+        self.assertIn(enhanced, replies[0][1])
+        self.assertIsNone(data)
+        self.assertEqual(self.count(sink), before, f"mail crossed to {sink} although the policy failed")
+        if reason:
+            self.assertIn(reason, replies[0][1].decode())
+
+    def delivered(self, domain, sink):
+        before = self.count(sink)
+        replies, data = self.transaction([f"user@{domain}"])
+        self.assertEqual((replies[0][0], data[0] if data else None), (250, 250), replies)
+        self.assertEqual(self.count(sink), before + 1)
+
+    def test_validate_refuses_an_untrusted_chain(self):
+        self.refused("validate-untrusted.test", "untrusted", reason="untrusted")
+
+    def test_encrypt_accepts_an_untrusted_chain(self):
+        self.delivered("encrypt-untrusted.test", "untrusted")
+
+    def test_validate_refuses_an_expired_certificate(self):
+        self.refused("validate-expired.test", "expired", reason="expired")
+
+    def test_validate_refuses_a_revoked_certificate(self):
+        self.refused("validate-revoked.test", "revoked", reason="revoked")
+
+    def test_validate_does_not_check_names(self):
+        self.delivered("validate-wrongname.test", "bad")
+
+    def test_domain_refuses_a_name_two_nodes_deep(self):
+        self.refused("deep.test", "deep", reason="mail.us.deep.test")
+
+    def test_domain_refuses_a_wildcard_over_the_parent(self):
+        self.refused("wild.test", "parentwild", reason="*.test")
+
+    def test_domain_refuses_a_partial_wildcard_with_reject(self):
+        self.refused("partial.test", "partial", code=550, enhanced=b"5.7.1")
+
+    def test_domain_secure_presents_our_client_certificate(self):
+        self.delivered("secure.test", "good")
+        sink_log = next(p for p in self.procs if "127.0.0.3" in p.args[3]).log()
+        self.assertRegex(sink_log, r"sni=mx2\.partner\.test client_certificate=presented")
 
     def test_mode_testing_relays_and_logs(self):
         before = self.count("bad")

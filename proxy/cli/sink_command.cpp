@@ -126,7 +126,7 @@ int run_sink(const sink_args& args) {
         tls::server_settings settings;
         settings.certificate.fqdn = args.fqdn;
         settings.certificate.fallback = tls::fallback_mode::any;
-        settings.request_client_certificate = false;
+        settings.request_client_certificate = true;  // logged, so tests can see a client certificate arrive
         std::string error;
         state.tls = tls::server_context::create(store, settings, error);
         if (!state.tls) {
