@@ -161,7 +161,55 @@ policies:
         harness.wait_for_port(cls.port, proc=cls.proxy.proc)
 
     @classmethod
+    def start_postfix(cls):
+        """The organisation's MTA: a private Postfix instance whose relayhost is dsproxy."""
+        if getattr(cls, "postfix_dir", None):
+            return
+        import tempfile
+        pf = Path(tempfile.mkdtemp(prefix="dsproxy-postfix-"))
+        os.chmod(pf, 0o755)  # the postfix user must reach its queue
+        cls.postfix_dir = pf
+        for d in ("etc", "queue", "data"):
+            (pf / d).mkdir()
+        shutil.chown(pf / "data", "postfix")
+        cls.postfix_port = harness.free_port()
+        master = Path("/etc/postfix/master.cf").read_text().splitlines()
+        out = []
+        for line in master:
+            fields = line.split()
+            if len(fields) >= 8 and not line.startswith((" ", "#")):
+                if fields[4] == "y":
+                    fields[4] = "n"  # no chroot: the queue is in a temp dir
+                if fields[0] == "smtp" and fields[1] == "inet":
+                    fields[0] = f"127.0.0.1:{cls.postfix_port}"
+                line = " ".join(fields)
+            out.append(line)
+        (pf / "etc" / "master.cf").write_text("\n".join(out) + "\n")
+        (pf / "etc" / "main.cf").write_text(f"""compatibility_level = 3.6
+queue_directory = {pf}/queue
+data_directory = {pf}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mta.contoso.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:{cls.port}
+maillog_file = {pf}/maillog
+maillog_file_prefixes = {pf}
+alias_maps =
+alias_database =
+""")
+        harness.run(["postfix", "-c", pf / "etc", "set-permissions"], check=False)
+        harness.run(["postfix", "-c", pf / "etc", "start"])
+        harness.wait_for_port(cls.postfix_port)
+
+    @classmethod
     def tearDownClass(cls):
+        if getattr(cls, "postfix_dir", None):
+            harness.run(["postfix", "-c", cls.postfix_dir / "etc", "abort"], check=False)
+            shutil.rmtree(cls.postfix_dir, ignore_errors=True)
         if os.environ.get("SHOWLOG"):
             print(cls.proxy.log()[-6000:])
             for p in cls.procs:
@@ -288,6 +336,21 @@ policies:
         self.assertEqual((replies[0][0], data[0]), (250, 250))
         self.assertEqual(self.count("bad"), before + 1)
         self.assertIn("mode=testing reason=would refuse", self.proxy.log())
+
+    def test_postfix_relayhost_through_dsproxy_to_the_partner(self):
+        # SPEC §11: Postfix as the sending MTA, dsproxy as its relayhost.
+        self.start_postfix()
+        before = self.count("good")
+        with smtplib.SMTP("127.0.0.1", self.postfix_port, timeout=30) as s:
+            s.sendmail("alice@contoso.test", ["bob@partner.test"], "Subject: via postfix\r\n\r\nhello\r\n")
+        deadline = time.monotonic() + 30
+        while self.count("good") == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        maillog = (self.postfix_dir / "maillog").read_text(errors="replace")
+        self.assertEqual(self.count("good"), before + 1, maillog[-2000:])
+        self.assertRegex(maillog, r"to=<bob@partner\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+.*status=sent")
+        newest = max(harness.maildir_messages(self.sinks["good"]), key=lambda p: p.stat().st_mtime)
+        self.assertIn("Subject: via postfix", newest.read_text())
 
     def test_client_outside_allowed_clients_is_refused(self):
         with self.assertRaises(smtplib.SMTPConnectError) as ctx:

@@ -17,6 +17,7 @@ packages=(
   # test tools
   swaks libnet-ssleay-perl python3 openssl
   dnsmasq-base  # a local DNS test zone for the routing integration test
+  postfix       # the sending MTA of the outbound integration test (own config, temp dir)
 )
 
 missing=()
