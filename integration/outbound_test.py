@@ -352,6 +352,17 @@ alias_database =
         newest = max(harness.maildir_messages(self.sinks["good"]), key=lambda p: p.stat().st_mtime)
         self.assertIn("Subject: via postfix", newest.read_text())
 
+    def test_verified_connection_serves_the_next_transaction_to_the_same_route(self):
+        before = self.count("good")
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as s:
+            s.ehlo("mta.example.org")
+            for i in range(2):
+                self.assertEqual(s.mail("sender@example.org")[0], 250)
+                self.assertEqual(s.rcpt("user@partner.test")[0], 250)
+                self.assertEqual(s.data(f"Subject: reuse {i}\r\n\r\nhello\r\n".encode())[0], 250)
+        self.assertEqual(self.count("good"), before + 2)
+        self.assertIn("(connection reused)", self.proxy.log())
+
     def test_client_outside_allowed_clients_is_refused(self):
         with self.assertRaises(smtplib.SMTPConnectError) as ctx:
             smtplib.SMTP("127.0.0.1", self.denied_port, timeout=10)
