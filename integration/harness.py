@@ -58,7 +58,8 @@ class Process:
                                      stdin=subprocess.DEVNULL)
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def send_signal(self, sig) -> None:

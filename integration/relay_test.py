@@ -42,9 +42,17 @@ class StackTest(unittest.TestCase):
     def stack(self, certs=None, **kw) -> Stack:
         st = Stack(WORK / self.id().rsplit(".", 2)[-2] / self._testMethodName, PKI,
                    certs=[MX] if certs is None else certs, **kw)
-        self.addCleanup(st.stop)
+        self.addCleanup(self.stop_cleanly, st)
         st.start()
         return st
+
+    def stop_cleanly(self, st: Stack):
+        """Every test ends with SIGTERM: dsproxy must drain and exit 0 (SPEC §8)."""
+        if st.proxy and st.proxy.proc.poll() is not None:  # a test already stopped it and checked
+            st.stop()
+            return
+        rc, _ = st.stop()
+        self.assertEqual(rc, 0, st.logs())
 
     def greet(self, st: Stack, ehlo="client.test"):
         c = st.client()
@@ -89,6 +97,8 @@ class SwaksRelay(StackTest):
         self.assertIn(" with ESMTP id ", h)
         self.assertIn("for <bob@example.com>", h)
         self.assertNotIn("using", h)
+        self.assertRegex(st.proxy_log(), r"txn from=<alice@sender\.test> to=<bob@example\.com> size=\d+ "
+                                         r"upstream=backend result=\"250 2\.0\.0 Ok: queued as ")
 
     def test_starttls(self):
         st = self.stack()
