@@ -12,6 +12,7 @@ import signal
 import smtplib
 import socket
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -236,6 +237,69 @@ class Pipelining(StackTest):
         c = self.greet(st)
         self.assert_reply(c.command("MAIL FROM:<a@sender.test>"), 250, st=st)
         self.assert_reply(c.command("STARTTLS"), 503, "5.5.1", st=st)
+
+
+class FakeUpstream(threading.Thread):
+    """A scripted SMTP upstream for one connection: `script` maps a command prefix to the exact
+    bytes answered (several replies in one write when the script says so). Records what it got."""
+
+    def __init__(self, port: int, script: dict):
+        super().__init__(daemon=True)
+        self.script = script
+        self.received = b""
+        self.server = socket.create_server(("127.0.0.1", port))
+        self.server.settimeout(15)
+
+    def run(self):
+        try:
+            conn, _ = self.server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(10)
+            conn.sendall(b"220 fake.test ESMTP\r\n")
+            buffer = b""
+            try:
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    self.received += data
+                    buffer += data
+                    while b"\r\n" in buffer:
+                        line, _, buffer = buffer.partition(b"\r\n")
+                        answer = next((v for k, v in self.script.items() if line.upper().startswith(k)), b"250 ok\r\n")
+                        conn.sendall(answer)
+            except OSError:
+                return
+
+    def close(self):
+        self.server.close()
+        self.join(5)
+
+
+class UpstreamStartTls(StackTest):
+    """CVE-2011-0411 on the upstream leg (SPEC §2): a reply pre-staged behind the upstream's 220 to
+    STARTTLS is an attack; the upstream transaction is refused, nothing is sent in plain text."""
+
+    def test_reply_staged_after_upstream_220_is_refused(self):
+        st = self.stack(upstream_down=True)
+        fake = FakeUpstream(st.sink_port, {
+            b"EHLO": b"250-fake.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+            b"STARTTLS": b"220 2.0.0 go ahead\r\n250 2.1.0 injected\r\n",  # one write
+        })
+        fake.start()
+        self.addCleanup(fake.close)
+        c = self.greet(st)
+        self.assert_reply(c.command("MAIL FROM:<alice@sender.test>"), 250, st=st)
+        r = c.command("RCPT TO:<bob@example.com>")
+        self.assertTrue(400 <= r.code < 500, f"{r!r}\n{st.logs()}")
+        self.assertIn("upstream sent plaintext after its 220 to STARTTLS", st.proxy_log())
+        fake.join(10)
+        after = fake.received.split(b"STARTTLS\r\n", 1)
+        self.assertEqual(len(after), 2, fake.received)
+        self.assertNotIn(b"MAIL FROM", after[1], "dsproxy went on in plain text")
+        self.assertNotIn(b"MAIL FROM", after[0], "MAIL sent before STARTTLS")
 
 
 class BackendFaults(StackTest):
