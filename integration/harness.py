@@ -5,16 +5,24 @@ Python's smtplib. Certificates are made here, at test time, with the openssl
 command line. Every wait is bounded; every process started is stopped.
 """
 import contextlib
+import json
 import os
+import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
+import sys
 import tempfile
 import time
+import unittest
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+# The dsproxy binary under test; set by main() from the command line.
+DSPROXY = None
 
 
 def free_port() -> int:
@@ -50,7 +58,8 @@ class Process:
                                      stdin=subprocess.DEVNULL)
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def send_signal(self, sig) -> None:
@@ -179,3 +188,336 @@ def maildir_messages(maildir: Path) -> list:
     if not new.is_dir():
         return []
     return sorted(new.iterdir())
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
+    """Polls predicate() until it returns something truthy; returns it, or None at the deadline."""
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= end:
+            return value
+        time.sleep(interval)
+
+
+def wait_for_log(process: "Process", pattern: str, timeout: float = 15.0):
+    """Waits until the process's log matches the regular expression; returns the match."""
+    rx = re.compile(pattern)
+
+    def found():
+        if process.proc.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.proc.returncode}:\n{process.log()}")
+        return rx.search(process.log())
+
+    match = wait_until(found, timeout)
+    if not match:
+        raise TimeoutError(f"no log line matching {pattern!r} after {timeout}s:\n{process.log()}")
+    return match
+
+
+# --- SMTP over a raw socket -----------------------------------------------------
+
+class Reply:
+    """One SMTP reply: code, the text of each line (without the code), the raw wire form."""
+
+    def __init__(self, code: int, lines: list, wire: str):
+        self.code, self.lines, self.wire = code, lines, wire
+
+    @property
+    def text(self) -> str:
+        return self.lines[-1] if self.lines else ""
+
+    def __repr__(self):
+        return f"Reply({self.wire.strip()!r})"
+
+
+class SmtpClient:
+    """An SMTP client that writes exactly the bytes it is given (pipelining, injection, bad input)
+    and reads replies one at a time. Every read has a deadline."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 10.0):
+        self.timeout = timeout
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def send(self, data) -> None:
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def _line(self, timeout) -> bytes:
+        self.sock.settimeout(timeout if timeout is not None else self.timeout)
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError(f"connection closed; unread: {self.buffer!r}")
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line + b"\n"
+
+    def reply(self, timeout=None) -> Reply:
+        lines, wire = [], ""
+        while True:
+            raw = self._line(timeout).decode("utf-8", "replace")
+            wire += raw
+            text = raw.rstrip("\r\n")
+            if len(text) < 3 or not text[:3].isdigit():
+                raise ValueError(f"not an SMTP reply line: {raw!r}")
+            lines.append(text[4:])
+            if len(text) == 3 or text[3] == " ":
+                return Reply(int(text[:3]), lines, wire)
+
+    def command(self, line: str, timeout=None) -> Reply:
+        self.send(line + "\r\n")
+        return self.reply(timeout)
+
+    def quiet_for(self, seconds: float) -> bytes:
+        """Returns whatever the server sends within `seconds` (b"" if nothing; raises EOFError at close)."""
+        if self.buffer:
+            data, self.buffer = self.buffer, b""
+            return data
+        self.sock.settimeout(seconds)
+        try:
+            data = self.sock.recv(65536)
+        except (socket.timeout, TimeoutError):
+            return b""
+        if not data:
+            raise EOFError("connection closed")
+        return data
+
+    def closed_within(self, seconds: float) -> bool:
+        """True when the server closes the connection within `seconds` (anything it sends first is skipped)."""
+        end = time.monotonic() + seconds
+        self.buffer = b""
+        while time.monotonic() < end:
+            self.sock.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                if not self.sock.recv(65536):
+                    return True
+            except (socket.timeout, TimeoutError):
+                return False
+            except (ConnectionResetError, ssl.SSLError):
+                return True
+        return False
+
+    def starttls(self, context: ssl.SSLContext = None, server_hostname: str = None) -> None:
+        """Wraps the socket after the 220 to STARTTLS has been read. Anything buffered is discarded."""
+        if context is None:
+            context = client_context()
+        self.sock.settimeout(self.timeout)
+        self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname)
+        self.buffer = b""
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def client_context(ca_file=None, cert=None, key=None) -> ssl.SSLContext:
+    """A TLS client context for tests: verifies against ca_file when given, else not at all."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca_file:
+        ctx.load_verify_locations(str(ca_file))
+        ctx.check_hostname = False
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(str(cert), str(key))
+    return ctx
+
+
+def message(subject: str = "test", body: str = "Hello.", size: int = 0, sender="sender@sender.test",
+            to="user@example.com") -> str:
+    """A small RFC 5322 message with CRLF line ends; padded with body lines to about `size` bytes."""
+    head = f"From: <{sender}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nMessage-ID: <{subject.replace(' ', '.')}." \
+           f"{time.monotonic_ns()}@sender.test>\r\n\r\n{body}\r\n"
+    line = "x" * 76 + "\r\n"
+    while len(head) < size:
+        head += line
+    return head
+
+
+# --- swaks and openssl s_client -----------------------------------------------
+
+class SwaksResult:
+    def __init__(self, returncode: int, output: str):
+        self.returncode, self.output = returncode, output
+
+    def replies(self) -> list:
+        """The server's replies in order, as (code, last line text). swaks marks server lines with
+        '<-' (plain), '<~' (TLS), '<**' / '<~*' when it judged the reply an error."""
+        out, current = [], None
+        for line in self.output.splitlines():
+            m = re.match(r"^ *<[-~*]\*? +(\d{3})([ -])(.*)$", line)
+            if not m:
+                continue
+            if m.group(2) == " ":
+                out.append((int(m.group(1)), m.group(3)))
+        return out
+
+    def final_dot_reply(self):
+        """The reply to the end of data (the one after the 354), or None."""
+        rs = self.replies()
+        for i, (code, _) in enumerate(rs):
+            if code == 354 and i + 1 < len(rs):
+                return rs[i + 1]
+        return None
+
+    def __repr__(self):
+        return f"swaks exit {self.returncode}:\n{self.output}"
+
+
+def swaks(port: int, *args, timeout: float = 60) -> SwaksResult:
+    cmd = ["swaks", "--server", "127.0.0.1", "--port", str(port), "--timeout", "15", *[str(a) for a in args]]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return SwaksResult(r.returncode, r.stdout + r.stderr)
+
+
+def s_client(port: int, *args, timeout: float = 30) -> str:
+    """openssl s_client -starttls smtp; returns its output (the handshake summary and peer chain)."""
+    cmd = ["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.1:{port}", *[str(a) for a in args]]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input="QUIT\n")
+    return r.stdout + r.stderr
+
+
+def peer_subject_cn(s_client_output: str):
+    """The CN of the peer's leaf certificate in s_client's 'Certificate chain' listing."""
+    m = re.search(r"^ 0 s:.*?CN ?= ?([^,/\n]+)", s_client_output, re.M)
+    return m.group(1).strip() if m else None
+
+
+# --- dsproxy and its sink -----------------------------------------------------
+
+def merge(base: dict, patch: dict) -> dict:
+    """Deep merge of patch into a copy of base; a None value in patch deletes the key."""
+    out = dict(base)
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+class Stack:
+    """dsproxy (`run`, one inbound listener) in front of `dsproxy sink`, on free loopback ports,
+    with a configuration written into `root`. The configuration is JSON, which is YAML.
+
+    certs: (cert, key) pairs copied into the certificate store directory (`certificates.directories`).
+    config: patch merged into the default configuration.
+    sink_args: extra arguments for the sink (e.g. ["--fault", "end-of-data=451"]).
+    upstream_down: point the upstream at a port where nothing listens (and start no sink).
+    """
+
+    FQDN = "mx.example.com"
+
+    def __init__(self, root: Path, pki: Pki, certs=(), config=None, sink_args=(), upstream_down=False,
+                 sink_tls=False):
+        self.root, self.pki = root, pki
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.sink_port = free_port()
+        self.maildir = root / "maildir"
+        self.certs_dir = root / "certs"
+        self.certs_dir.mkdir(exist_ok=True)
+        for cert, key in certs:
+            shutil.copy(cert, self.certs_dir / Path(cert).name)
+            shutil.copy(key, self.certs_dir / Path(key).name)
+            os.chmod(self.certs_dir / Path(key).name, 0o600)
+        base = {
+            "logging": {"level": "info"},
+            "listeners": {"edge": {"role": "inbound", "listen": [f"127.0.0.1:{self.port}"], "fqdn": self.FQDN,
+                                   "tls": "starttls", "upstream": "backend"}},
+            "upstreams": {"backend": {"hosts": [f"127.0.0.1:{self.sink_port}"], "tls": {"level": "opportunistic"}}},
+            "accepted_domains": ["example.com"],
+            "certificates": {"directories": ["certs"]},
+            "trust": {"system": False, "ca_file": str(pki.ca_cert)},
+            "policies": {"default": {"level": "opportunistic"}},
+            "timeouts": {"shutdown_drain": "5s"},
+        }
+        self.config = merge(base, config or {})
+        self.config_path = root / "dsproxy.yaml"
+        self.config_path.write_text(json.dumps(self.config, indent=2) + "\n")
+        self.sink_args = list(sink_args)
+        self.sink_tls = sink_tls
+        self.upstream_down = upstream_down
+        self.proxy = None
+        self.sink = None
+
+    def start(self) -> "Stack":
+        if not self.upstream_down:
+            args = [DSPROXY, "sink", "--listen", f"127.0.0.1:{self.sink_port}", "--maildir", self.maildir,
+                    "--fqdn", "sink.test", *self.sink_args]
+            if self.sink_tls:
+                cert, key = self.pki.leaf("sink.test", dns=["sink.test"])
+                args += ["--cert", cert, "--key", key]
+            self.sink = Process(args, self.root / "sink.log")
+            wait_for_log(self.sink, r"sink listening on")
+        self.proxy = Process([DSPROXY, "run", "-c", self.config_path], self.root / "dsproxy.log")
+        wait_for_log(self.proxy, r"dsproxy \S+ started with")
+        return self
+
+    def stop(self) -> tuple:
+        rc_proxy = self.proxy.stop() if self.proxy else None
+        rc_sink = self.sink.stop() if self.sink else None
+        return rc_proxy, rc_sink
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def messages(self) -> list:
+        return maildir_messages(self.maildir)
+
+    def message_texts(self) -> list:
+        return [p.read_bytes().decode("utf-8", "replace") for p in self.messages()]
+
+    def proxy_log(self) -> str:
+        return self.proxy.log() if self.proxy else ""
+
+    def sink_log(self) -> str:
+        return self.sink.log() if self.sink else ""
+
+    def logs(self) -> str:
+        return f"--- dsproxy log ---\n{self.proxy_log()}\n--- sink log ---\n{self.sink_log()}"
+
+    def client(self, timeout: float = 10.0) -> SmtpClient:
+        return SmtpClient(self.port, timeout=timeout)
+
+
+def received_headers(text: str) -> list:
+    """The Received: header fields of a message, unfolded, top first."""
+    head = text.split("\r\n\r\n", 1)[0]
+    fields = re.split(r"\r\n(?![ \t])", head)
+    return [re.sub(r"\r\n[ \t]+", " ", f) for f in fields if f.lower().startswith("received:")]
+
+
+def dsproxy_received(text: str) -> str:
+    """dsproxy's Received: header in a stored message (the one that names dsproxy), or ''."""
+    for h in received_headers(text):
+        if "(dsproxy)" in h and f"by {Stack.FQDN}" in h:
+            return h
+    return ""
+
+
+def main() -> None:
+    """Entry point of a test script: `python3 SCRIPT PATH/TO/dsproxy [unittest args]`."""
+    global DSPROXY
+    if len(sys.argv) < 2:
+        sys.exit(f"usage: {sys.argv[0]} PATH/TO/dsproxy [unittest arguments]")
+    DSPROXY = str(Path(sys.argv[1]).resolve())
+    unittest.main(argv=[sys.argv[0], *sys.argv[2:]], verbosity=2)

@@ -62,6 +62,7 @@ int run_proxy(const run_args& args) {
 
     boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     bool stopping = false;
+    bool drained = false;
     std::function<void(const boost::system::error_code&, int)> on_signal;
     on_signal = [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
@@ -88,10 +89,13 @@ int run_proxy(const run_args& args) {
                                           : std::chrono::steady_clock::duration::zero();
         log->info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         server.drain(grace, [&] {
+            drained = true;
             signals.cancel();
             log->info("all sessions closed; exiting");
         });
-        signals.async_wait(on_signal);
+        // With no session open, drain() finishes before it returns: waiting
+        // for signals again would keep io.run() from ever returning.
+        if (!drained) signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
     io.run();

@@ -322,7 +322,10 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
         };
         if (!tls_facts) {
             if (!tls_possible) return refuse(make(454, "4.7.0 TLS not available"), "TLS required but not available on this listener");
-            return refuse(make(530, "5.7.0 Must issue a STARTTLS command first"),
+            // SPEC 6.2 gives domain-secure 5.7.1; the lower levels keep RFC 3207's 5.7.0.
+            return refuse(make(530, policy.level == config::tls_level::domain_secure
+                                        ? "5.7.1 Must issue a STARTTLS command first"
+                                        : "5.7.0 Must issue a STARTTLS command first"),
                           starttls_offered ? "STARTTLS offered but not used" : "TLS required");
         }
         if (policy.level == config::tls_level::encrypt) return verdict;

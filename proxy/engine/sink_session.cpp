@@ -116,7 +116,9 @@ asio::awaitable<void> sink_session::wait_for_upstream() {
             in_message_ = false;
             if (f->what == sink_fault::action::stall) {
                 // Never answer: wait for the client to give up (bounded by the command timeout).
-                asio::steady_timer forever(co_await asio::this_coro::executor);
+                // A steady_timer's default expiry is already in the past: set it.
+                asio::steady_timer forever(co_await asio::this_coro::executor,
+                                           std::chrono::steady_clock::time_point::max());
                 co_await timed(timer(), settings().timeouts.command,
                                forever.async_wait(asio::as_tuple(asio::use_awaitable)));
             }

@@ -1,0 +1,208 @@
+"""tls_policy_test — dsproxy's TLS as real TLS clients see it: the certificate served for the
+listener's fqdn and for an SNI name (SPEC §4.1, with `openssl s_client -starttls smtp`), and
+the inbound Domain Security matrix on sender-domain policies (SPEC §6.2) with client
+certificates from a test CA made here (swaks --tls-cert, Python ssl/smtplib).
+
+Usage: python3 tls_policy_test.py PATH/TO/dsproxy [unittest arguments]
+"""
+import shutil
+import smtplib
+import tempfile
+import unittest
+from pathlib import Path
+
+import harness
+from harness import Stack, SmtpClient, client_context, dsproxy_received, message, peer_subject_cn, s_client, swaks
+
+WORK = None
+PKI = None
+CERTS = {}
+
+
+def setUpModule():
+    global WORK, PKI
+    WORK = Path(tempfile.mkdtemp(prefix="dsproxy-tls-"))
+    PKI = harness.Pki(WORK / "pki")
+    # Server certificates for the store directory.
+    CERTS["mx"] = PKI.leaf("mx.example.com", dns=["mx.example.com"], usage="serverAuth")
+    CERTS["alt"] = PKI.leaf("alt.example.net", dns=["alt.example.net"], usage="serverAuth")
+    CERTS["wild"] = PKI.leaf("wildcard.example.org", dns=["*.example.org"], usage="serverAuth")
+    # Client certificates of sending MTAs.
+    CERTS["partner"] = PKI.leaf("mail.partner.test", dns=["mail.partner.test"], usage="clientAuth")
+    CERTS["strict"] = PKI.leaf("mail.strict.test", dns=["mail.strict.test"], usage="clientAuth")
+    CERTS["other"] = PKI.leaf("mail.other.test", dns=["mail.other.test"], usage="clientAuth")
+    CERTS["deep"] = PKI.leaf("mail.us.partner.test", dns=["mail.us.partner.test"], usage="clientAuth")
+    CERTS["selfsigned"] = PKI.leaf("self.partner.test", dns=["mail.partner.test"], usage="clientAuth",
+                                   self_signed=True)
+
+
+def tearDownModule():
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+class CertificateSelection(unittest.TestCase):
+    """openssl s_client -starttls smtp sees the certificate chosen by SPEC §4.1."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.st = Stack(WORK / "selection", PKI, certs=[CERTS["mx"], CERTS["alt"], CERTS["wild"]])
+        cls.st.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.st.stop()
+
+    def served(self, *args):
+        out = s_client(self.st.port, "-CAfile", PKI.ca_cert, *args)
+        self.assertIn("250", out, out)  # s_client got through EHLO and STARTTLS
+        return out
+
+    def test_listener_fqdn(self):
+        out = self.served()
+        self.assertEqual(peer_subject_cn(out), "mx.example.com", out)
+        self.assertIn("Verify return code: 0 (ok)", out)
+
+    def test_sni_name_in_store(self):
+        out = self.served("-servername", "alt.example.net")
+        self.assertEqual(peer_subject_cn(out), "alt.example.net", out)
+        self.assertIn("Verify return code: 0 (ok)", out)
+        self.assertIn("sni=alt.example.net", self.st.proxy_log())
+
+    def test_sni_name_covered_by_wildcard(self):
+        out = self.served("-servername", "mail.example.org")
+        self.assertEqual(peer_subject_cn(out), "*.example.org", out)
+
+    def test_sni_name_not_in_store_gets_fqdn_certificate(self):
+        out = self.served("-servername", "unknown.example.com")
+        self.assertEqual(peer_subject_cn(out), "mx.example.com", out)
+
+
+# Policies for sender domains (SPEC §6.2).
+POLICIES = {
+    "policies": {
+        "partner.test": {"level": "domain-secure"},                          # on_failure: defer
+        "strict.test": {"level": "domain-secure", "on_failure": "reject"},
+        "trial.test": {"level": "domain-secure", "mode": "testing"},
+    }
+}
+
+
+class DomainSecure(unittest.TestCase):
+    """The inbound domain-secure matrix: who may send as a sender domain with a policy."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.st = Stack(WORK / "domain-secure", PKI, certs=[CERTS["mx"]], config=POLICIES)
+        cls.st.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.st.stop()
+
+    def session(self, tls=True, cert=None):
+        c = SmtpClient(self.st.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply().code, 220)
+        self.assertEqual(c.command("EHLO client.test").code, 250)
+        if tls:
+            self.assertEqual(c.command("STARTTLS").code, 220)
+            pair = CERTS[cert] if cert else (None, None)
+            c.starttls(client_context(PKI.ca_cert, *pair))
+            self.assertEqual(c.command("EHLO client.test").code, 250)
+        return c
+
+    def assert_mail(self, c, sender, code, enhanced):
+        r = c.command(f"MAIL FROM:<{sender}>")
+        msg = f"{r!r}\n{self.st.logs()}"
+        self.assertEqual(r.code, code, msg)
+        self.assertTrue(r.text.startswith(enhanced + " "), msg)
+        return r
+
+    def test_no_tls_530(self):
+        c = self.session(tls=False)
+        self.assert_mail(c, "alice@partner.test", 530, "5.7.1")
+
+    def test_tls_without_client_certificate_530(self):
+        c = self.session(tls=True)
+        self.assert_mail(c, "alice@partner.test", 530, "5.7.1")
+
+    def test_wrong_domain_certificate_defer_454(self):
+        c = self.session(cert="other")
+        self.assert_mail(c, "alice@partner.test", 454, "4.7.5")
+        self.assertRegex(self.st.proxy_log(), r"policy=partner\.test level=domain-secure sender_domain=partner\.test "
+                                              r"refused reason=\"[^\"]*names presented: mail\.other\.test")
+
+    def test_wrong_domain_certificate_reject_550(self):
+        c = self.session(cert="other")
+        self.assert_mail(c, "alice@strict.test", 550, "5.7.1")
+
+    def test_two_nodes_deep_is_not_accepted(self):
+        c = self.session(cert="deep")
+        self.assert_mail(c, "alice@partner.test", 454, "4.7.5")
+
+    def test_untrusted_chain_is_not_accepted(self):
+        c = self.session(cert="selfsigned")
+        self.assert_mail(c, "alice@partner.test", 454, "4.7.5")
+        c2 = self.session(cert="selfsigned")
+        self.assert_mail(c2, "alice@strict.test", 550, "5.7.1")
+
+    def test_one_node_deep_certificate_accepted_and_marked(self):
+        cert, key = CERTS["partner"]
+        before = len(self.st.messages())
+        r = swaks(self.st.port, "-tls", "--tls-cert", cert, "--tls-key", key, "--from", "alice@partner.test",
+                  "--to", "bob@example.com", "--ehlo", "mail.partner.test", "--header", "Subject: domain secured")
+        self.assertEqual(r.returncode, 0, f"{r}\n{self.st.logs()}")
+        self.assertEqual(r.final_dot_reply()[0], 250, r)
+        texts = [t for t in self.st.message_texts() if "Subject: domain secured" in t]
+        self.assertEqual(len(self.st.messages()), before + 1)
+        self.assertEqual(len(texts), 1)
+        h = dsproxy_received(texts[0])
+        self.assertIn("client certificate verified; domain-secured)", h)
+        self.assertRegex(self.st.proxy_log(), r"policy=partner\.test level=domain-secure sender_domain=partner\.test "
+                                              r"verdict=passed matched=mail\.partner\.test rule=one-node-deep")
+
+    def test_reject_policy_accepts_its_partner(self):
+        c = self.session(cert="strict")
+        self.assert_mail(c, "alice@strict.test", 250, "2.1.0")
+
+    def test_policy_is_evaluated_per_transaction(self):
+        c = self.session(cert="partner")
+        self.assert_mail(c, "alice@partner.test", 250, "2.1.0")
+        self.assertEqual(c.command("RSET").code, 250)
+        self.assert_mail(c, "alice@strict.test", 550, "5.7.1")
+        self.assert_mail(c, "alice@elsewhere.test", 250, "2.1.0")  # default policy: opportunistic
+
+    def test_testing_mode_logs_and_accepts(self):
+        before = len(self.st.messages())
+        with smtplib.SMTP("127.0.0.1", self.st.port, local_hostname="client.test", timeout=10) as s:
+            s.sendmail("alice@trial.test", ["bob@example.com"], message(subject="trial", sender="alice@trial.test")
+                       .encode())
+        self.assertEqual(len(self.st.messages()), before + 1, self.st.logs())
+        self.assertRegex(self.st.proxy_log(), r"policy=trial\.test level=domain-secure sender_domain=trial\.test "
+                                              r"mode=testing would refuse")
+        text = next(t for t in self.st.message_texts() if "Subject: trial" in t)
+        self.assertNotIn("domain-secured", dsproxy_received(text))
+
+    def test_no_policy_sender_needs_nothing(self):
+        c = self.session(tls=False)
+        self.assert_mail(c, "alice@elsewhere.test", 250, "2.1.0")
+
+
+class DomainSecureWithoutStartTls(unittest.TestCase):
+    """SPEC §6.2: STARTTLS not offered on the listener (no certificate for its fqdn) → 454 4.7.0."""
+
+    def test_454_when_starttls_not_offered(self):
+        st = Stack(WORK / "no-starttls", PKI, certs=[], config=POLICIES)
+        self.addCleanup(st.stop)
+        st.start()
+        c = st.client()
+        self.addCleanup(c.close)
+        c.reply()
+        self.assertNotIn("STARTTLS", c.command("EHLO client.test").lines)
+        r = c.command("MAIL FROM:<alice@partner.test>")
+        self.assertEqual(r.code, 454, f"{r!r}\n{st.logs()}")
+        self.assertTrue(r.text.startswith("4.7.0 "), r)
+
+
+if __name__ == "__main__":
+    harness.main()
