@@ -101,11 +101,12 @@ expect "show file" "$dsproxy" cert show issued.p7b
 
 # --- accepted domains from the configuration (SPEC 4.2 --include-accepted-domains) ---
 mkdir -p cfg/certs
-cat > cfg/dsproxy.yaml <<'YAML'
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > cfg/dsproxy.yaml <<YAML
 listeners:
   edge:
     role: inbound
-    listen: ["127.0.0.1:2599"]
+    listen: ["127.0.0.1:$port"]
     fqdn: mail1.contoso.com
     upstream: backend
 upstreams:
@@ -123,6 +124,42 @@ for name in DNS:contoso.com DNS:fabrikam.com DNS:mail1.contoso.com "CN *= *mail1
 done
 "$dsproxy" cert request --store store -c cfg/missing.yaml --include-accepted-domains >/dev/null 2>"$work/err"
 [ $? = 2 ] && grep -q "accepted domains" "$work/err" && ok || fail "missing config not refused: $(cat "$work/err")"
+
+# --- import --listener pins the certificate (SPEC 4.2) and dsproxy run serves it ---
+# In cfg/certs: a CA-issued certificate for the listener's fqdn (the CA is not
+# in the trust store, so it ranks below a valid self-signed one) and a newer
+# self-signed one. Without the pin the self-signed is served; with it, the
+# imported one.
+expect "request in the config's store" "$dsproxy" cert request --store cfg/certs -c cfg/dsproxy.yaml
+openssl x509 -req -in cfg/certs/mail1.contoso.com.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+    -copy_extensions copy -out cfg-issued.pem 2>/dev/null
+sleep 1  # a strictly newer NotBefore for the self-signed one
+expect "newer self-signed" "$dsproxy" cert selfsigned --store cfg/certs --fqdn mail1.contoso.com \
+    --key-out cfg/certs/self.key --out cfg/certs/self.pem
+expect "import --listener" "$dsproxy" cert import cfg-issued.pem --store cfg/certs --listener edge -c cfg/dsproxy.yaml
+want=$(openssl x509 -in cfg-issued.pem -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :)
+[ "$(tr -d '[:space:]' < cfg/certs/pins/edge.pin)" = "$want" ] && ok || fail "pin file does not hold the SHA-256 thumbprint"
+grep -q "pinned:      listener edge" "$work/out" && ok || fail "import --listener did not say it pinned"
+"$dsproxy" cert import cfg-issued.pem --store cfg/certs --listener nosuch -c cfg/dsproxy.yaml >/dev/null 2>"$work/err"
+[ $? = 2 ] && grep -q "no listener" "$work/err" && ok || fail "unknown listener accepted: $(cat "$work/err")"
+expect "list -c" "$dsproxy" cert list --store cfg/certs -c cfg/dsproxy.yaml
+grep -q "Served for:  mail1.contoso.com" "$work/out" && ok || fail "list -c does not say which listener serves"
+served() {
+    "$dsproxy" run -c cfg/dsproxy.yaml > "$work/run.log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 1 50); do
+        (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+        sleep 0.1
+    done
+    echo QUIT | timeout 10 openssl s_client -starttls smtp -connect "127.0.0.1:$port" 2>/dev/null \
+        | openssl x509 -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null
+}
+[ "$(served)" = "$want" ] && ok || fail "dsproxy run does not serve the pinned certificate: $(cat "$work/run.log")"
+grep -q "certificate pinned by" "$work/run.log" && ok || fail "run does not log the pin"
+rm cfg/certs/pins/edge.pin
+self=$(openssl x509 -in cfg/certs/self.pem -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :)
+[ "$(served)" = "$self" ] && ok || fail "without the pin the newer self-signed certificate should be served"
 
 echo "cert_cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

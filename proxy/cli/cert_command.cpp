@@ -44,7 +44,46 @@ struct cert_make_args {
 struct cert_import_args {
     std::string file;
     std::string store = ".";
+    std::string listener;     // --listener: pin the imported certificate for this listener
+    std::string config_file;  // -c: where that listener is defined
 };
+
+// SPEC 4.2 `import --listener NAME`: the listener serves this certificate
+// whatever the selection order says, until the pin file is removed. The pin
+// lives in the store (<store>/pins/<listener>.pin, the SHA-256 thumbprint),
+// read by `dsproxy run` at start and at every reload for a listener whose
+// configuration does not pin one itself.
+int pin_for_listener(const cert_import_args& args, const std::string& sha256) {
+    const std::string path = args.config_file.empty() ? std::string(config::default_main_file) : args.config_file;
+    const auto loaded = config::load(path);
+    if (!loaded.ok()) {
+        for (const auto& d : loaded.errors) std::cerr << config::format(d) << '\n';
+        std::cerr << "dsproxy cert import: cannot read the listeners from " << path << " (give -c FILE)\n";
+        return exit_usage;
+    }
+    const config::listener* found = nullptr;
+    for (const auto& l : loaded.value->listeners)
+        if (l.name == args.listener) found = &l;
+    if (!found) {
+        std::cerr << "dsproxy cert import: no listener `" << args.listener << "` in " << path << '\n';
+        return exit_usage;
+    }
+    if (found->certificate)
+        std::cerr << "dsproxy cert import: warning: listener " << args.listener
+                  << " pins a certificate in the configuration; that pin wins over the store's\n";
+    std::error_code ec;
+    const std::filesystem::path dir = std::filesystem::path(args.store) / "pins";
+    std::filesystem::create_directories(dir, ec);
+    std::string error;
+    const std::string pin = (dir / (args.listener + ".pin")).string();
+    if (!tls::write_file(pin, sha256 + "\n", tls::public_file_mode, /*exclusive=*/false, error)) {
+        std::cerr << "dsproxy cert import: " << error << '\n';
+        return exit_usage;
+    }
+    std::cout << "pinned:      listener " << args.listener << " serves it (" << pin
+              << "); reload dsproxy (SIGHUP) to apply\n";
+    return 0;
+}
 
 // Fills what the configuration knows: the accepted domains (SPEC 4.2
 // --include-accepted-domains) and the default CN (the first listener's fqdn).
@@ -131,6 +170,7 @@ int run_import(const cert_import_args& args) {
               << "key:         " << result->key_path << '\n'
               << "Thumbprint:  " << info.sha1_thumbprint << '\n'
               << "SHA256:      " << info.sha256 << '\n';
+    if (!args.listener.empty()) return pin_for_listener(args, info.sha256);
     return 0;
 }
 
@@ -172,12 +212,16 @@ subcommand add_cert_command(CLI::App& parent) {
     CLI::App* import_app = cert->add_subcommand("import", "Install an issued certificate next to its request's key");
     import_app->add_option("file", import->file, "Issued certificate: PEM, DER or PKCS#7 (.p7b)")->required();
     import_app->add_option("--store", import->store, "Certificate store directory (default: current directory)");
+    import_app->add_option("--listener", import->listener, "Pin the certificate for this listener of the configuration");
+    import_app->add_option("-c,--config", import->config_file, "Configuration defining --listener (default conf.d/dsproxy.yaml)");
 
     auto list = std::make_shared<cert_list_args>();
     CLI::App* list_app = cert->add_subcommand("list", "List the certificates in the store");
     list_app->add_option("--store", list->stores, "Certificate store directory (repeatable; default: .)");
     list_app->add_option("--domain", list->domain, "Only the candidates for NAME, in selection order");
     list_app->add_option("--fqdn", list->fqdns, "A listener's FQDN: show which certificate it serves (repeatable)");
+    list_app->add_option("-c,--config", list->config_file,
+                         "Say which listeners of this configuration serve each certificate");
     list_app->add_option("--ca-file", list->ca_file, "Trust anchors for ranking (default: the system's)");
     list_app->add_flag("--allow-readable-keys", list->allow_readable_keys, "Accept keys readable by group/others");
 
@@ -191,7 +235,17 @@ subcommand add_cert_command(CLI::App& parent) {
                 if (req_app->parsed()) return run_make(*request, false);
                 if (self_app->parsed()) return run_make(*self, true);
                 if (import_app->parsed()) return run_import(*import);
-                if (list_app->parsed()) return run_cert_list(*list);
+                if (list_app->parsed()) {
+                    if (!list->config_file.empty()) {
+                        const auto loaded = config::load(list->config_file);
+                        if (!loaded.ok()) {
+                            for (const auto& d : loaded.errors) std::cerr << config::format(d) << '\n';
+                            return exit_usage;
+                        }
+                        for (const auto& l : loaded.value->listeners) list->fqdns.push_back(l.fqdn);
+                    }
+                    return run_cert_list(*list);
+                }
                 if (show_app->parsed()) return run_cert_show(*show);
                 return exit_usage;
             }};

@@ -13,6 +13,7 @@ struct cert_list_args {
     std::vector<std::string> stores{"."};
     std::string domain;               // --domain: candidates in selection order
     std::vector<std::string> fqdns;   // --fqdn: listener names, to say which would serve a certificate
+    std::string config_file;          // -c: the listeners' fqdns come from this configuration
     std::string ca_file;              // trust store for ranking; empty: system default
     bool allow_readable_keys = false;
 };

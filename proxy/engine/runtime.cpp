@@ -5,6 +5,7 @@
 #include "tls/certificate_selection.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 namespace dsproxy::engine {
 
@@ -109,7 +110,20 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
         if (l.tls != config::listener_tls::none) {
             tls::server_settings settings;
             settings.certificate.fqdn = l.fqdn;
-            if (l.certificate) settings.certificate.pin = l.certificate->value;
+            if (l.certificate) {
+                settings.certificate.pin = l.certificate->value;
+            } else {
+                // `dsproxy cert import --listener NAME` leaves a pin in the store.
+                for (const auto& d : cfg->certificates.directories) {
+                    std::ifstream pin_file(std::filesystem::path(d) / "pins" / (l.name + ".pin"));
+                    std::string pin;
+                    if (pin_file >> pin) {
+                        settings.certificate.pin = pin;
+                        log.info("listener {}: certificate pinned by {}/pins/{}.pin", l.name, d, l.name);
+                        break;
+                    }
+                }
+            }
             settings.certificate.fallback =
                 l.fallback == config::certificate_fallback::any ? tls::fallback_mode::any : tls::fallback_mode::none;
             settings.client_trust = rt->trust_;
