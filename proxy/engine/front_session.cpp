@@ -60,6 +60,11 @@ asio::awaitable<void> front_session::run() {
             co_return;
         }
     }
+    if (settings_.greeting_delay > steady_clock::duration::zero() && !co_await early_talker()) {
+        co_await execute_pending();
+        co_await client_.shutdown();
+        co_return;
+    }
     post(server_.start());
     while (true) {
         co_await execute_pending();
@@ -87,6 +92,20 @@ asio::awaitable<void> front_session::run() {
     }
     co_await close_upstream();
     co_await client_.shutdown();
+}
+
+asio::awaitable<bool> front_session::early_talker() {
+    boost::system::error_code ec;
+    const bool readable = co_await timed(timer_, settings_.greeting_delay, client_.wait_ready(false, ec));
+    if (!readable) co_return true;  // quiet for the whole pause: a well-behaved client
+    const auto buffer = shared_read_buffer();
+    const std::size_t n = ec ? 0 : client_.try_read(buffer, ec);
+    if (n == 0) {
+        client_gone_ = true;  // closed during the pause
+        co_return false;
+    }
+    post(server_.on_bytes(std::string_view(buffer.data(), n)));  // pre-banner: 554 and close
+    co_return false;
 }
 
 asio::awaitable<void> front_session::execute_pending() {

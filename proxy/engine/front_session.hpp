@@ -46,6 +46,9 @@ struct front_settings {
     const tls::server_context* tls = nullptr;      // null: no TLS on this listener
     const tls::trust_store* client_trust = nullptr;  // verifies client certificate chains
     front_timeouts timeouts;
+    // Wait this long before the banner; a client that talks first is an early
+    // talker (554, RFC 5321 §4.3.1), as with Postfix's postscreen greet pause.
+    steady_clock::duration greeting_delay = steady_clock::duration::zero();
     std::shared_ptr<spdlog::logger> log;
 };
 
@@ -96,6 +99,8 @@ protected:
 
 private:
     asio::awaitable<void> execute_pending();
+    // The greet pause: false when the client talked (or left) before the banner.
+    asio::awaitable<bool> early_talker();
     asio::awaitable<void> read_client();
     asio::awaitable<void> write_client(const std::string& text);
     asio::awaitable<void> start_tls();
