@@ -34,7 +34,14 @@ front_session::front_session(net::tls_socket client, front_settings settings, sm
     : client_(std::move(client)),
       settings_(std::move(settings)),
       server_(std::move(options), std::move(policy)),
-      timer_(client_.socket().get_executor()) {}
+      timer_(client_.socket().get_executor()) {
+    // Callers that know no better (the sink) get the socket's own addresses.
+    if (settings_.client_endpoint == net::tcp::endpoint()) settings_.client_endpoint = client_.remote_endpoint();
+    if (settings_.local_endpoint == net::tcp::endpoint()) {
+        boost::system::error_code ec;
+        settings_.local_endpoint = client_.socket().local_endpoint(ec);
+    }
+}
 
 front_session::~front_session() = default;
 
@@ -183,7 +190,7 @@ asio::awaitable<void> front_session::start_tls() {
         }
     }
     info("tls=in result=ok peer={} protocol={} cipher={} sni={} client_certificate={}",
-         client_.remote_endpoint().address().to_string(), facts.protocol, facts.cipher,
+         settings_.client_endpoint.address().to_string(), facts.protocol, facts.cipher,
          facts.sni.empty() ? "-" : log::printable(facts.sni), peer);
     post(server_.on_tls_established(std::move(smtp_facts)));
 }

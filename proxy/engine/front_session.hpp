@@ -47,6 +47,11 @@ struct front_settings {
     const tls::trust_store* client_trust = nullptr;  // verifies client certificate chains
     front_timeouts timeouts;
     std::shared_ptr<spdlog::logger> log;
+    // The client as far as logs, limits, XCLIENT and PROXY towards the
+    // upstream are concerned: the socket's peer, or what a trusted load
+    // balancer's PROXY header said.
+    net::tcp::endpoint client_endpoint;
+    net::tcp::endpoint local_endpoint;
 };
 
 class front_session {

@@ -203,7 +203,7 @@ asio::awaitable<bool> relay_session::open_leg(bool plain_only, std::size_t first
     options.limits = upstream_.limits;
     if (upstream_.xclient) {
         smtp::xclient_facts facts;
-        facts.addr = client().remote_endpoint().address().to_string();
+        facts.addr = settings().client_endpoint.address().to_string();
         facts.name = "[UNAVAILABLE]";
         facts.proto = "ESMTP";
         options.xclient = facts;
@@ -269,9 +269,8 @@ asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const
     net::tls_socket upstream_socket(std::move(socket));
     if (upstream_.proxy_protocol) {
         // PROXY v2 with the client's addresses and the TLS facts of its leg.
-        const auto remote = client().remote_endpoint();
-        boost::system::error_code lec;
-        const auto local = client().socket().local_endpoint(lec);
+        const auto& remote = settings().client_endpoint;
+        const auto& local = settings().local_endpoint;
         protocol::proxy_tls_info tls_info;
         if (client().is_tls()) {
             const auto f = client().facts();

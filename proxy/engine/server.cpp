@@ -1,6 +1,7 @@
 // server — see server.hpp.
 #include "proxy/engine/server.hpp"
 
+#include "proxy/engine/proxy_intake.hpp"
 #include "proxy/log/logging.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -81,29 +82,72 @@ asio::awaitable<void> server::accept_loop(bound& b) {
             co_await pause.async_wait(use_tuple);
             continue;
         }
-        boost::system::error_code rec;
+        boost::system::error_code rec, lec;
         const auto peer = socket.remote_endpoint(rec);
-        if (rec) continue;
-        net::connection_limits::slot slot;
-        switch (limits_->try_admit(peer.address(), slot)) {
-            case net::admission::admitted:
-                asio::co_spawn(io_, run_session(std::move(socket), b.listener, std::move(slot)), asio::detached);
-                break;
-            case net::admission::over_total:
-                log_->warn("client={} reason=connection refused: {} connections open (limit)", peer.address().to_string(),
-                           limits_->total());
-                asio::co_spawn(io_, refuse(std::move(socket), "421 4.7.0 Too many connections, try again later\r\n"),
-                               asio::detached);
-                break;
-            case net::admission::over_per_client:
-                log_->warn("client={} reason=connection refused: too many connections from this address",
-                           peer.address().to_string());
-                asio::co_spawn(io_,
-                               refuse(std::move(socket), "421 4.7.0 Too many connections from your address\r\n"),
-                               asio::detached);
-                break;
+        const auto local = socket.local_endpoint(lec);
+        if (rec || lec) continue;
+        if (!runtime_->listeners()[b.listener].spec->proxy_protocol.empty()) {
+            asio::co_spawn(io_, run_proxied(std::move(socket), b.listener), asio::detached);
+            continue;
         }
+        admit(std::move(socket), b.listener, peer, local);
     }
+}
+
+void server::admit(asio::ip::tcp::socket socket, std::size_t listener, const asio::ip::tcp::endpoint& peer,
+               const asio::ip::tcp::endpoint& local) {
+    net::connection_limits::slot slot;
+    switch (limits_->try_admit(peer.address(), slot)) {
+        case net::admission::admitted:
+            asio::co_spawn(io_, run_session(std::move(socket), listener, std::move(slot), peer, local),
+                           asio::detached);
+            break;
+        case net::admission::over_total:
+            log_->warn("client={} reason=connection refused: {} connections open (limit)", peer.address().to_string(),
+                       limits_->total());
+            asio::co_spawn(io_, refuse(std::move(socket), "421 4.7.0 Too many connections, try again later\r\n"),
+                           asio::detached);
+            break;
+        case net::admission::over_per_client:
+            log_->warn("client={} reason=connection refused: too many connections from this address",
+                       peer.address().to_string());
+            asio::co_spawn(io_,
+                           refuse(std::move(socket), "421 4.7.0 Too many connections from your address\r\n"),
+                           asio::detached);
+            break;
+    }
+}
+
+asio::awaitable<void> server::run_proxied(asio::ip::tcp::socket socket, std::size_t listener) {
+    // The snapshot's listener list at accept time: the header is read under
+    // the same rules the connection was accepted with.
+    const auto rt = runtime_;
+    const auto& l = rt->listeners()[listener];
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) co_return;
+    if (!is_trusted_source(l.spec->proxy_protocol, peer.address())) {
+        log_->warn("client={} listener={} reason=PROXY header expected but the peer is not in proxy_protocol; closing",
+                   peer.address().to_string(), l.spec->name);
+        socket.close(ec);
+        co_return;
+    }
+    const auto intake = co_await read_proxy_header(socket, rt->cfg().timeout.client.proxy_header);
+    if (!intake.ok) {
+        log_->warn("client={} listener={} reason=bad PROXY header: {}; closing", peer.address().to_string(),
+                   l.spec->name, log::printable(intake.error));
+        socket.close(ec);
+        co_return;
+    }
+    if (draining_) {
+        socket.close(ec);
+        co_return;
+    }
+    log_->info("proxy={} {} client={} port={} via {}", intake.version, l.spec->name,
+               intake.client.address().to_string(), intake.client.port(), peer.address().to_string());
+    // Limits count the real client, not the balancer (which would otherwise
+    // hit max_connections_per_client at once).
+    admit(std::move(socket), listener, intake.client, intake.local);
 }
 
 asio::awaitable<void> server::refuse(asio::ip::tcp::socket socket, std::string text) {
@@ -115,13 +159,13 @@ asio::awaitable<void> server::refuse(asio::ip::tcp::socket socket, std::string t
 }
 
 asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::size_t listener,
-                                          net::connection_limits::slot slot) {
+                                          net::connection_limits::slot slot, asio::ip::tcp::endpoint peer,
+                                          asio::ip::tcp::endpoint local) {
     (void)slot;  // held for the session's whole life: the connection counts until it ends
     const auto rt = runtime_;  // this session's snapshot, whatever reloads happen
     const auto& l = rt->listeners()[listener];
     const std::string id = log::new_session_id();
     net::tls_socket client(std::move(socket));
-    const auto peer = client.remote_endpoint();
     const std::string address = peer.address().to_string();
     log_->info("sid={} connect from {} port {} listener={}", id, address, peer.port(), l.spec->name);
 
@@ -154,7 +198,10 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
     auto policy = rt->policy_for(
         l, [holder]() -> SSL* { return *holder ? (*holder)->client_ssl() : nullptr; },
         [log = log_, id](const std::string& line) { log->info("sid={} {}", id, line); });
-    auto session = std::make_unique<relay_session>(std::move(client), rt->front_for(l, id, log_),
+    auto front = rt->front_for(l, id, log_);
+    front.client_endpoint = peer;
+    front.local_endpoint = local;
+    auto session = std::make_unique<relay_session>(std::move(client), std::move(front),
                                                    rt->server_options_for(l, id, address), std::move(policy),
                                                    std::move(*upstream), router ? &*router : nullptr);
     *holder = session.get();

@@ -51,8 +51,15 @@ private:
     };
 
     asio::awaitable<void> accept_loop(bound& b);
+    // Connection limits, then the session. `peer` and `local` are the
+    // socket's, or what a trusted balancer's PROXY header said.
+    void admit(asio::ip::tcp::socket socket, std::size_t listener, const asio::ip::tcp::endpoint& peer,
+               const asio::ip::tcp::endpoint& local);
+    // A listener with proxy_protocol: the source check and the header first.
+    asio::awaitable<void> run_proxied(asio::ip::tcp::socket socket, std::size_t listener);
     asio::awaitable<void> run_session(asio::ip::tcp::socket socket, std::size_t listener,
-                                      net::connection_limits::slot slot);
+                                      net::connection_limits::slot slot, asio::ip::tcp::endpoint peer,
+                                      asio::ip::tcp::endpoint local);
     asio::awaitable<void> refuse(asio::ip::tcp::socket socket, std::string text);
     asio::awaitable<void> drain_loop(std::chrono::steady_clock::duration timeout, std::function<void()> done);
 
