@@ -141,6 +141,7 @@ asio::awaitable<void> front_session::read_client() {
 
 asio::awaitable<void> front_session::write_client(const std::string& text) {
     if (client_gone_) co_return;
+    if (settings_.metrics) settings_.metrics->reply_sent(text);
     boost::system::error_code ec;
     const bool done = co_await timed(timer_, settings_.timeouts.command, client_.write_all(text, ec));
     if (!done || ec) {
@@ -162,6 +163,7 @@ asio::awaitable<void> front_session::start_tls() {
     std::string error;
     const bool done = co_await timed(timer_, settings_.timeouts.tls_handshake,
                                      client_.upgrade(std::move(ssl), net::tls_role::server, ec, error));
+    if (settings_.metrics) settings_.metrics->tls_handshake(tls_leg::in, done && !ec, client_.facts().protocol);
     if (!done || ec) {
         info("tls=in result=failed reason={}", done ? log::printable(error) : std::string("handshake timeout"));
         client_gone_ = true;  // never write plaintext on a half-open TLS connection
@@ -182,6 +184,8 @@ asio::awaitable<void> front_session::start_tls() {
             request.role = tls::peer_role::client;
             const auto verdict = tls::verify_peer(*ssl_state, *settings_.client_trust, request);
             smtp_facts.client_certificate_verified = verdict.passed;
+            if (!verdict.passed && settings_.metrics)
+                settings_.metrics->verification_failed(tls_leg::in, tls::to_string(verdict.chain));
             peer = "subject=\"" + log::printable(verdict.subject) + "\" issuer=\"" + log::printable(verdict.issuer) +
                    "\" sha256=" + verdict.sha256 + " chain=" + (verdict.passed ? "verified" : "unverified") +
                    (verdict.passed ? std::string() : " reason=\"" + verdict.reason + "\"");
@@ -197,6 +201,7 @@ asio::awaitable<void> front_session::start_tls() {
 
 asio::awaitable<void> front_session::say_goodbye(const std::string& text) {
     if (client_gone_) co_return;
+    if (settings_.metrics) settings_.metrics->reply_sent(text);
     boost::system::error_code ec;
     // The timer was cancelled by stop(); give the goodbye a short bound of its own.
     co_await timed(timer_, std::chrono::seconds(5), client_.write_all(text, ec));

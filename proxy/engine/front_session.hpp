@@ -14,6 +14,7 @@
 // ends the current wait, answers 421 and closes.
 #pragma once
 
+#include "proxy/engine/metrics_registry.hpp"
 #include "proxy/engine/timed.hpp"
 #include "proxy/net/tls_socket.hpp"
 #include "proxy/smtp/server_session.hpp"
@@ -52,6 +53,7 @@ struct front_settings {
     // balancer's PROXY header said.
     net::tcp::endpoint client_endpoint;
     net::tcp::endpoint local_endpoint;
+    metrics_registry* metrics = nullptr;  // null: not counted (the sink)
 };
 
 class front_session {

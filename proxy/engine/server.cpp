@@ -17,10 +17,12 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }
 
-server::server(asio::io_context& io, std::shared_ptr<const runtime> rt, std::shared_ptr<spdlog::logger> log)
+server::server(asio::io_context& io, std::shared_ptr<const runtime> rt, std::shared_ptr<spdlog::logger> log,
+               metrics_registry* metrics)
     : io_(io),
       runtime_(std::move(rt)),
       log_(std::move(log)),
+      metrics_(metrics),
       limits_(std::make_shared<net::connection_limits>(runtime_->cfg().limit.max_connections,
                                                        runtime_->cfg().limit.max_connections_per_client)) {}
 
@@ -105,12 +107,14 @@ void server::admit(asio::ip::tcp::socket socket, std::size_t listener, const asi
         case net::admission::over_total:
             log_->warn("client={} reason=connection refused: {} connections open (limit)", peer.address().to_string(),
                        limits_->total());
+            count_refusal(refusal::over_total);
             asio::co_spawn(io_, refuse(std::move(socket), "421 4.7.0 Too many connections, try again later\r\n"),
                            asio::detached);
             break;
         case net::admission::over_per_client:
             log_->warn("client={} reason=connection refused: too many connections from this address",
                        peer.address().to_string());
+            count_refusal(refusal::over_per_client);
             asio::co_spawn(io_,
                            refuse(std::move(socket), "421 4.7.0 Too many connections from your address\r\n"),
                            asio::detached);
@@ -129,6 +133,7 @@ asio::awaitable<void> server::run_proxied(asio::ip::tcp::socket socket, std::siz
     if (!is_trusted_source(l.spec->proxy_protocol, peer.address())) {
         log_->warn("client={} listener={} reason=PROXY header expected but the peer is not in proxy_protocol; closing",
                    peer.address().to_string(), l.spec->name);
+        count_refusal(refusal::proxy_untrusted);
         socket.close(ec);
         co_return;
     }
@@ -136,6 +141,7 @@ asio::awaitable<void> server::run_proxied(asio::ip::tcp::socket socket, std::siz
     if (!intake.ok) {
         log_->warn("client={} listener={} reason=bad PROXY header: {}; closing", peer.address().to_string(),
                    l.spec->name, log::printable(intake.error));
+        count_refusal(refusal::proxy_header);
         socket.close(ec);
         co_return;
     }
@@ -151,6 +157,7 @@ asio::awaitable<void> server::run_proxied(asio::ip::tcp::socket socket, std::siz
 }
 
 asio::awaitable<void> server::refuse(asio::ip::tcp::socket socket, std::string text) {
+    if (metrics_) metrics_->reply_sent(text);
     net::tls_socket s(std::move(socket));
     asio::steady_timer timer(io_);
     boost::system::error_code ec;
@@ -180,6 +187,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
         if (!allowed) {
             log_->warn("sid={} client={} reason=not in allowed_clients of listener {}: 554", id, address,
                        l.spec->name);
+            count_refusal(refusal::not_allowed_client);
             co_await refuse(std::move(client.socket()),
                             "554 5.7.1 " + l.spec->fqdn + " Access denied: relaying not allowed for your address\r\n");
             co_return;
@@ -190,6 +198,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
         upstream = rt->upstream_for(l);
         if (!upstream) {
             log_->error("sid={} listener {} has no upstream to relay to", id, l.spec->name);
+            count_refusal(refusal::no_upstream);
             co_await refuse(std::move(client.socket()), "421 4.3.0 Service not available\r\n");
             co_return;
         }
@@ -201,11 +210,13 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
     auto front = rt->front_for(l, id, log_);
     front.client_endpoint = peer;
     front.local_endpoint = local;
+    front.metrics = metrics_;
     auto session = std::make_unique<relay_session>(std::move(client), std::move(front),
                                                    rt->server_options_for(l, id, address), std::move(policy),
                                                    std::move(*upstream), router ? &*router : nullptr);
     *holder = session.get();
     sessions_.insert(session.get());
+    if (metrics_) metrics_->connection_opened(l.spec->name);
     const auto started = std::chrono::steady_clock::now();
     try {
         co_await session->run();
@@ -214,6 +225,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
         log_->error("sid={} session failed: {}", id, e.what());
     }
     sessions_.erase(session.get());
+    if (metrics_) metrics_->connection_closed();
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log_->info("sid={} disconnect duration_ms={}", id, ms);
