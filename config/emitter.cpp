@@ -90,6 +90,7 @@ void emit_timeouts(YAML::Emitter& e, const timeouts& t) {
     d("command", t.client.command);
     d("data_block", t.client.data_block);
     d("tls_handshake", t.client.tls_handshake);
+    d("proxy_header", t.client.proxy_header);
     e << YAML::EndMap;
     e << YAML::Key << "upstream" << YAML::Value << YAML::BeginMap;
     d("connect", t.upstream.connect);

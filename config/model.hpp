@@ -90,6 +90,7 @@ struct client_timeouts {
     duration command = 5min;        // §4.5.3.2.7 server timeout
     duration data_block = 5min;     // §4.5.3.2.7, per read in DATA/BDAT
     duration tls_handshake = 1min;
+    duration proxy_header = 10s;    // the whole PROXY v1/v2 header from a trusted balancer
 };
 
 struct upstream_timeouts {

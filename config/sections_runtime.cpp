@@ -32,6 +32,7 @@ constexpr std::array client_timeout_fields{
     field<CT>{"command", [](file_reader& r, const YAML::Node& n, CT& o) { r.set(n, a_timeout, o.command); }},
     field<CT>{"data_block", [](file_reader& r, const YAML::Node& n, CT& o) { r.set(n, a_timeout, o.data_block); }},
     field<CT>{"tls_handshake", [](file_reader& r, const YAML::Node& n, CT& o) { r.set(n, a_timeout, o.tls_handshake); }},
+    field<CT>{"proxy_header", [](file_reader& r, const YAML::Node& n, CT& o) { r.set(n, a_timeout, o.proxy_header); }},
 };
 
 using UT = upstream_timeouts;

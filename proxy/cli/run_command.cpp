@@ -9,16 +9,25 @@
 //   SIGHUP   reload configuration and certificates; a config that fails
 //            validation is refused (errors logged) and the old one keeps
 //            serving; sessions in flight keep the snapshot they started with
+// Beside the listeners: the metrics listener (`metrics.listen`, bound at
+// start; a reload does not move it), systemd notifications (READY=1,
+// RELOADING=1, STOPPING=1 on $NOTIFY_SOCKET) and certificate expiry
+// warnings at start, at each reload and daily.
 // Exit status: 0 after a shutdown, 1 when the configuration or a listener
 // cannot be set up.
 #include "proxy/cli/subcommand.hpp"
 
 #include "config/loader.hpp"
+#include "proxy/engine/metrics_endpoint.hpp"
+#include "proxy/engine/metrics_registry.hpp"
 #include "proxy/engine/server.hpp"
 #include "proxy/log/logging.hpp"
+#include "proxy/net/sd_notify.hpp"
+#include "tls/certificate_expiry.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
 #include <iostream>
@@ -37,6 +46,25 @@ std::shared_ptr<spdlog::logger> logger_for(const config::config& cfg) {
                             config::to_name(cfg.log.level));
 }
 
+// One warning per certificate that expires within 30 days or has expired.
+void warn_expiring(const engine::runtime& rt, spdlog::logger& log) {
+    for (const auto& f : tls::expiring_certificates(rt.store(), std::time(nullptr))) {
+        const auto& c = *f.cert;
+        const std::string name = c.names.empty() ? c.info.subject : c.names.front();
+        if (f.expired)
+            log.error("certificate {} ({}) expired {} day(s) ago on {}", name, c.certificate_path, -f.days_left,
+                      tls::format_utc(c.info.not_after));
+        else
+            log.warn("certificate {} ({}) expires in {} day(s) on {}", name, c.certificate_path, f.days_left,
+                     tls::format_utc(c.info.not_after));
+    }
+}
+
+void notify(const net::service_notifier& notifier, const std::string& state, spdlog::logger& log) {
+    std::string error;
+    if (!notifier.notify(state, error)) log.warn("service manager: {}", error);
+}
+
 int run_proxy(const run_args& args) {
     auto loaded = config::load(args.file);
     if (!loaded.ok()) {
@@ -53,12 +81,33 @@ int run_proxy(const run_args& args) {
     }
 
     boost::asio::io_context io(1);
-    engine::server server(io, rt, log);
+    engine::metrics_registry metrics;  // outlives the server and the endpoint
+    engine::server server(io, rt, log, &metrics);
     if (!server.start(error)) {
         log->critical("cannot start: {}", error);
         return 1;
     }
+    engine::metrics_endpoint metrics_http(io, metrics, log);
+    if (const auto& where = rt->cfg().metric.listen; where && !metrics_http.start(*where, error)) {
+        log->critical("cannot start: {}", error);
+        return 1;
+    }
     log->info("dsproxy {} started with {}", DSPROXY_VERSION, args.file);
+    const net::service_notifier notifier;
+    warn_expiring(*rt, *log);
+
+    // Daily expiry check on whatever snapshot is current then.
+    auto current = rt;
+    boost::asio::steady_timer daily(io);
+    std::function<void(const boost::system::error_code&)> on_day;
+    on_day = [&](const boost::system::error_code& ec) {
+        if (ec) return;
+        warn_expiring(*current, *log);
+        daily.expires_after(std::chrono::hours(24));
+        daily.async_wait(on_day);
+    };
+    daily.expires_after(std::chrono::hours(24));
+    daily.async_wait(on_day);
 
     boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     bool stopping = false;
@@ -67,16 +116,20 @@ int run_proxy(const run_args& args) {
     on_signal = [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
+            notify(notifier, "RELOADING=1\n" + net::monotonic_usec_field(), *log);
             auto fresh = config::load(args.file);
             if (!fresh.ok()) {
                 for (const auto& d : fresh.errors) log->error("reload refused: {}", config::format(d));
                 log->error("reload refused: {} error(s); the running configuration stays", fresh.errors.size());
             } else if (auto next = engine::runtime::build(fresh.value, *log, error)) {
+                current = next;
                 server.reload(std::move(next));
                 log->info("reloaded {}", args.file);
+                warn_expiring(*current, *log);
             } else {
                 log->error("reload refused: {}; the running configuration stays", error);
             }
+            notify(notifier, "READY=1\nSTATUS=serving", *log);
             signals.async_wait(on_signal);
             return;
         }
@@ -85,19 +138,24 @@ int run_proxy(const run_args& args) {
             return;
         }
         stopping = true;
+        notify(notifier, "STOPPING=1", *log);
         const auto grace = sig == SIGTERM ? std::chrono::steady_clock::duration(rt->cfg().timeout.shutdown_drain)
                                           : std::chrono::steady_clock::duration::zero();
         log->info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        // Re-arm first: `done` may run inline (no sessions) and its cancel()
+        // must find this wait, or the signal set keeps io.run() alive.
+        signals.async_wait(on_signal);
         server.drain(grace, [&] {
             drained = true;
             signals.cancel();
+            daily.cancel();
+            metrics_http.stop();
             log->info("all sessions closed; exiting");
         });
-        // With no session open, drain() finishes before it returns: waiting
-        // for signals again would keep io.run() from ever returning.
-        if (!drained) signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
+    // Ready only now: a SIGHUP from the service manager finds its handler.
+    notify(notifier, "READY=1\nSTATUS=serving", *log);
     io.run();
     return 0;
 }

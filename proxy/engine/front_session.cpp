@@ -34,7 +34,14 @@ front_session::front_session(net::tls_socket client, front_settings settings, sm
     : client_(std::move(client)),
       settings_(std::move(settings)),
       server_(std::move(options), std::move(policy)),
-      timer_(client_.socket().get_executor()) {}
+      timer_(client_.socket().get_executor()) {
+    // Callers that know no better (the sink) get the socket's own addresses.
+    if (settings_.client_endpoint == net::tcp::endpoint()) settings_.client_endpoint = client_.remote_endpoint();
+    if (settings_.local_endpoint == net::tcp::endpoint()) {
+        boost::system::error_code ec;
+        settings_.local_endpoint = client_.socket().local_endpoint(ec);
+    }
+}
 
 front_session::~front_session() = default;
 
@@ -60,10 +67,15 @@ asio::awaitable<void> front_session::run() {
             co_return;
         }
     }
-    if (settings_.greeting_delay > steady_clock::duration::zero() && !co_await early_talker()) {
-        co_await execute_pending();
-        co_await client_.shutdown();
-        co_return;
+    if (settings_.greeting_delay > steady_clock::duration::zero()) {
+        // (Not folded into the condition above: g++ 12 miscompiles a co_await
+        // inside a short-circuit operand; it crashed the session.)
+        const bool quiet = co_await early_talker();
+        if (!quiet) {
+            co_await execute_pending();
+            co_await client_.shutdown();
+            co_return;
+        }
     }
     post(server_.start());
     while (true) {
@@ -153,6 +165,7 @@ asio::awaitable<void> front_session::read_client() {
 
 asio::awaitable<void> front_session::write_client(const std::string& text) {
     if (client_gone_) co_return;
+    if (settings_.metrics) settings_.metrics->reply_sent(text);
     boost::system::error_code ec;
     const bool done = co_await timed(timer_, settings_.timeouts.command, client_.write_all(text, ec));
     if (!done || ec) {
@@ -174,6 +187,7 @@ asio::awaitable<void> front_session::start_tls() {
     std::string error;
     const bool done = co_await timed(timer_, settings_.timeouts.tls_handshake,
                                      client_.upgrade(std::move(ssl), net::tls_role::server, ec, error));
+    if (settings_.metrics) settings_.metrics->tls_handshake(tls_leg::in, done && !ec, client_.facts().protocol);
     if (!done || ec) {
         info("tls=in result=failed reason={}", done ? log::printable(error) : std::string("handshake timeout"));
         client_gone_ = true;  // never write plaintext on a half-open TLS connection
@@ -194,6 +208,8 @@ asio::awaitable<void> front_session::start_tls() {
             request.role = tls::peer_role::client;
             const auto verdict = tls::verify_peer(*ssl_state, *settings_.client_trust, request);
             smtp_facts.client_certificate_verified = verdict.passed;
+            if (!verdict.passed && settings_.metrics)
+                settings_.metrics->verification_failed(tls_leg::in, tls::to_string(verdict.chain));
             peer = "subject=\"" + log::printable(verdict.subject) + "\" issuer=\"" + log::printable(verdict.issuer) +
                    "\" sha256=" + verdict.sha256 + " chain=" + (verdict.passed ? "verified" : "unverified") +
                    (verdict.passed ? std::string() : " reason=\"" + verdict.reason + "\"");
@@ -202,13 +218,14 @@ asio::awaitable<void> front_session::start_tls() {
         }
     }
     info("tls=in result=ok peer={} protocol={} cipher={} sni={} client_certificate={}",
-         client_.remote_endpoint().address().to_string(), facts.protocol, facts.cipher,
+         settings_.client_endpoint.address().to_string(), facts.protocol, facts.cipher,
          facts.sni.empty() ? "-" : log::printable(facts.sni), peer);
     post(server_.on_tls_established(std::move(smtp_facts)));
 }
 
 asio::awaitable<void> front_session::say_goodbye(const std::string& text) {
     if (client_gone_) co_return;
+    if (settings_.metrics) settings_.metrics->reply_sent(text);
     boost::system::error_code ec;
     // The timer was cancelled by stop(); give the goodbye a short bound of its own.
     co_await timed(timer_, std::chrono::seconds(5), client_.write_all(text, ec));

@@ -14,6 +14,7 @@
 // ends the current wait, answers 421 and closes.
 #pragma once
 
+#include "proxy/engine/metrics_registry.hpp"
 #include "proxy/engine/timed.hpp"
 #include "proxy/net/tls_socket.hpp"
 #include "proxy/smtp/server_session.hpp"
@@ -50,6 +51,12 @@ struct front_settings {
     // talker (554, RFC 5321 §4.3.1), as with Postfix's postscreen greet pause.
     steady_clock::duration greeting_delay = steady_clock::duration::zero();
     std::shared_ptr<spdlog::logger> log;
+    // The client as far as logs, limits, XCLIENT and PROXY towards the
+    // upstream are concerned: the socket's peer, or what a trusted load
+    // balancer's PROXY header said.
+    net::tcp::endpoint client_endpoint;
+    net::tcp::endpoint local_endpoint;
+    metrics_registry* metrics = nullptr;  // null: not counted (the sink)
 };
 
 class front_session {

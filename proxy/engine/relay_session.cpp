@@ -30,6 +30,15 @@ std::string reply_text(const smtp::reply& r) {
     return log::printable(wire.substr(0, eol), 200);
 }
 
+// The metrics label of a failed check: the chain's problem, else which
+// name check failed (bounded set: chain verdicts and two names).
+std::string_view failure_reason(const tls::verification_result& v) {
+    if (v.chain != tls::chain_verdict::ok && v.chain != tls::chain_verdict::not_checked) return tls::to_string(v.chain);
+    if (v.domain_match && !v.domain_match->matched) return "domain name mismatch";
+    if (v.host_match && !v.host_match->matched) return "host name mismatch";
+    return "other";
+}
+
 }  // namespace
 
 struct relay_session::leg {
@@ -203,7 +212,7 @@ asio::awaitable<bool> relay_session::open_leg(bool plain_only, std::size_t first
     options.limits = upstream_.limits;
     if (upstream_.xclient) {
         smtp::xclient_facts facts;
-        facts.addr = client().remote_endpoint().address().to_string();
+        facts.addr = settings().client_endpoint.address().to_string();
         facts.name = "[UNAVAILABLE]";
         facts.proto = "ESMTP";
         options.xclient = facts;
@@ -256,6 +265,7 @@ asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const
         co_return false;
     }
     net::tcp::socket socket(executor);
+    const auto connect_started = steady_clock::now();
     auto connected = co_await timed(timer(), upstream_.timeouts.connect,
                                     asio::async_connect(socket, endpoints, use_tuple));
     if (!connected) {
@@ -269,9 +279,8 @@ asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const
     net::tls_socket upstream_socket(std::move(socket));
     if (upstream_.proxy_protocol) {
         // PROXY v2 with the client's addresses and the TLS facts of its leg.
-        const auto remote = client().remote_endpoint();
-        boost::system::error_code lec;
-        const auto local = client().socket().local_endpoint(lec);
+        const auto& remote = settings().client_endpoint;
+        const auto& local = settings().local_endpoint;
         protocol::proxy_tls_info tls_info;
         if (client().is_tls()) {
             const auto f = client().facts();
@@ -295,6 +304,7 @@ asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const
             co_return false;
         }
     }
+    if (auto* m = settings().metrics) m->upstream_connected(steady_clock::now() - connect_started);
     leg_ = std::make_unique<leg>(std::move(upstream_socket), options, host);
     co_return true;
 }
@@ -394,6 +404,7 @@ asio::awaitable<bool> relay_session::upstream_tls(std::string& reason) {
     boost::system::error_code ec;
     const bool done = co_await timed(timer(), upstream_.timeouts.tls_handshake,
                                      leg_->socket.upgrade(std::move(ssl), net::tls_role::client, ec, error));
+    if (auto* m = settings().metrics) m->tls_handshake(tls_leg::out, done && !ec, leg_->socket.facts().protocol);
     if (!done || ec) {
         reason = "handshake failed: " + (done ? error : std::string("timeout"));
         info("tls=out upstream={} host={} result=failed reason={}", upstream_.name, leg_->host.host,
@@ -415,6 +426,7 @@ asio::awaitable<bool> relay_session::upstream_tls(std::string& reason) {
                             std::string(matching::to_string(v.domain_match->how));
         if (!v.passed) verdict_text += " reason=\"" + log::printable(v.reason) + "\"";
         if (!v.passed) reason = "certificate check failed: " + v.reason;
+        if (!passed && settings().metrics) settings().metrics->verification_failed(tls_leg::out, failure_reason(v));
     }
     info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={}", upstream_.name, leg_->host.host,
          upstream_.level, facts.protocol, facts.cipher, verdict_text);
@@ -429,8 +441,12 @@ void relay_session::log_transaction(const smtp::reply* final_reply, std::string_
     if (!mail_) return;
     std::string rcpts;
     for (const auto& r : recipients_) rcpts += (rcpts.empty() ? "" : ",") + log::printable(r);
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started_).count();
+    const auto took = steady_clock::now() - started_;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+    if (auto* m = settings().metrics; m && final_reply) {
+        m->upstream_transaction(took);
+        if (final_reply->positive()) m->message_relayed(size_);
+    }
     info("txn from={} to={} size={} upstream={} result={} duration_ms={}", log::printable(mail_->first.to_wire()),
          rcpts.empty() ? "-" : rcpts, size_, upstream_.name,
          final_reply ? "\"" + reply_text(*final_reply) + "\"" : "\"failed: " + log::printable(failure) + "\"", ms);

@@ -51,6 +51,7 @@ public:
 
     const config::config& cfg() const noexcept { return *cfg_; }
     const std::vector<listener_runtime>& listeners() const noexcept { return listeners_; }
+    const tls::certificate_store& store() const noexcept { return *store_; }
 
     front_settings front_for(const listener_runtime& l, std::string session_id,
                              std::shared_ptr<spdlog::logger> log) const;

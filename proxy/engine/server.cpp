@@ -1,6 +1,7 @@
 // server — see server.hpp.
 #include "proxy/engine/server.hpp"
 
+#include "proxy/engine/proxy_intake.hpp"
 #include "proxy/log/logging.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -16,10 +17,12 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }
 
-server::server(asio::io_context& io, std::shared_ptr<const runtime> rt, std::shared_ptr<spdlog::logger> log)
+server::server(asio::io_context& io, std::shared_ptr<const runtime> rt, std::shared_ptr<spdlog::logger> log,
+               metrics_registry* metrics)
     : io_(io),
       runtime_(std::move(rt)),
       log_(std::move(log)),
+      metrics_(metrics),
       limits_(std::make_shared<net::connection_limits>(runtime_->cfg().limit.max_connections,
                                                        runtime_->cfg().limit.max_connections_per_client)) {}
 
@@ -81,32 +84,80 @@ asio::awaitable<void> server::accept_loop(bound& b) {
             co_await pause.async_wait(use_tuple);
             continue;
         }
-        boost::system::error_code rec;
+        boost::system::error_code rec, lec;
         const auto peer = socket.remote_endpoint(rec);
-        if (rec) continue;
-        net::connection_limits::slot slot;
-        switch (limits_->try_admit(peer.address(), slot)) {
-            case net::admission::admitted:
-                asio::co_spawn(io_, run_session(std::move(socket), b.listener, std::move(slot)), asio::detached);
-                break;
-            case net::admission::over_total:
-                log_->warn("client={} reason=connection refused: {} connections open (limit)", peer.address().to_string(),
-                           limits_->total());
-                asio::co_spawn(io_, refuse(std::move(socket), "421 4.7.0 Too many connections, try again later\r\n"),
-                               asio::detached);
-                break;
-            case net::admission::over_per_client:
-                log_->warn("client={} reason=connection refused: too many connections from this address",
-                           peer.address().to_string());
-                asio::co_spawn(io_,
-                               refuse(std::move(socket), "421 4.7.0 Too many connections from your address\r\n"),
-                               asio::detached);
-                break;
+        const auto local = socket.local_endpoint(lec);
+        if (rec || lec) continue;
+        if (!runtime_->listeners()[b.listener].spec->proxy_protocol.empty()) {
+            asio::co_spawn(io_, run_proxied(std::move(socket), b.listener), asio::detached);
+            continue;
         }
+        admit(std::move(socket), b.listener, peer, local);
     }
 }
 
+void server::admit(asio::ip::tcp::socket socket, std::size_t listener, const asio::ip::tcp::endpoint& peer,
+               const asio::ip::tcp::endpoint& local) {
+    net::connection_limits::slot slot;
+    switch (limits_->try_admit(peer.address(), slot)) {
+        case net::admission::admitted:
+            asio::co_spawn(io_, run_session(std::move(socket), listener, std::move(slot), peer, local),
+                           asio::detached);
+            break;
+        case net::admission::over_total:
+            log_->warn("client={} reason=connection refused: {} connections open (limit)", peer.address().to_string(),
+                       limits_->total());
+            count_refusal(refusal::over_total);
+            asio::co_spawn(io_, refuse(std::move(socket), "421 4.7.0 Too many connections, try again later\r\n"),
+                           asio::detached);
+            break;
+        case net::admission::over_per_client:
+            log_->warn("client={} reason=connection refused: too many connections from this address",
+                       peer.address().to_string());
+            count_refusal(refusal::over_per_client);
+            asio::co_spawn(io_,
+                           refuse(std::move(socket), "421 4.7.0 Too many connections from your address\r\n"),
+                           asio::detached);
+            break;
+    }
+}
+
+asio::awaitable<void> server::run_proxied(asio::ip::tcp::socket socket, std::size_t listener) {
+    // The snapshot's listener list at accept time: the header is read under
+    // the same rules the connection was accepted with.
+    const auto rt = runtime_;
+    const auto& l = rt->listeners()[listener];
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) co_return;
+    if (!is_trusted_source(l.spec->proxy_protocol, peer.address())) {
+        log_->warn("client={} listener={} reason=PROXY header expected but the peer is not in proxy_protocol; closing",
+                   peer.address().to_string(), l.spec->name);
+        count_refusal(refusal::proxy_untrusted);
+        socket.close(ec);
+        co_return;
+    }
+    const auto intake = co_await read_proxy_header(socket, rt->cfg().timeout.client.proxy_header);
+    if (!intake.ok) {
+        log_->warn("client={} listener={} reason=bad PROXY header: {}; closing", peer.address().to_string(),
+                   l.spec->name, log::printable(intake.error));
+        count_refusal(refusal::proxy_header);
+        socket.close(ec);
+        co_return;
+    }
+    if (draining_) {
+        socket.close(ec);
+        co_return;
+    }
+    log_->info("proxy={} {} client={} port={} via {}", intake.version, l.spec->name,
+               intake.client.address().to_string(), intake.client.port(), peer.address().to_string());
+    // Limits count the real client, not the balancer (which would otherwise
+    // hit max_connections_per_client at once).
+    admit(std::move(socket), listener, intake.client, intake.local);
+}
+
 asio::awaitable<void> server::refuse(asio::ip::tcp::socket socket, std::string text) {
+    if (metrics_) metrics_->reply_sent(text);
     net::tls_socket s(std::move(socket));
     asio::steady_timer timer(io_);
     boost::system::error_code ec;
@@ -115,13 +166,13 @@ asio::awaitable<void> server::refuse(asio::ip::tcp::socket socket, std::string t
 }
 
 asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::size_t listener,
-                                          net::connection_limits::slot slot) {
+                                          net::connection_limits::slot slot, asio::ip::tcp::endpoint peer,
+                                          asio::ip::tcp::endpoint local) {
     (void)slot;  // held for the session's whole life: the connection counts until it ends
     const auto rt = runtime_;  // this session's snapshot, whatever reloads happen
     const auto& l = rt->listeners()[listener];
     const std::string id = log::new_session_id();
     net::tls_socket client(std::move(socket));
-    const auto peer = client.remote_endpoint();
     const std::string address = peer.address().to_string();
     log_->info("sid={} connect from {} port {} listener={}", id, address, peer.port(), l.spec->name);
 
@@ -136,6 +187,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
         if (!allowed) {
             log_->warn("sid={} client={} reason=not in allowed_clients of listener {}: 554", id, address,
                        l.spec->name);
+            count_refusal(refusal::not_allowed_client);
             co_await refuse(std::move(client.socket()),
                             "554 5.7.1 " + l.spec->fqdn + " Access denied: relaying not allowed for your address\r\n");
             co_return;
@@ -146,6 +198,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
         upstream = rt->upstream_for(l);
         if (!upstream) {
             log_->error("sid={} listener {} has no upstream to relay to", id, l.spec->name);
+            count_refusal(refusal::no_upstream);
             co_await refuse(std::move(client.socket()), "421 4.3.0 Service not available\r\n");
             co_return;
         }
@@ -154,11 +207,16 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
     auto policy = rt->policy_for(
         l, [holder]() -> SSL* { return *holder ? (*holder)->client_ssl() : nullptr; },
         [log = log_, id](const std::string& line) { log->info("sid={} {}", id, line); });
-    auto session = std::make_unique<relay_session>(std::move(client), rt->front_for(l, id, log_),
+    auto front = rt->front_for(l, id, log_);
+    front.client_endpoint = peer;
+    front.local_endpoint = local;
+    front.metrics = metrics_;
+    auto session = std::make_unique<relay_session>(std::move(client), std::move(front),
                                                    rt->server_options_for(l, id, address), std::move(policy),
                                                    std::move(*upstream), router ? &*router : nullptr);
     *holder = session.get();
     sessions_.insert(session.get());
+    if (metrics_) metrics_->connection_opened(l.spec->name);
     const auto started = std::chrono::steady_clock::now();
     try {
         co_await session->run();
@@ -167,6 +225,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
         log_->error("sid={} session failed: {}", id, e.what());
     }
     sessions_.erase(session.get());
+    if (metrics_) metrics_->connection_closed();
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log_->info("sid={} disconnect duration_ms={}", id, ms);

@@ -8,6 +8,7 @@
 // Must not: block the event loop.
 #pragma once
 
+#include "proxy/engine/metrics_registry.hpp"
 #include "proxy/engine/outbound_router.hpp"
 #include "proxy/engine/runtime.hpp"
 #include "proxy/net/connection_limits.hpp"
@@ -29,7 +30,9 @@ namespace dsproxy::engine {
 
 class server {
 public:
-    server(asio::io_context& io, std::shared_ptr<const runtime> rt, std::shared_ptr<spdlog::logger> log);
+    // `metrics` (owned by the caller, outliving the server) may be null.
+    server(asio::io_context& io, std::shared_ptr<const runtime> rt, std::shared_ptr<spdlog::logger> log,
+           metrics_registry* metrics = nullptr);
 
     // Binds every listen address of every listener and starts accepting.
     // False with `error` set when an address cannot be bound.
@@ -51,14 +54,25 @@ private:
     };
 
     asio::awaitable<void> accept_loop(bound& b);
+    // Connection limits, then the session. `peer` and `local` are the
+    // socket's, or what a trusted balancer's PROXY header said.
+    void admit(asio::ip::tcp::socket socket, std::size_t listener, const asio::ip::tcp::endpoint& peer,
+               const asio::ip::tcp::endpoint& local);
+    // A listener with proxy_protocol: the source check and the header first.
+    asio::awaitable<void> run_proxied(asio::ip::tcp::socket socket, std::size_t listener);
     asio::awaitable<void> run_session(asio::ip::tcp::socket socket, std::size_t listener,
-                                      net::connection_limits::slot slot);
+                                      net::connection_limits::slot slot, asio::ip::tcp::endpoint peer,
+                                      asio::ip::tcp::endpoint local);
     asio::awaitable<void> refuse(asio::ip::tcp::socket socket, std::string text);
+    void count_refusal(refusal why) {
+        if (metrics_) metrics_->connection_refused(why);
+    }
     asio::awaitable<void> drain_loop(std::chrono::steady_clock::duration timeout, std::function<void()> done);
 
     asio::io_context& io_;
     std::shared_ptr<const runtime> runtime_;
     std::shared_ptr<spdlog::logger> log_;
+    metrics_registry* metrics_ = nullptr;
     std::shared_ptr<net::connection_limits> limits_;
     std::vector<std::unique_ptr<bound>> acceptors_;
     std::unordered_set<front_session*> sessions_;

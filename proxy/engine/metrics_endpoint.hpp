@@ -1,0 +1,52 @@
+// metrics_endpoint — the optional HTTP listener (`metrics.listen`) that
+// serves the registry in Prometheus text format at GET /metrics.
+//
+// Owns: its acceptor and the scrape connections (one request each, then
+// close: scrapers open a connection per scrape anyway).
+// Must not: serve anything but /metrics, keep a connection past one request,
+// or wait unbounded: each connection has one deadline for read and write.
+// Limits: a request header of at most 8 KiB and a body of at most 1 KiB
+// (Beast's parser limits), at most max_connections scrapes at once (more are closed).
+#pragma once
+
+#include "config/address.hpp"
+#include "proxy/engine/metrics_registry.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace dsproxy::engine {
+
+namespace asio = boost::asio;
+
+class metrics_endpoint {
+public:
+    static constexpr std::size_t max_connections = 16;
+    static constexpr std::chrono::seconds deadline{10};
+
+    metrics_endpoint(asio::io_context& io, const metrics_registry& registry, std::shared_ptr<spdlog::logger> log);
+
+    // Binds and starts serving. False with `error` set when it cannot bind.
+    bool start(const config::host_port& where, std::string& error);
+    // Stops accepting (the drain at shutdown).
+    void stop();
+
+private:
+    asio::awaitable<void> accept_loop();
+    asio::awaitable<void> serve(asio::ip::tcp::socket socket);
+
+    asio::io_context& io_;
+    const metrics_registry& registry_;
+    std::shared_ptr<spdlog::logger> log_;
+    asio::ip::tcp::acceptor acceptor_;
+    std::size_t open_ = 0;
+};
+
+}  // namespace dsproxy::engine

@@ -1,0 +1,160 @@
+// metrics_registry — see metrics_registry.hpp. Format reference: the
+// Prometheus "text-based exposition format" (HELP, TYPE, samples; label
+// values escape backslash, double quote and newline).
+#include "proxy/engine/metrics_registry.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace dsproxy::engine {
+
+namespace {
+
+std::string escape_label(std::string_view v) {
+    std::string out;
+    for (const char c : v) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+std::string label(std::string_view name, std::string_view value) {
+    return std::string(name) + "=\"" + escape_label(value) + '"';
+}
+
+std::string_view leg_name(tls_leg l) { return l == tls_leg::in ? "in" : "out"; }
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+void family_samples(std::string& out, std::string_view name, const std::map<std::string, std::uint64_t, std::less<>>& f) {
+    for (const auto& [labels, value] : f) out += fmt::format("{}{{{}}} {}\n", name, labels, value);
+}
+
+// Upstream latencies: LAN backends answer in milliseconds, Internet MX hosts
+// in tenths of seconds to tens of seconds (RFC 5321 allows minutes).
+const std::vector<double> latency_bounds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+
+}  // namespace
+
+std::string_view to_string(refusal r) noexcept {
+    switch (r) {
+        case refusal::over_total: return "max_connections";
+        case refusal::over_per_client: return "max_connections_per_client";
+        case refusal::not_allowed_client: return "not_in_allowed_clients";
+        case refusal::no_upstream: return "no_upstream";
+        case refusal::proxy_untrusted: return "proxy_source_not_trusted";
+        case refusal::proxy_header: return "bad_proxy_header";
+    }
+    return "other";
+}
+
+void metrics_registry::histogram::observe(double seconds) {
+    std::size_t i = 0;
+    while (i < bounds.size() && seconds > bounds[i]) ++i;
+    ++counts[i];
+    sum += seconds;
+    ++count;
+}
+
+metrics_registry::metrics_registry() {
+    for (auto* h : {&connect_latency_, &transaction_latency_}) {
+        h->bounds = latency_bounds;
+        h->counts.assign(latency_bounds.size() + 1, 0);
+    }
+    // Zero samples for the fixed label sets, so a scrape shows them (and
+    // rate() works) before the first event.
+    for (const auto* c : {"2xx", "3xx", "4xx", "5xx"}) replies_[label("class", c)] = 0;
+    for (const auto l : {tls_leg::in, tls_leg::out})
+        for (const auto* r : {"ok", "failed"}) handshakes_[label("leg", leg_name(l)) + "," + label("result", r)] = 0;
+}
+
+void metrics_registry::connection_opened(std::string_view listener) {
+    ++connections_[label("listener", listener)];
+    ++current_;
+}
+
+void metrics_registry::connection_closed() {
+    if (current_ > 0) --current_;
+}
+
+void metrics_registry::connection_refused(refusal why) { ++refused_[label("reason", to_string(why))]; }
+
+void metrics_registry::tls_handshake(tls_leg l, bool ok, std::string_view version) {
+    std::string key = label("leg", leg_name(l)) + "," + label("result", ok ? "ok" : "failed");
+    ++handshakes_[key];
+    if (ok) ++handshakes_[key + "," + label("version", version.empty() ? "unknown" : version)];
+}
+
+void metrics_registry::verification_failed(tls_leg l, std::string_view reason) {
+    // "not yet valid" -> not_yet_valid: label values in the usual style.
+    std::string value(reason);
+    for (auto& c : value) c = c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    ++verification_failures_[label("leg", leg_name(l)) + "," + label("reason", value)];
+}
+
+void metrics_registry::message_relayed(std::uint64_t bytes) {
+    ++messages_;
+    message_bytes_ += bytes;
+}
+
+void metrics_registry::reply_sent(std::string_view reply_text) {
+    const char c = reply_text.empty() ? '?' : reply_text.front();
+    if (c < '2' || c > '5') return;  // not a reply: nothing to count
+    ++replies_[label("class", std::string(1, c) + "xx")];
+}
+
+void metrics_registry::upstream_connected(std::chrono::steady_clock::duration took) {
+    connect_latency_.observe(std::chrono::duration<double>(took).count());
+}
+
+void metrics_registry::upstream_transaction(std::chrono::steady_clock::duration took) {
+    transaction_latency_.observe(std::chrono::duration<double>(took).count());
+}
+
+std::string metrics_registry::render() const {
+    std::string out;
+    header(out, "dsproxy_connections_total", "counter", "Client connections admitted, by listener.");
+    family_samples(out, "dsproxy_connections_total", connections_);
+    header(out, "dsproxy_connections_current", "gauge", "Client sessions open now.");
+    out += fmt::format("dsproxy_connections_current {}\n", current_);
+    header(out, "dsproxy_connections_refused_total", "counter", "Client connections closed before a session, by reason.");
+    family_samples(out, "dsproxy_connections_refused_total", refused_);
+    header(out, "dsproxy_tls_handshakes_total", "counter",
+           "TLS handshakes by leg (in: with clients, out: with upstreams) and result; successful ones also by version.");
+    family_samples(out, "dsproxy_tls_handshakes_total", handshakes_);
+    header(out, "dsproxy_tls_verification_failures_total", "counter",
+           "Peer certificates that failed the policy's checks, by leg and reason.");
+    family_samples(out, "dsproxy_tls_verification_failures_total", verification_failures_);
+    header(out, "dsproxy_messages_relayed_total", "counter", "Messages the upstream accepted at end of data.");
+    out += fmt::format("dsproxy_messages_relayed_total {}\n", messages_);
+    header(out, "dsproxy_message_bytes_relayed_total", "counter", "Content bytes of the messages relayed.");
+    out += fmt::format("dsproxy_message_bytes_relayed_total {}\n", message_bytes_);
+    header(out, "dsproxy_replies_total", "counter", "SMTP replies sent to clients, by class.");
+    family_samples(out, "dsproxy_replies_total", replies_);
+    const auto render_histogram = [&](std::string_view name, std::string_view help, const histogram& h) {
+        header(out, name, "histogram", help);
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < h.bounds.size(); ++i) {
+            cumulative += h.counts[i];
+            out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, h.bounds[i], cumulative);
+        }
+        cumulative += h.counts.back();
+        out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n", name, cumulative, name, h.sum,
+                           name, h.count);
+    };
+    render_histogram("dsproxy_upstream_connect_seconds", "Time to connect to an upstream host (TCP, and the PROXY header).",
+                     connect_latency_);
+    render_histogram("dsproxy_upstream_transaction_seconds", "From MAIL to the upstream's final reply to the message.",
+                     transaction_latency_);
+    return out;
+}
+
+}  // namespace dsproxy::engine

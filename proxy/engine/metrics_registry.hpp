@@ -1,0 +1,71 @@
+// metrics_registry — the counters of one `dsproxy run` process, rendered in
+// the Prometheus text exposition format (version 0.0.4) for the metrics
+// listener (SPEC §8).
+//
+// Owns: every counter, gauge and histogram, and their names (listed in
+// docs/configuration.md, "Metrics"). main owns the one registry and passes
+// it down by pointer (no global state); a null pointer means "not counted"
+// (the development sink).
+// Threading: the proxy runs one io_context on one thread; every update and
+// every scrape happen on it, so plain integers need no atomics. A
+// multi-threaded run must give each thread its own registry and sum them.
+// Must not: do I/O, or take label values from the network — labels come from
+// small fixed sets (directions, results, reply classes, chain verdicts) or
+// from the configuration (listener names), so cardinality stays bounded.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dsproxy::engine {
+
+// Why a connection was closed before its session started.
+enum class refusal { over_total, over_per_client, not_allowed_client, no_upstream, proxy_untrusted, proxy_header };
+std::string_view to_string(refusal r) noexcept;
+
+enum class tls_leg { in, out };  // client leg (we are the TLS server) or upstream leg
+
+class metrics_registry {
+public:
+    metrics_registry();
+
+    void connection_opened(std::string_view listener);
+    void connection_closed();
+    void connection_refused(refusal why);
+    // `version` is the protocol ("TLSv1.3") when ok, ignored otherwise.
+    void tls_handshake(tls_leg l, bool ok, std::string_view version);
+    // `reason` is a chain verdict's words or "name mismatch"/"host mismatch".
+    void verification_failed(tls_leg l, std::string_view reason);
+    void message_relayed(std::uint64_t bytes);
+    // The first digit of a reply's code picks the class.
+    void reply_sent(std::string_view reply_text);
+    void upstream_connected(std::chrono::steady_clock::duration took);
+    void upstream_transaction(std::chrono::steady_clock::duration took);
+
+    std::uint64_t connections_current() const noexcept { return current_; }
+
+    // The whole exposition, ready for an HTTP body.
+    std::string render() const;
+
+private:
+    struct histogram {
+        std::vector<double> bounds;         // upper bounds in seconds, ascending
+        std::vector<std::uint64_t> counts;  // per bound (not cumulative); last: +Inf
+        double sum = 0;
+        std::uint64_t count = 0;
+        void observe(double seconds);
+    };
+    // Counter families keyed by their rendered label set ("a=\"x\",b=\"y\"").
+    using family = std::map<std::string, std::uint64_t, std::less<>>;
+
+    family connections_, refused_, handshakes_, verification_failures_, replies_;
+    std::uint64_t current_ = 0;
+    std::uint64_t messages_ = 0, message_bytes_ = 0;
+    histogram connect_latency_, transaction_latency_;
+};
+
+}  // namespace dsproxy::engine
