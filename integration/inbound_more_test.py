@@ -1,0 +1,256 @@
+"""More of the inbound engine (SPEC §1-§3, §7): BDAT through the proxy, implicit TLS, an IPv6
+listener, the greet pause (early talkers), the bad-command limit, the text-line limit, SIGHUP
+reload (a good config applies to new sessions, a bad one is refused and the old keeps serving),
+and the client's address towards the backend with XCLIENT and with a PROXY v2 header.
+
+Real dsproxy and sink processes on loopback, certificates made at test time.
+"""
+import signal
+import socket
+import ssl
+import struct
+import sys
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+import relay_test  # noqa: E402
+from relay_test import FakeUpstream, StackTest  # noqa: E402
+
+
+def setUpModule():
+    relay_test.setUpModule()
+
+
+def tearDownModule():
+    relay_test.tearDownModule()
+
+
+class Bdat(StackTest):
+    def test_bdat_chunks_are_relayed_and_stored_exactly(self):
+        st = self.stack()
+        c = self.greet(st)
+        self.assert_reply(c.command("MAIL FROM:<a@sender.test>"), 250, st=st)
+        self.assert_reply(c.command("RCPT TO:<b@example.com>"), 250, st=st)
+        part1 = b"Subject: bdat\r\n\r\n.a line starting with a dot\r\n"
+        part2 = b"bare words\r\nlast line\r\n"
+        c.send(b"BDAT %d\r\n" % len(part1) + part1)
+        self.assert_reply(c.reply(), 250, st=st)
+        c.send(b"BDAT %d LAST\r\n" % len(part2) + part2)
+        r = c.reply()
+        self.assert_reply(r, 250, st=st)
+        stored = st.messages()
+        self.assertEqual(len(stored), 1, st.logs())
+        body = stored[0].read_bytes()
+        self.assertTrue(body.endswith(part1 + part2), body[-200:])
+
+
+class ImplicitTls(StackTest):
+    def test_tls_from_the_first_byte(self):
+        st = self.stack(config={"listeners": {"edge": {"tls": "implicit"}}})
+        ctx = ssl.create_default_context(cafile=str(relay_test.PKI.ca_cert))
+        with socket.create_connection(("127.0.0.1", st.port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="mx.example.com") as s:
+                f = s.makefile("rb")
+                self.assertTrue(f.readline().startswith(b"220 "))
+                s.sendall(b"EHLO c.test\r\n")
+                lines = []
+                while True:
+                    line = f.readline()
+                    lines.append(line)
+                    if line[3:4] == b" ":
+                        break
+                self.assertNotIn(b"STARTTLS", b"".join(lines), "STARTTLS offered inside implicit TLS")
+                s.sendall(b"MAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n")
+                self.assertTrue(f.readline().startswith(b"250"))
+                self.assertTrue(f.readline().startswith(b"250"))
+                self.assertTrue(f.readline().startswith(b"354"))
+                s.sendall(b"Subject: implicit\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+                self.assertTrue(f.readline().startswith(b"250"), st.logs())
+        self.assertEqual(len(st.messages()), 1)
+        self.assertIn("with ESMTPS", harness.dsproxy_received(st.message_texts()[0]))
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+class Ipv6(StackTest):
+    @unittest.skipUnless(ipv6_loopback(), "no IPv6 loopback on this machine")
+    def test_ipv6_listener(self):
+        port = harness.free_port()
+        st = self.stack(config={"listeners": {"edge": {"listen": [f"[::1]:{port}"]}}})
+        c = harness.SmtpClient(port, host="::1")
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply().code, 220)
+        self.assertEqual(c.command("EHLO c.test").code, 250)
+        self.assertEqual(self.send_message(c, st).code, 250, st.logs())
+        self.assertIn("connect from ::1", st.proxy_log())
+
+
+class GreetPause(StackTest):
+    def test_early_talker_gets_554_and_polite_client_is_served(self):
+        st = self.stack(config={"limits": {"greeting_delay": "1s"}})
+        with socket.create_connection(("127.0.0.1", st.port), timeout=10) as s:
+            s.sendall(b"EHLO eager.test\r\n")  # before the banner
+            data = s.recv(4096)
+            self.assertTrue(data.startswith(b"554 5.5.1"), data)
+        c = st.client()
+        self.addCleanup(c.close)
+        started = time.monotonic()
+        self.assertEqual(c.reply().code, 220)
+        self.assertGreaterEqual(time.monotonic() - started, 0.9)
+        self.assertEqual(c.command("EHLO polite.test").code, 250)
+
+
+class BadCommands(StackTest):
+    def test_bad_command_limit_closes_with_421(self):
+        st = self.stack(config={"limits": {"max_bad_commands": 3}})
+        c = self.greet(st)
+        codes = [c.command("FOO").code for _ in range(2)]
+        self.assertEqual(codes, [500, 500])
+        r = c.command("FOO")
+        self.assertIn(r.code, (421, 500), r)
+        if r.code == 500:
+            r = c.reply()
+        self.assertEqual(r.code, 421, r)
+
+    def test_over_long_text_line_in_data(self):
+        st = self.stack()
+        c = self.greet(st)
+        self.assert_reply(c.command("MAIL FROM:<a@sender.test>"), 250, st=st)
+        self.assert_reply(c.command("RCPT TO:<b@example.com>"), 250, st=st)
+        self.assert_reply(c.command("DATA"), 354, st=st)
+        c.send(b"Subject: long\r\n\r\n" + b"x" * 1200 + b"\r\n.\r\n")
+        r = c.reply()
+        self.assertEqual(r.code // 100, 5, r)
+        self.assertEqual(st.messages(), [])
+
+
+class Reload(StackTest):
+    def test_sighup_applies_a_good_config_and_refuses_a_bad_one(self):
+        st = self.stack()
+        c = self.greet(st)
+        self.assert_reply(c.command("MAIL FROM:<a@sender.test>"), 250, st=st)
+        self.assertEqual(c.command("RCPT TO:<b@new.test>").code, 550)  # not accepted yet
+        st.config["accepted_domains"] = ["example.com", "new.test"]
+        st.config_path.write_text(__import__("json").dumps(st.config))
+        st.proxy.send_signal(signal.SIGHUP)
+        harness.wait_for_log(st.proxy, r"reloaded")
+        # The session in flight keeps its snapshot; a new one sees new.test.
+        self.assertEqual(c.command("RCPT TO:<b@new.test>").code, 550)
+        c2 = self.greet(st)
+        self.assert_reply(c2.command("MAIL FROM:<a@sender.test>"), 250, st=st)
+        self.assertEqual(c2.command("RCPT TO:<b@new.test>").code, 250, st.logs())
+        # A broken file is refused and the running configuration stays.
+        st.config_path.write_text("listeners: [this is not: valid\n")
+        st.proxy.send_signal(signal.SIGHUP)
+        harness.wait_for_log(st.proxy, r"reload refused")
+        c3 = self.greet(st)
+        self.assert_reply(c3.command("MAIL FROM:<a@sender.test>"), 250, st=st)
+        self.assertEqual(c3.command("RCPT TO:<b@new.test>").code, 250, st.logs())
+
+
+class ProxyV2Upstream(FakeUpstream):
+    """A backend with `smtpd_upstream_proxy_protocol`: reads the PROXY v2 header first (whose
+    bytes contain CRLFs, so it must not be split into lines), then talks SMTP like FakeUpstream."""
+
+    def run(self):
+        try:
+            conn, _ = self.server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(10)
+
+            def exactly(n):
+                data = b""
+                while len(data) < n:
+                    chunk = conn.recv(n - len(data))
+                    if not chunk:
+                        raise OSError("closed")
+                    data += chunk
+                return data
+            try:
+                head = exactly(16)
+                self.header = head + exactly(struct.unpack("!H", head[14:16])[0])
+                conn.sendall(b"220 fake.test ESMTP\r\n")
+                buffer = b""
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    self.received += data
+                    buffer += data
+                    while b"\r\n" in buffer:
+                        line, _, buffer = buffer.partition(b"\r\n")
+                        conn.sendall(b"250 fake.test\r\n" if line.upper().startswith(b"EHLO") else b"250 ok\r\n")
+            except OSError:
+                return
+
+
+def client_from(port: int, source: str):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def converse(s, lines):
+    f = s.makefile("rb")
+    f.readline()
+    replies = []
+    for line in lines:
+        s.sendall(line)
+        while True:
+            r = f.readline()
+            if r[3:4] != b"-":
+                replies.append(r)
+                break
+    return replies
+
+
+class ClientAddressUpstream(StackTest):
+    def test_xclient_passes_the_client_address(self):
+        st = self.stack(upstream_down=True, config={"upstreams": {"backend": {"xclient": True}}})
+        fake = FakeUpstream(st.sink_port, {
+            b"EHLO": b"250-fake.test\r\n250 XCLIENT ADDR NAME HELO PROTO\r\n",
+            b"XCLIENT": b"220 fake.test ready\r\n",
+        })
+        fake.start()
+        self.addCleanup(fake.close)
+        with client_from(st.port, "127.0.0.9") as s:
+            replies = converse(s, [b"EHLO c.test\r\n", b"MAIL FROM:<a@sender.test>\r\n", b"RCPT TO:<b@example.com>\r\n"])
+        self.assertTrue(replies[-1].startswith(b"250"), (replies, st.logs()))
+        fake.join(5)
+        self.assertRegex(fake.received, rb"XCLIENT [^\r]*ADDR=127\.0\.0\.9")
+        after = fake.received.split(b"XCLIENT", 1)[1]
+        self.assertIn(b"EHLO", after, "no new EHLO after XCLIENT's 220")
+
+    def test_proxy_v2_header_carries_the_client_address(self):
+        st = self.stack(upstream_down=True, config={"upstreams": {"backend": {"proxy_protocol": True}}})
+        fake = ProxyV2Upstream(st.sink_port, {})
+        fake.header = b""
+        fake.start()
+        self.addCleanup(fake.close)
+        with client_from(st.port, "127.0.0.9") as s:
+            replies = converse(s, [b"EHLO c.test\r\n", b"MAIL FROM:<a@sender.test>\r\n", b"RCPT TO:<b@example.com>\r\n"])
+        self.assertTrue(replies[-1].startswith(b"250"), (replies, st.logs()))
+        fake.join(5)
+        got = fake.header
+        self.assertTrue(got.startswith(b"\r\n\r\n\x00\r\nQUIT\n\x21\x11"), got[:20])
+        self.assertGreaterEqual(len(got), 16 + 12)
+        self.assertEqual(socket.inet_ntoa(got[16:20]), "127.0.0.9")
+        self.assertTrue(fake.received.startswith(b"EHLO"), fake.received[:40])
+
+
+if __name__ == "__main__":
+    harness.main()
