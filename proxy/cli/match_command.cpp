@@ -10,6 +10,7 @@
 #include "proxy/cli/subcommand.hpp"
 
 #include "matching/name_matcher.hpp"
+#include "proxy/log/logging.hpp"
 #include "tls/certificate_names.hpp"
 
 #include <cstdio>
@@ -32,28 +33,13 @@ struct match_args {
     bool explain = false;
 };
 
-// Presented names are attacker-controlled: never print control bytes raw.
-std::string printable(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
-
 void explain(const matching::reference_name& reference, const matching::match_options& options,
              const matching::match_result& result, const std::vector<std::string>& ips, std::ostream& out) {
     out << "reference: " << to_string(options.rules) << ' ' << reference.text()
         << " (cn-fallback " << to_string(options.cns) << ")\n";
     if (result.names.empty()) out << "  no presented names considered\n";
     for (const auto& v : result.names) {
-        out << "  " << to_string(v.source) << ' ' << printable(v.name) << ": ";
+        out << "  " << to_string(v.source) << ' ' << log::printable(v.name, 1024) << ": ";
         if (v.ignored)
             out << "ignored, " << to_string(*v.ignored);
         else if (v.matched)
@@ -93,7 +79,7 @@ int run_match(const match_args& args) {
 
     const auto result = matching::match(*reference, presented.names, options);
     if (result.matched)
-        std::cout << "match " << to_string(result.how) << ' ' << printable(result.matched_name) << '\n';
+        std::cout << "match " << to_string(result.how) << ' ' << log::printable(result.matched_name, 1024) << '\n';
     else
         std::cout << "nomatch\n";
     if (args.explain) explain(*reference, options, result, presented.ip_addresses, std::cout);

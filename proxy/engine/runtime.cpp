@@ -32,6 +32,19 @@ std::shared_ptr<const tls::trust_store> trust_for(const config::domain_policy& p
 
 smtp::reply make(int code, const std::string& text) { return smtp::make_reply(code, text); }
 
+// The engine bounds the whole set-up (greeting, EHLO, MAIL, RCPT) with one
+// deadline per reply, the longest configured of those stages.
+upstream_timeouts upstream_timeouts_from(const config::upstream_timeouts& t) {
+    upstream_timeouts out;
+    out.connect = t.connect;
+    out.greeting = std::max({t.greeting, t.ehlo, t.mail, t.rcpt});
+    out.data_init = t.data_init;
+    out.data_block = t.data_block;
+    out.data_final = t.data_final;
+    out.tls_handshake = t.tls_handshake;
+    return out;
+}
+
 }  // namespace
 
 smtp::upstream_tls starttls_for(config::tls_level level) {
@@ -255,13 +268,7 @@ upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, cons
         }
         s.client_certificate = tls::select_certificate(*store_, sp, {}, std::time(nullptr)).cert;
     }
-    const auto& t = cfg_->timeout.upstream;
-    s.timeouts.connect = t.connect;
-    s.timeouts.greeting = std::max({t.greeting, t.ehlo, t.mail, t.rcpt});
-    s.timeouts.data_init = t.data_init;
-    s.timeouts.data_block = t.data_block;
-    s.timeouts.data_final = t.data_final;
-    s.timeouts.tls_handshake = t.tls_handshake;
+    s.timeouts = upstream_timeouts_from(cfg_->timeout.upstream);
     s.helo_name = l.spec->fqdn;
     return s;
 }
@@ -391,13 +398,7 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     s.enforce = u.tls.mode == config::policy_mode::enforce;
     s.xclient = u.xclient;
     s.proxy_protocol = u.proxy_protocol;
-    const auto& t = cfg_->timeout.upstream;
-    s.timeouts.connect = t.connect;
-    s.timeouts.greeting = std::max({t.greeting, t.ehlo, t.mail, t.rcpt});
-    s.timeouts.data_init = t.data_init;
-    s.timeouts.data_block = t.data_block;
-    s.timeouts.data_final = t.data_final;
-    s.timeouts.tls_handshake = t.tls_handshake;
+    s.timeouts = upstream_timeouts_from(cfg_->timeout.upstream);
     s.helo_name = l.spec->fqdn;
     s.reject_on_policy_failure = u.tls.on_failure == config::failure_action::reject;
     return s;
