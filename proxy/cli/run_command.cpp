@@ -87,11 +87,14 @@ int run_proxy(const run_args& args) {
         const auto grace = sig == SIGTERM ? std::chrono::steady_clock::duration(rt->cfg().timeout.shutdown_drain)
                                           : std::chrono::steady_clock::duration::zero();
         log->info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        // Wait for a second signal before draining: with no session open the
+        // drain can finish inside drain() itself, and its cancel() must find
+        // this wait to cancel, or io.run() never runs out of work.
+        signals.async_wait(on_signal);
         server.drain(grace, [&] {
             signals.cancel();
             log->info("all sessions closed; exiting");
         });
-        signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
     io.run();
