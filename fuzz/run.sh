@@ -2,6 +2,7 @@
 # run.sh TARGET SECONDS — build one libFuzzer target with clang into
 # build-fuzz/ and run it for SECONDS on a copy of its seed corpus.
 # TARGET: matching | command_parser | reply_parser | address | server_session | client_session
+#         | config_loader | certificate_names
 # Crashes are written to build-fuzz/crashes/TARGET/; the committed seeds in
 # fuzz/corpus/TARGET/ are never modified (new inputs go to fuzz/corpus-work/).
 set -euo pipefail
