@@ -30,6 +30,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
+#include <pthread.h>
 #include <iostream>
 #include <memory>
 
@@ -157,6 +158,13 @@ int run_proxy(const run_args& args) {
     // Ready only now: a SIGHUP from the service manager finds its handler.
     notify(notifier, "READY=1\nSTATUS=serving", *log);
     io.run();
+    // Shut down: a late SIGTERM/SIGINT/SIGHUP (a service manager repeating
+    // itself) must not kill the process with the signal while it unwinds,
+    // once the signal set no longer handles them. Blocked, they are dropped.
+    sigset_t late;
+    sigemptyset(&late);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&late, s);
+    pthread_sigmask(SIG_BLOCK, &late, nullptr);
     return 0;
 }
 
