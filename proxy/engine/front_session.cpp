@@ -6,6 +6,7 @@
 
 #include <boost/asio/error.hpp>
 
+#include <algorithm>
 #include <array>
 #include <type_traits>
 
@@ -141,7 +142,12 @@ asio::awaitable<void> front_session::execute_pending() {
 asio::awaitable<void> front_session::read_client() {
     const bool in_data =
         server_.state() == smtp::server_state::data || server_.state() == smtp::server_state::bdat;
-    const auto timeout = in_data ? settings_.timeouts.data_block : settings_.timeouts.command;
+    auto timeout = settings_.timeouts.data_block;
+    if (!in_data) {
+        const auto now = steady_clock::now();
+        if (!command_deadline_) command_deadline_ = now + settings_.timeouts.command;
+        timeout = std::max(*command_deadline_ - now, steady_clock::duration::zero());
+    }
     const auto buffer = shared_read_buffer();
     boost::system::error_code ec;
     const std::size_t n = client_.try_read(buffer, ec);
@@ -164,6 +170,7 @@ asio::awaitable<void> front_session::read_client() {
 }
 
 asio::awaitable<void> front_session::write_client(const std::string& text) {
+    command_deadline_.reset();  // a reply ends the command it answers: the next one gets a full timeout
     if (client_gone_) co_return;
     if (settings_.metrics) settings_.metrics->reply_sent(text);
     boost::system::error_code ec;

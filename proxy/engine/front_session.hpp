@@ -8,8 +8,10 @@
 // itself: the upstream_* actions go to the derived class (relay_session for
 // the proxy, sink_session for the development sink).
 //
-// Every wait is bounded (timed.hpp): a command read by the command timeout,
-// a read in DATA/BDAT by the data-block timeout, a write by the command
+// Every wait is bounded (timed.hpp): a whole command by the command timeout
+// (one deadline from the last reply until the next complete command, however
+// the bytes trickle in: a slowloris client sending one byte a second is cut
+// off like a silent one), a read in DATA/BDAT by the data-block timeout, a write by the command
 // timeout, the handshake by the handshake timeout. stop() (server shutdown)
 // ends the current wait, answers 421 and closes.
 #pragma once
@@ -28,6 +30,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace dsproxy::engine {
@@ -118,6 +121,9 @@ private:
     smtp::server_session server_;
     asio::steady_timer timer_;
     std::deque<smtp::server_action> pending_;
+    // When the command being read must be complete; unset until a command
+    // read begins, cleared by every reply (the command was answered).
+    std::optional<steady_clock::time_point> command_deadline_;
     bool client_gone_ = false;
     bool stopping_ = false;
     std::string read_buffer_;
