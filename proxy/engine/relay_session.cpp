@@ -344,7 +344,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
             } else {
                 leg_->dead = true;
                 policy_failure_ = reason;
-                more(leg_->machine.on_tls_failed());
+                more(leg_->machine.on_tls_failed(reason));
             }
         } else if (auto* r = std::get_if<result>(&action)) {
             if (r->stage == smtp::upstream_stage::mail && r->value.positive()) mail_accepted_ = true;

@@ -194,8 +194,9 @@ std::vector<client_action> client_session::on_tls_established() {
     return take();
 }
 
-std::vector<client_action> client_session::on_tls_failed() {
-    fail("TLS handshake with the upstream failed");
+std::vector<client_action> client_session::on_tls_failed(std::string_view why) {
+    fail(why.empty() ? std::string("TLS handshake with the upstream failed")
+                     : "TLS with the upstream failed: " + std::string(why));
     return take();
 }
 

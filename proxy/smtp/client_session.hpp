@@ -97,7 +97,8 @@ public:
 
     std::vector<client_action> on_bytes(std::string_view bytes);
     std::vector<client_action> on_tls_established();
-    std::vector<client_action> on_tls_failed();
+    // `why`: the engine's reason (handshake error, certificate verdict), for the log.
+    std::vector<client_action> on_tls_failed(std::string_view why = {});
     std::vector<client_action> on_closed();
     std::vector<client_action> on_timeout();
 
