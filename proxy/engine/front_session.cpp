@@ -16,8 +16,11 @@ namespace {
 
 // One read buffer per thread, used only between readiness and processing
 // (never across a suspension), so an idle session holds none (SPEC §9).
+// 64 KiB: in DATA/BDAT a read takes up to four TLS records at once, so the
+// per-read work (state machine, one gathered upstream write) is paid per
+// 64 KiB, not per 16 KiB record.
 std::span<char> shared_read_buffer() {
-    thread_local std::array<char, 16 * 1024> buffer;
+    thread_local std::array<char, 64 * 1024> buffer;
     return buffer;
 }
 
@@ -94,6 +97,8 @@ asio::awaitable<void> front_session::run() {
             co_await execute_pending();
             break;
         }
+        co_await before_wait();
+        if (!pending_.empty()) continue;  // the hook posted events: carry them out first
         if (server_.wants_input())
             co_await read_client();
         else if (server_.awaiting())
@@ -150,8 +155,16 @@ asio::awaitable<void> front_session::read_client() {
     }
     const auto buffer = shared_read_buffer();
     boost::system::error_code ec;
-    const std::size_t n = client_.try_read(buffer, ec);
+    std::size_t n = client_.try_read(buffer, ec);
     if (n > 0) {
+        // Message content: take whatever else has arrived too (never in the
+        // command phase, where STARTTLS must see a read end at its line).
+        while (in_data && n < buffer.size()) {
+            boost::system::error_code more_ec;
+            const std::size_t m = client_.try_read(buffer.subspan(n), more_ec);
+            if (m == 0) break;  // would block, or EOF/error: the next read reports it
+            n += m;
+        }
         post(server_.on_bytes(std::string_view(buffer.data(), n)));
         co_return;
     }

@@ -88,6 +88,9 @@ protected:
     virtual asio::awaitable<void> wait_for_upstream() = 0;
     // The session is ending: close the upstream leg.
     virtual asio::awaitable<void> close_upstream() = 0;
+    // Called before every wait (for the client or the upstream): the relay
+    // writes its gathered upstream output here. May post events.
+    virtual asio::awaitable<void> before_wait() { co_return; }
 
     // Queues events from the server session to carry out.
     void post(std::vector<smtp::server_action> actions);
@@ -126,7 +129,6 @@ private:
     std::optional<steady_clock::time_point> command_deadline_;
     bool client_gone_ = false;
     bool stopping_ = false;
-    std::string read_buffer_;
 };
 
 }  // namespace dsproxy::engine
