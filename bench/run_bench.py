@@ -88,6 +88,30 @@ def load(args, port: int, extra: list, stdin=None, timeout=900) -> dict:
     return json.loads(lines[-1])
 
 
+def median(values):
+    v = sorted(x for x in values if x is not None)
+    return v[len(v) // 2] if v else None
+
+
+def combine(runs: list) -> dict:
+    """Runs of one target interleaved with the other targets' runs, as one result: counts and CPU
+    summed, rates over the summed time, latencies and MB/s as the median of the runs."""
+    out = {"ok": sum(r["ok"] for r in runs), "failed": sum(r["failed"] for r in runs), "failures": {},
+           "elapsed_s": sum(r["elapsed_s"] for r in runs), "tickets": sum(r.get("tickets", 0) for r in runs),
+           "runs": len(runs)}
+    for r in runs:
+        for k, n in r.get("failures", {}).items():
+            out["failures"][k] = out["failures"].get(k, 0) + n
+    out["sessions_per_s"] = out["ok"] / out["elapsed_s"] if out["elapsed_s"] else 0
+    out["latency_us"] = {q: median(r["latency_us"][q] for r in runs if r["ok"]) or 0 for q in ("p50", "p99")}
+    out["message_mb_per_s"] = median(r["message_mb_per_s"] for r in runs if r["ok"])
+    if all("cpu_s" in r for r in runs):
+        out["cpu_s"] = sum(r["cpu_s"] for r in runs)
+        out["sink_cpu_s"] = sum(r["sink_cpu_s"] for r in runs)
+        out["cpu_us_per_session"] = out["cpu_s"] * 1e6 / out["ok"] if out["ok"] else None
+    return out
+
+
 def measured(args, target: Target, sink, extra: list) -> dict:
     """One load run with the CPU of the target's processes (and of the plain sink) around it."""
     cpu0 = target.process.cpu()
@@ -246,9 +270,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/RESULTS.md")
     ap.add_argument("--sessions", type=int, default=4000, help="sessions per throughput/CPU run")
     ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the load and latency phases")
     ap.add_argument("--load-threads", type=int, default=2, help="generator threads")
-    ap.add_argument("--latency-sessions", type=int, default=300, help="sessions of the single-client run")
-    ap.add_argument("--big-sessions", type=int, default=6, help="sessions of the 20 MiB run")
+    ap.add_argument("--latency-sessions", type=int, default=300,
+                    help="sessions of the single-client run (in rounds, each at most 5 s)")
+    ap.add_argument("--big-sessions", type=int, default=5, help="rounds of one 20 MiB session per target")
     ap.add_argument("--big-size", type=int, default=20 * 1024 * 1024)
     ap.add_argument("--message-size", type=int, default=10 * 1024)
     ap.add_argument("--idle", default="2000,10000", help="idle session counts, comma-separated ('' to skip)")
@@ -259,7 +285,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
     if args.quick:
-        args.sessions, args.latency_sessions, args.big_sessions, args.idle = 200, 30, 1, "200"
+        args.sessions, args.latency_sessions, args.big_sessions, args.idle, args.rounds = 200, 30, 1, "200", 1
         args.big_size = 2 * 1024 * 1024
     for p in (args.dsproxy, args.load):
         if not p.exists():
@@ -306,40 +332,52 @@ def main() -> int:
         active = {k: t for k, t in targets.items() if not t.results.get("unavailable")}
         common = ["--threads", args.load_threads, "--timeout", 120]
 
-        # Phase 1: throughput and CPU per session (10 KiB message), after a warm-up.
+        # Phase 1: throughput and CPU per session (10 KiB message), after a warm-up; the runs of
+        # the targets are interleaved (args.rounds), so that the machine's other load hits all alike.
+        runs = {k: [] for k in active}
         for k, t in active.items():
-            log(f"{t.name}: warm-up and {args.sessions:,} sessions at concurrency {args.concurrency}")
             load(args, t.port, ["--sessions", max(50, args.sessions // 20), "--concurrency", args.concurrency, *common])
-            r = measured(args, t, None if k == "direct" else sink,
-                         ["--sessions", args.sessions, "--concurrency", args.concurrency,
-                          "--message-size", args.message_size, *common])
-            t.results["load"] = r
-            t.note_failures("load", r)
-            sink.clean()
-            log(f"  {r['sessions_per_s']:,.0f} sessions/s, {fmt(r['cpu_us_per_session'])} µs CPU/session, "
-                f"failures {r['failed']}")
-        # Phase 2: one client's latency.
+        for rnd in range(args.rounds):
+            for k, t in active.items():
+                log(f"{t.name}: round {rnd + 1}/{args.rounds}, {args.sessions // args.rounds:,} sessions "
+                    f"at concurrency {args.concurrency}")
+                r = measured(args, t, None if k == "direct" else sink,
+                             ["--sessions", args.sessions // args.rounds, "--concurrency", args.concurrency,
+                              "--message-size", args.message_size, *common])
+                runs[k].append(r)
+                sink.clean()
+                log(f"  {r['sessions_per_s']:,.0f} sessions/s, {fmt(r['cpu_us_per_session'])} µs CPU/session, "
+                    f"failures {r['failed']}")
         for k, t in active.items():
-            if k == "dsproxy-2":
-                continue
-            log(f"{t.name}: {args.latency_sessions} sessions, one client")
-            r = load(args, t.port, ["--sessions", args.latency_sessions, "--concurrency", 1, "--threads", 1,
-                                    "--message-size", args.message_size])
-            t.results["latency"] = r
-            t.note_failures("latency", r)
-            sink.clean()
-        # Phase 3: a 20 MiB message.
-        for k, t in active.items():
-            if k == "dsproxy-2":
-                continue
-            log(f"{t.name}: {args.big_sessions} sessions with a {args.big_size / 1048576:.0f} MiB message")
-            r = load(args, t.port, ["--sessions", args.big_sessions, "--concurrency", 1, "--threads", 1,
-                                    "--message-size", args.big_size, "--timeout", 300])
-            t.results["big"] = r
-            t.note_failures("big", r)
-            sink.clean()
-            if k == "direct":
-                t.obj.clean()
+            t.results["load"] = combine(runs[k])
+            t.note_failures("load", t.results["load"])
+        # Phase 2: one client's latency, in rounds (each at most a few seconds: stunnel's sessions
+        # take ~200 ms each).
+        single = {k: t for k, t in active.items() if k != "dsproxy-2"}
+        runs = {k: [] for k in single}
+        for rnd in range(args.rounds):
+            for k, t in single.items():
+                log(f"{t.name}: round {rnd + 1}/{args.rounds}, one client")
+                runs[k].append(load(args, t.port, ["--sessions", max(1, args.latency_sessions // args.rounds),
+                                                   "--concurrency", 1, "--threads", 1, "--duration", 5,
+                                                   "--message-size", args.message_size]))
+                sink.clean()
+        for k, t in single.items():
+            t.results["latency"] = combine(runs[k])
+            t.note_failures("latency", t.results["latency"])
+        # Phase 3: a 20 MiB message, one session per target per round.
+        runs = {k: [] for k in single}
+        for rnd in range(args.big_sessions):
+            for k, t in single.items():
+                log(f"{t.name}: round {rnd + 1}/{args.big_sessions}, a {args.big_size / 1048576:.0f} MiB message")
+                runs[k].append(load(args, t.port, ["--sessions", 1, "--concurrency", 1, "--threads", 1,
+                                                   "--message-size", args.big_size, "--timeout", 300]))
+                sink.clean()
+                if k == "direct":
+                    t.obj.clean()
+        for k, t in single.items():
+            t.results["big"] = combine(runs[k])
+            t.note_failures("big", t.results["big"])
         # Phase 4: CPU per session with an RSA-2048 certificate (clients offering RSA only).
         if not args.no_rsa:
             for k in ("dsproxy", "nginx"):

@@ -59,6 +59,7 @@ struct args {
     double timeout = 60;
     std::uint64_t idle = 0;
     double hold = -1;  // idle mode: seconds to hold; negative: until a line on stdin
+    double duration = 0;  // stop starting sessions after this many seconds (0: no limit)
 };
 
 // A message of `size` bytes in DATA's wire form: headers, 78-octet lines,
@@ -131,8 +132,8 @@ struct worker_thread {
 };
 
 asio::awaitable<void> session_loop(const run_context& rc, load_stats& stats, std::atomic<std::uint64_t>& next,
-                                   std::uint64_t total) {
-    while (next.fetch_add(1) < total) co_await run_session(rc, stats);
+                                   std::uint64_t total, std::chrono::steady_clock::time_point until) {
+    while (next.fetch_add(1) < total && std::chrono::steady_clock::now() < until) co_await run_session(rc, stats);
 }
 
 asio::awaitable<void> idle_loop(const run_context& rc, worker_thread& w, std::atomic<std::uint64_t>& next,
@@ -170,6 +171,7 @@ int main(int argc, char** argv) {
     app.add_option("--timeout", a.timeout, "Seconds a session may take")->capture_default_str();
     app.add_option("--idle", a.idle, "Open this many TLS sessions and hold them");
     app.add_option("--hold", a.hold, "Idle mode: seconds to hold (default: until a line on stdin)");
+    app.add_option("--duration", a.duration, "Start no session after this many seconds (default: no limit)");
     CLI11_PARSE(app, argc, argv);
 
     run_context rc;
@@ -213,12 +215,15 @@ int main(int argc, char** argv) {
     }
     std::atomic<std::uint64_t> next{0}, settled{0}, held{0};
     const std::uint64_t total = a.idle > 0 ? a.idle : a.sessions;
+    const auto until = a.duration > 0 ? std::chrono::steady_clock::now() +
+                                            std::chrono::milliseconds(static_cast<long long>(a.duration * 1000))
+                                      : std::chrono::steady_clock::time_point::max();
     for (unsigned s = 0; s < a.concurrency; ++s) {
         auto& w = *workers[s % a.threads];
         if (a.idle > 0)
             asio::co_spawn(w.io, idle_loop(rc, w, next, total, settled, held), asio::detached);
         else
-            asio::co_spawn(w.io, session_loop(rc, w.stats, next, total), asio::detached);
+            asio::co_spawn(w.io, session_loop(rc, w.stats, next, total, until), asio::detached);
     }
     const double cpu_before = cpu_seconds();
     const auto started = std::chrono::steady_clock::now();
