@@ -169,7 +169,7 @@ asio::awaitable<void> front_session::read_client() {
         co_return;
     }
     if (ec == asio::error::would_block) {
-        const bool ready = co_await timed(timer_, timeout, client_.wait_ready(client_.wants_write(), ec));
+        const bool ready = co_await client_.wait_ready_within(client_.wants_write(), timer_, timeout, stopping_, ec);
         if (!ready) {
             if (!stopping_) post(server_.on_timeout());
             co_return;
@@ -187,7 +187,12 @@ asio::awaitable<void> front_session::write_client(const std::string& text) {
     if (client_gone_) co_return;
     if (settings_.metrics) settings_.metrics->reply_sent(text);
     boost::system::error_code ec;
-    const bool done = co_await timed(timer_, settings_.timeouts.command, client_.write_all(text, ec));
+    // Nearly always written at once; only a full socket buffer waits (bounded).
+    const std::size_t now = client_.try_write(text, ec);
+    bool done = true;
+    if (ec == asio::error::would_block)
+        done = co_await timed(timer_, settings_.timeouts.command,
+                              client_.write_all(std::span<const char>(text).subspan(now), ec));
     if (!done || ec) {
         info("reason=cannot write to the client: {}", done ? ec.message() : "timeout");
         client_gone_ = true;

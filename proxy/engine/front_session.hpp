@@ -100,6 +100,7 @@ protected:
     const front_settings& settings() const noexcept { return settings_; }
     asio::steady_timer& timer() noexcept { return timer_; }
     bool stopping() const noexcept { return stopping_; }
+    const bool& stopping_flag() const noexcept { return stopping_; }  // for wait_ready_within
 
     template <class... Args>
     void info(spdlog::format_string_t<Args...> fmt, Args&&... args) {

@@ -176,7 +176,11 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
 asio::awaitable<std::optional<std::vector<smtp::client_action>>> relay_session::flush_upstream() {
     if (!leg_ || leg_->dead || leg_->out.empty()) co_return std::nullopt;
     boost::system::error_code ec;
-    const bool done = co_await timed(timer(), upstream_.timeouts.data_block, leg_->socket.write_all(leg_->out, ec));
+    const std::size_t now = leg_->socket.try_write(leg_->out, ec);
+    bool done = true;
+    if (ec == asio::error::would_block)
+        done = co_await timed(timer(), upstream_.timeouts.data_block,
+                              leg_->socket.write_all(std::span<const char>(leg_->out).subspan(now), ec));
     leg_->out.clear();
     if (leg_->out.capacity() > 2 * max_gathered) std::string().swap(leg_->out);
     if (done && !ec) co_return std::nullopt;
@@ -208,7 +212,8 @@ asio::awaitable<void> relay_session::wait_for_upstream() {
         co_return;
     }
     if (ec == asio::error::would_block) {
-        const bool ready = co_await timed(timer(), timeout, leg_->socket.wait_ready(leg_->socket.wants_write(), ec));
+        const bool ready =
+            co_await leg_->socket.wait_ready_within(leg_->socket.wants_write(), timer(), timeout, stopping_flag(), ec);
         if (!ready) {
             if (stopping()) co_return;
             info("upstream={} host={} reason=timeout waiting for the reply to {}", upstream_.name, leg_->host.host,
