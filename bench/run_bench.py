@@ -19,10 +19,10 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -121,6 +121,26 @@ def measured(args, target: Target, sink, extra: list) -> dict:
     r["sink_cpu_s"] = (sink.process.cpu() - sink0) if sink else 0
     r["cpu_us_per_session"] = r["cpu_s"] * 1e6 / r["ok"] if r["ok"] else None
     return r
+
+
+def perf_profile(args, target: Target, work: Path, common: list) -> str:
+    """`perf record` on the target's process during one load run: the split by library and the
+    top functions by self time (kernel symbols included: the syscalls are a large share)."""
+    data = work / "dsproxy.perf"
+    rec = subprocess.Popen(["perf", "record", "-F", "1999", "-o", str(data), "-p", str(target.process.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    load(args, target.port, ["--sessions", args.sessions // args.rounds, "--concurrency", args.concurrency,
+                             "--message-size", args.message_size, *common])
+    rec.send_signal(signal.SIGINT)
+    rec.wait(60)
+
+    def report(*sort):
+        out = subprocess.run(["perf", "report", "-i", str(data), "--no-children", "--stdio", "-g", "none",
+                              "--percent-limit", "0.7", "--sort", *sort], capture_output=True, text=True).stdout
+        return [l.rstrip()[:160] for l in out.splitlines() if l.strip() and not l.startswith("#")]
+
+    return "\n".join(["By library:", *report("dso")[:8], "", "Top functions (self):", *report("dso,sym")[:25]])
 
 
 def idle_run(args, target: Target, n: int) -> dict:
@@ -283,6 +303,7 @@ def main() -> int:
     ap.add_argument("--no-rsa", action="store_true", help="skip the RSA-2048 certificate runs")
     ap.add_argument("--quick", action="store_true", help="tiny counts: a smoke run of a few seconds")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--perf", action="store_true", help="also profile dsproxy with perf record (linux-perf)")
     args = ap.parse_args()
     if args.quick:
         args.sessions, args.latency_sessions, args.big_sessions, args.idle, args.rounds = 200, 30, 1, "200", 1
@@ -352,6 +373,11 @@ def main() -> int:
         for k, t in active.items():
             t.results["load"] = combine(runs[k])
             t.note_failures("load", t.results["load"])
+        profile = None
+        if args.perf and "dsproxy" in active:
+            log("dsproxy: the same load under perf record")
+            profile = perf_profile(args, active["dsproxy"], work, common)
+            sink.clean()
         # Phase 2: one client's latency, in rounds (each at most a few seconds: stunnel's sessions
         # take ~200 ms each).
         single = {k: t for k, t in active.items() if k != "dsproxy-2"}
@@ -408,7 +434,7 @@ def main() -> int:
                                             "--tls", "none", *common])
         sink_alone["cpu_us_per_session"] = (sink.process.cpu() - cpu0) * 1e6 / max(1, sink_alone["ok"])
         sink.clean()
-        meta = {"elapsed": time.monotonic() - started, "sink_alone": sink_alone}
+        meta = {"elapsed": time.monotonic() - started, "sink_alone": sink_alone, "profile": profile}
         report = render(args, targets, floor, meta, setting)
         args.out.write_text(report)
         print(report)
@@ -474,6 +500,9 @@ def render(args, targets, floor, meta, setting) -> str:
         "default of two stays (the tickets column); each at its default log level (dsproxy `info`).",
         f"- dsproxy I/O threads: {setting[1] if setting[0] is None else 'set with ' + str(setting[1])}.",
     ]
+    if meta.get("profile"):
+        lines += ["", "## Profile of dsproxy under the load (perf record, self time)", "", "```",
+                  meta["profile"], "```"]
     failures = [(t.name, f, n) for t in targets.values() for f, n in t.failures.items()]
     if failures:
         lines += ["", "## Failures", ""] + [f"- {name}: {f}: {n:,}" for name, f, n in failures]
