@@ -50,6 +50,10 @@ front_session::front_session(net::tls_socket client, front_settings settings, sm
 front_session::~front_session() = default;
 
 void front_session::post(std::vector<smtp::server_action> actions) {
+    if (pending_.empty() && pending_head_ == 0) {
+        pending_ = std::move(actions);  // the usual case: no copy, no allocation
+        return;
+    }
     for (auto& a : actions) pending_.push_back(std::move(a));
 }
 
@@ -98,7 +102,7 @@ asio::awaitable<void> front_session::run() {
             break;
         }
         co_await before_wait();
-        if (!pending_.empty()) continue;  // the hook posted events: carry them out first
+        if (pending_head_ < pending_.size()) continue;  // the hook posted events: carry them out first
         if (server_.wants_input())
             co_await read_client();
         else if (server_.awaiting())
@@ -127,9 +131,14 @@ asio::awaitable<bool> front_session::early_talker() {
 }
 
 asio::awaitable<void> front_session::execute_pending() {
-    while (!pending_.empty()) {
-        smtp::server_action action = std::move(pending_.front());
-        pending_.pop_front();
+    // Actions may post more while they run (appended behind the head); the
+    // queue is released when drained, so an idle session holds none.
+    while (pending_head_ < pending_.size()) {
+        smtp::server_action action = std::move(pending_[pending_head_++]);
+        if (pending_head_ == pending_.size()) {
+            std::vector<smtp::server_action>().swap(pending_);
+            pending_head_ = 0;
+        }
         if (auto* r = std::get_if<smtp::actions::send_reply>(&action)) {
             co_await write_client(r->text);
         } else if (std::holds_alternative<smtp::actions::start_tls>(action)) {

@@ -124,7 +124,10 @@ private:
     front_settings settings_;
     smtp::server_session server_;
     asio::steady_timer timer_;
-    std::deque<smtp::server_action> pending_;
+    // Not a std::deque: libstdc++'s allocates 512 bytes even when empty, and
+    // every idle session would hold them (SPEC §9 memory per idle session).
+    std::vector<smtp::server_action> pending_;
+    std::size_t pending_head_ = 0;  // the next action to carry out
     // When the command being read must be complete; unset until a command
     // read begins, cleared by every reply (the command was answered).
     std::optional<steady_clock::time_point> command_deadline_;
