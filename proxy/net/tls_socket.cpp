@@ -170,6 +170,11 @@ asio::awaitable<void> tls_socket::upgrade(tls::ssl_ptr ssl, tls_role role, boost
     }
     // Give plaintext buffers back to the allocator while idle (SPEC §9).
     SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
+    // Read whole flights at once: without read-ahead OpenSSL reads each
+    // record's 5-byte header and its body with two read(2) calls. Safe with
+    // the try-first pattern here: try_read() drains what OpenSSL holds, and
+    // only its WANT_READ (it needs bytes from the socket) leads to a wait.
+    SSL_set_read_ahead(ssl_.get(), 1);
     if (role == tls_role::server)
         SSL_set_accept_state(ssl_.get());
     else
