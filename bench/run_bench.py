@@ -294,7 +294,7 @@ def main() -> int:
     ap.add_argument("--load-threads", type=int, default=2, help="generator threads")
     ap.add_argument("--latency-sessions", type=int, default=300,
                     help="sessions of the single-client run (in rounds, each at most 5 s)")
-    ap.add_argument("--big-sessions", type=int, default=5, help="rounds of one 20 MiB session per target")
+    ap.add_argument("--big-sessions", type=int, default=9, help="rounds of one 20 MiB session per target")
     ap.add_argument("--big-size", type=int, default=20 * 1024 * 1024)
     ap.add_argument("--message-size", type=int, default=10 * 1024)
     ap.add_argument("--idle", default="2000,10000", help="idle session counts, comma-separated ('' to skip)")
@@ -407,16 +407,18 @@ def main() -> int:
             t.note_failures("big", t.results["big"])
         # Phase 4: CPU per session with an RSA-2048 certificate (clients offering RSA only).
         if not args.no_rsa:
-            for k in ("dsproxy", "nginx"):
-                if k not in active:
-                    continue
-                t = active[k]
-                log(f"{t.name}: RSA-2048 certificate, {args.sessions // 2:,} sessions")
-                r = measured(args, t, sink, ["--sessions", max(50, args.sessions // 2), "--concurrency",
-                                             args.concurrency, "--sigalgs", RSA_SIGALGS, *common])
-                t.results["rsa"] = r
-                t.note_failures("rsa", r)
-                sink.clean()
+            rsa_targets = {k: active[k] for k in ("dsproxy", "nginx") if k in active}
+            runs = {k: [] for k in rsa_targets}
+            for rnd in range(args.rounds):
+                for k, t in rsa_targets.items():
+                    n = max(50, args.sessions // 2 // args.rounds)
+                    log(f"{t.name}: round {rnd + 1}/{args.rounds}, RSA-2048 certificate, {n:,} sessions")
+                    runs[k].append(measured(args, t, sink, ["--sessions", n, "--concurrency", args.concurrency,
+                                                            "--sigalgs", RSA_SIGALGS, *common]))
+                    sink.clean()
+            for k, t in rsa_targets.items():
+                t.results["rsa"] = combine(runs[k])
+                t.note_failures("rsa", t.results["rsa"])
         # Phase 5: memory per idle TLS session, each on a fresh process.
         for n in idle_sizes:
             for k, t in active.items():

@@ -190,6 +190,12 @@ asio::awaitable<std::optional<std::vector<smtp::client_action>>> relay_session::
 }
 
 asio::awaitable<void> relay_session::before_wait() {
+    // While the client sends message content, what is gathered is content
+    // (the Received header, or BDAT's command and header): the upstream
+    // waits for more of it anyway, so it goes with the next block instead of
+    // in a write of its own (max_gathered still bounds it).
+    const auto state = server().state();
+    if (!server().awaiting() && (state == smtp::server_state::data || state == smtp::server_state::bdat)) co_return;
     if (auto failed = co_await flush_upstream()) co_await run_client(std::move(*failed));
 }
 
