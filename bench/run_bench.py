@@ -501,6 +501,8 @@ def render(args, targets, floor, meta, setting) -> str:
         "`ssl_session_cache off`, `xclient off`; stunnel 5.68 has no setting for TLS 1.3 tickets, so OpenSSL's "
         "default of two stays (the tickets column); each at its default log level (dsproxy `info`).",
         f"- dsproxy I/O threads: {setting[1] if setting[0] is None else 'set with ' + str(setting[1])}.",
+        "- What the profiles say about the targets not met, and what would close them: "
+        "[PROFILE.md](PROFILE.md).",
     ]
     if meta.get("profile"):
         lines += ["", "## Profile of dsproxy under the load (perf record, self time)", "", "```",
