@@ -16,8 +16,11 @@ namespace {
 
 // One read buffer per thread, used only between readiness and processing
 // (never across a suspension), so an idle session holds none (SPEC §9).
+// 64 KiB: in DATA/BDAT a read takes up to four TLS records at once, so the
+// per-read work (state machine, one gathered upstream write) is paid per
+// 64 KiB, not per 16 KiB record.
 std::span<char> shared_read_buffer() {
-    thread_local std::array<char, 16 * 1024> buffer;
+    thread_local std::array<char, 64 * 1024> buffer;
     return buffer;
 }
 
@@ -47,6 +50,10 @@ front_session::front_session(net::tls_socket client, front_settings settings, sm
 front_session::~front_session() = default;
 
 void front_session::post(std::vector<smtp::server_action> actions) {
+    if (pending_.empty() && pending_head_ == 0) {
+        pending_ = std::move(actions);  // the usual case: no copy, no allocation
+        return;
+    }
     for (auto& a : actions) pending_.push_back(std::move(a));
 }
 
@@ -94,6 +101,8 @@ asio::awaitable<void> front_session::run() {
             co_await execute_pending();
             break;
         }
+        co_await before_wait();
+        if (pending_head_ < pending_.size()) continue;  // the hook posted events: carry them out first
         if (server_.wants_input())
             co_await read_client();
         else if (server_.awaiting())
@@ -122,9 +131,14 @@ asio::awaitable<bool> front_session::early_talker() {
 }
 
 asio::awaitable<void> front_session::execute_pending() {
-    while (!pending_.empty()) {
-        smtp::server_action action = std::move(pending_.front());
-        pending_.pop_front();
+    // Actions may post more while they run (appended behind the head); the
+    // queue is released when drained, so an idle session holds none.
+    while (pending_head_ < pending_.size()) {
+        smtp::server_action action = std::move(pending_[pending_head_++]);
+        if (pending_head_ == pending_.size()) {
+            std::vector<smtp::server_action>().swap(pending_);
+            pending_head_ = 0;
+        }
         if (auto* r = std::get_if<smtp::actions::send_reply>(&action)) {
             co_await write_client(r->text);
         } else if (std::holds_alternative<smtp::actions::start_tls>(action)) {
@@ -150,13 +164,21 @@ asio::awaitable<void> front_session::read_client() {
     }
     const auto buffer = shared_read_buffer();
     boost::system::error_code ec;
-    const std::size_t n = client_.try_read(buffer, ec);
+    std::size_t n = client_.try_read(buffer, ec);
     if (n > 0) {
+        // Message content: take whatever else has arrived too (never in the
+        // command phase, where STARTTLS must see a read end at its line).
+        while (in_data && n < buffer.size()) {
+            boost::system::error_code more_ec;
+            const std::size_t m = client_.try_read(buffer.subspan(n), more_ec);
+            if (m == 0) break;  // would block, or EOF/error: the next read reports it
+            n += m;
+        }
         post(server_.on_bytes(std::string_view(buffer.data(), n)));
         co_return;
     }
     if (ec == asio::error::would_block) {
-        const bool ready = co_await timed(timer_, timeout, client_.wait_ready(client_.wants_write(), ec));
+        const bool ready = co_await client_.wait_ready_within(client_.wants_write(), timer_, timeout, stopping_, ec);
         if (!ready) {
             if (!stopping_) post(server_.on_timeout());
             co_return;
@@ -174,7 +196,12 @@ asio::awaitable<void> front_session::write_client(const std::string& text) {
     if (client_gone_) co_return;
     if (settings_.metrics) settings_.metrics->reply_sent(text);
     boost::system::error_code ec;
-    const bool done = co_await timed(timer_, settings_.timeouts.command, client_.write_all(text, ec));
+    // Nearly always written at once; only a full socket buffer waits (bounded).
+    const std::size_t now = client_.try_write(text, ec);
+    bool done = true;
+    if (ec == asio::error::would_block)
+        done = co_await timed(timer_, settings_.timeouts.command,
+                              client_.write_all(std::span<const char>(text).subspan(now), ec));
     if (!done || ec) {
         info("reason=cannot write to the client: {}", done ? ec.message() : "timeout");
         client_gone_ = true;

@@ -88,6 +88,9 @@ protected:
     virtual asio::awaitable<void> wait_for_upstream() = 0;
     // The session is ending: close the upstream leg.
     virtual asio::awaitable<void> close_upstream() = 0;
+    // Called before every wait (for the client or the upstream): the relay
+    // writes its gathered upstream output here. May post events.
+    virtual asio::awaitable<void> before_wait() { co_return; }
 
     // Queues events from the server session to carry out.
     void post(std::vector<smtp::server_action> actions);
@@ -97,6 +100,7 @@ protected:
     const front_settings& settings() const noexcept { return settings_; }
     asio::steady_timer& timer() noexcept { return timer_; }
     bool stopping() const noexcept { return stopping_; }
+    const bool& stopping_flag() const noexcept { return stopping_; }  // for wait_ready_within
 
     template <class... Args>
     void info(spdlog::format_string_t<Args...> fmt, Args&&... args) {
@@ -120,13 +124,15 @@ private:
     front_settings settings_;
     smtp::server_session server_;
     asio::steady_timer timer_;
-    std::deque<smtp::server_action> pending_;
+    // Not a std::deque: libstdc++'s allocates 512 bytes even when empty, and
+    // every idle session would hold them (SPEC §9 memory per idle session).
+    std::vector<smtp::server_action> pending_;
+    std::size_t pending_head_ = 0;  // the next action to carry out
     // When the command being read must be complete; unset until a command
     // read begins, cleared by every reply (the command was answered).
     std::optional<steady_clock::time_point> command_deadline_;
     bool client_gone_ = false;
     bool stopping_ = false;
-    std::string read_buffer_;
 };
 
 }  // namespace dsproxy::engine

@@ -18,10 +18,20 @@ namespace dsproxy::engine {
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Upstream output gathered before a write is forced: one client read's worth
+// of content plus a Received header and the final dot fit.
+constexpr std::size_t max_gathered = 64 * 1024;
 
 std::span<char> shared_upstream_buffer() {
     thread_local std::array<char, 64 * 1024> buffer;
     return buffer;
+}
+
+std::optional<asio::ip::address> ip_literal(const std::string& host) {
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(host, ec);
+    if (ec) return std::nullopt;
+    return address;
 }
 
 std::string reply_text(const smtp::reply& r) {
@@ -48,6 +58,10 @@ struct relay_session::leg {
     smtp::client_session machine;
     upstream_host host;
     bool dead = false;
+    // Commands and content not yet written: gathered into one write, sent
+    // before any wait (flush_upstream), so MAIL+RCPT+... or a Received header,
+    // a block of content and the final dot cost one syscall, not three.
+    std::string out;
 };
 
 relay_session::relay_session(net::tls_socket client, front_settings settings, smtp::server_options options,
@@ -153,10 +167,36 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
         co_await run_client(leg_->machine.bdat(b->size, b->last));
     } else if (auto* bytes = std::get_if<upstream_bytes>(&action)) {
         size_ += bytes->bytes.size();
-        co_await run_client(leg_->machine.bytes(bytes->bytes));
+        co_await run_client(leg_->machine.bytes(std::move(bytes->bytes)));
     } else if (std::holds_alternative<upstream_end_of_data>(action)) {
         co_await run_client(leg_->machine.end_of_data());
     }
+}
+
+asio::awaitable<std::optional<std::vector<smtp::client_action>>> relay_session::flush_upstream() {
+    if (!leg_ || leg_->dead || leg_->out.empty()) co_return std::nullopt;
+    boost::system::error_code ec;
+    const std::size_t now = leg_->socket.try_write(leg_->out, ec);
+    bool done = true;
+    if (ec == asio::error::would_block)
+        done = co_await timed(timer(), upstream_.timeouts.data_block,
+                              leg_->socket.write_all(std::span<const char>(leg_->out).subspan(now), ec));
+    leg_->out.clear();
+    if (leg_->out.capacity() > 2 * max_gathered) std::string().swap(leg_->out);
+    if (done && !ec) co_return std::nullopt;
+    leg_->dead = true;
+    info("upstream={} reason=write failed: {}", upstream_.name, done ? ec.message() : "timeout");
+    co_return done ? leg_->machine.on_closed() : leg_->machine.on_timeout();
+}
+
+asio::awaitable<void> relay_session::before_wait() {
+    // While the client sends message content, what is gathered is content
+    // (the Received header, or BDAT's command and header): the upstream
+    // waits for more of it anyway, so it goes with the next block instead of
+    // in a write of its own (max_gathered still bounds it).
+    const auto state = server().state();
+    if (!server().awaiting() && (state == smtp::server_state::data || state == smtp::server_state::bdat)) co_return;
+    if (auto failed = co_await flush_upstream()) co_await run_client(std::move(*failed));
 }
 
 asio::awaitable<void> relay_session::wait_for_upstream() {
@@ -178,7 +218,8 @@ asio::awaitable<void> relay_session::wait_for_upstream() {
         co_return;
     }
     if (ec == asio::error::would_block) {
-        const bool ready = co_await timed(timer(), timeout, leg_->socket.wait_ready(leg_->socket.wants_write(), ec));
+        const bool ready =
+            co_await leg_->socket.wait_ready_within(leg_->socket.wants_write(), timer(), timeout, stopping_flag(), ec);
         if (!ready) {
             if (stopping()) co_return;
             info("upstream={} host={} reason=timeout waiting for the reply to {}", upstream_.name, leg_->host.host,
@@ -193,6 +234,7 @@ asio::awaitable<void> relay_session::wait_for_upstream() {
 
 asio::awaitable<void> relay_session::close_upstream() {
     if (!leg_) co_return;
+    co_await flush_upstream();  // (nothing is pending here in practice: every wait flushed)
     if (leg_->machine.reusable() && !leg_->dead) {
         // Polite QUIT; its reply is not waited for beyond a short bound.
         for (auto& a : leg_->machine.quit())
@@ -245,6 +287,10 @@ asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const
             const auto address = asio::ip::make_address(a, aec);
             if (!aec) endpoints.emplace_back(address, host.port);
         }
+    } else if (const auto literal = ip_literal(host.host)) {
+        // An IP literal (the usual backend): no resolver, whose thread would
+        // cost two context switches per session.
+        endpoints.emplace_back(*literal, host.port);
     } else {
         net::tcp::resolver resolver(executor);
         auto resolved = co_await timed(timer(), upstream_.timeouts.connect,
@@ -320,14 +366,12 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
         queue.pop_front();
         if (auto* s = std::get_if<send>(&action)) {
             if (!leg_ || leg_->dead) continue;
-            boost::system::error_code ec;
-            const bool done =
-                co_await timed(timer(), upstream_.timeouts.data_block, leg_->socket.write_all(s->bytes, ec));
-            if (!done || ec) {
-                leg_->dead = true;
-                info("upstream={} reason=write failed: {}", upstream_.name, done ? ec.message() : "timeout");
-                more(done ? leg_->machine.on_closed() : leg_->machine.on_timeout());
-            }
+            if (leg_->out.empty())
+                leg_->out = std::move(s->bytes);  // a block of content: moved, not copied
+            else
+                leg_->out += s->bytes;
+            if (leg_->out.size() < max_gathered) continue;
+            if (auto failed = co_await flush_upstream()) more(std::move(*failed));
         } else if (std::holds_alternative<smtp::client_actions::start_tls>(action)) {
             std::string reason;
             if (co_await upstream_tls(reason)) {
@@ -393,6 +437,11 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
 asio::awaitable<bool> relay_session::upstream_tls(std::string& reason) {
     if (!upstream_.tls) {
         reason = "no TLS client context for this upstream";
+        co_return false;
+    }
+    if (!leg_->out.empty()) {
+        // Never carry plaintext across the upgrade: STARTTLS was the last command.
+        reason = "handshake setup failed: commands pending after STARTTLS";
         co_return false;
     }
     std::string error;

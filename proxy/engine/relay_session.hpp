@@ -80,6 +80,11 @@ private:
     asio::awaitable<void> on_upstream_action(smtp::server_action action) override;
     asio::awaitable<void> wait_for_upstream() override;
     asio::awaitable<void> close_upstream() override;
+    asio::awaitable<void> before_wait() override;
+
+    // Writes the gathered upstream output; on failure, what the machine says
+    // about the lost connection (to run through run_client).
+    asio::awaitable<std::optional<std::vector<smtp::client_action>>> flush_upstream();
 
     asio::awaitable<bool> open_leg(bool plain_only, std::size_t first_host);
     asio::awaitable<bool> choose_route(const smtp::path& first_recipient);

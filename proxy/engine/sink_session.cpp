@@ -4,6 +4,7 @@
 #include "proxy/log/logging.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace dsproxy::engine {
 
@@ -72,15 +73,21 @@ void sink_session::append(std::string_view bytes) {
     if (unstuff_) {
         // DATA wire form without the final ".": a dot at the start of a line
         // is always a stuffing dot (RFC 5321 §4.5.2).
+        // Spans between stuffing dots are copied whole (memchr for each LF).
         plain.reserve(bytes.size());
-        for (char c : bytes) {
-            if (at_line_start_ && c == '.') {
-                at_line_start_ = false;
-                continue;
+        std::size_t pos = 0, span = 0;
+        while (pos < bytes.size()) {
+            if (at_line_start_ && bytes[pos] == '.') {
+                plain.append(bytes.data() + span, pos - span);
+                span = ++pos;
             }
-            plain.push_back(c);
-            at_line_start_ = c == '\n';
+            at_line_start_ = false;
+            const void* lf = std::memchr(bytes.data() + pos, '\n', bytes.size() - pos);
+            if (!lf) break;
+            pos = static_cast<std::size_t>(static_cast<const char*>(lf) - bytes.data()) + 1;
+            at_line_start_ = true;
         }
+        plain.append(bytes.data() + span, bytes.size() - span);
         bytes = plain;
     }
     if (!message_->append(bytes, write_error_)) warn("reason=sink cannot write: {}", write_error_);

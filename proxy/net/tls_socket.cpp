@@ -79,6 +79,59 @@ asio::awaitable<void> tls_socket::wait_ready(bool write, boost::system::error_co
     ec = e;
 }
 
+asio::awaitable<bool> tls_socket::wait_ready_within(bool write, asio::steady_timer& timer,
+                                                    std::chrono::steady_clock::duration timeout, const bool& abort,
+                                                    boost::system::error_code& ec) {
+    // Shared with the timer's handler, which may run after this wait ended
+    // (a cancelled or late expiry): it touches the socket only while
+    // `waiting` says this coroutine is still suspended in the wait below.
+    struct watch {
+        bool waiting = true;
+        bool fired = false;
+    };
+    auto w = std::make_shared<watch>();
+    timer.expires_after(timeout);
+    timer.async_wait([w, &abort, this](const boost::system::error_code& e) {
+        if (!w->waiting || (e && !abort)) return;  // the wait is over, or a plain cancel
+        w->fired = true;
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);
+    });
+    auto [e] = co_await socket_.async_wait(write ? tcp::socket::wait_write : tcp::socket::wait_read, use_tuple);
+    w->waiting = false;
+    if (w->fired) co_return false;
+    ec = e;
+    co_return true;
+}
+
+std::size_t tls_socket::try_write(std::span<const char> data, boost::system::error_code& ec) {
+    ec.clear();
+    if (!ssl_) {
+        std::size_t done = 0;
+        while (done < data.size()) {
+            const std::size_t n = socket_.write_some(asio::buffer(data.data() + done, data.size() - done), ec);
+            done += n;
+            if (ec) break;  // would_block: the caller waits for the rest
+        }
+        return done;
+    }
+    std::size_t done = 0;
+    while (done < data.size()) {
+        std::size_t n = 0;
+        ERR_clear_error();
+        const int rc = SSL_write_ex(ssl_.get(), data.data() + done, data.size() - done, &n);
+        if (rc == 1) {
+            done += n;
+            continue;
+        }
+        const ssl_next next = classify(ssl_.get(), rc, ec);
+        if (next == ssl_next::wait_read || next == ssl_next::wait_write) ec = asio::error::would_block;
+        ERR_clear_error();
+        break;
+    }
+    return done;
+}
+
 asio::awaitable<void> tls_socket::write_all(std::span<const char> data, boost::system::error_code& ec) {
     ec.clear();
     if (!ssl_) {
@@ -117,6 +170,11 @@ asio::awaitable<void> tls_socket::upgrade(tls::ssl_ptr ssl, tls_role role, boost
     }
     // Give plaintext buffers back to the allocator while idle (SPEC §9).
     SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
+    // Read whole flights at once: without read-ahead OpenSSL reads each
+    // record's 5-byte header and its body with two read(2) calls. Safe with
+    // the try-first pattern here: try_read() drains what OpenSSL holds, and
+    // only its WANT_READ (it needs bytes from the socket) leads to a wait.
+    SSL_set_read_ahead(ssl_.get(), 1);
     if (role == tls_role::server)
         SSL_set_accept_state(ssl_.get());
     else

@@ -20,6 +20,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
 
 #include <cstddef>
 #include <span>
@@ -55,6 +58,21 @@ public:
     bool wants_write() const noexcept { return want_write_; }
     // Waits until the socket is readable (or writable).
     asio::awaitable<void> wait_ready(bool write, boost::system::error_code& ec);
+    // The same, bounded: true when the socket became ready (or the wait
+    // failed: `ec`), false when `timeout` passed or `timer` was cancelled
+    // while `abort` is true (the session's stop()). Cheaper than wrapping
+    // wait_ready() in timed(): one timer wait whose expiry cancels the
+    // socket's wait, no parallel group and no extra coroutines — this is the
+    // wait an idle session sits in, so it is also what an idle session costs.
+    asio::awaitable<bool> wait_ready_within(bool write, asio::steady_timer& timer,
+                                            std::chrono::steady_clock::duration timeout, const bool& abort,
+                                            boost::system::error_code& ec);
+
+    // Writes what can be written now without waiting; `ec` = would_block
+    // when the rest must wait (then write_all() the rest). Replies and
+    // gathered upstream writes nearly always complete here, without the
+    // cost of a timed wait.
+    std::size_t try_write(std::span<const char> data, boost::system::error_code& ec);
 
     // Writes all of `data`.
     asio::awaitable<void> write_all(std::span<const char> data, boost::system::error_code& ec);

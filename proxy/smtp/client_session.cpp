@@ -306,28 +306,29 @@ void client_session::finish_chunk() {
     result(upstream_stage::bdat_chunk, make_reply(250, "2.0.0 Chunk relayed"));
 }
 
-std::vector<client_action> client_session::bytes(std::string_view content) {
+std::vector<client_action> client_session::bytes(std::string content) {
     if (state_ != client_state::content) {
         fail("message bytes outside message content");
         return take();
     }
     if (!bdat_upstream_ && !converting_) {
-        send(std::string(content));
+        send(std::move(content));
         return take();
     }
     if (content.size() > chunk_remaining_) {
         fail("more BDAT bytes than the chunk size");
         return take();
     }
+    const std::size_t n = content.size();
     if (converting_) {
         std::string out;
         stuffer_.feed(content, out);
         send(std::move(out));
     } else {
-        send(std::string(content));
+        send(std::move(content));
     }
-    chunk_remaining_ -= content.size();
-    if (chunk_remaining_ == 0 && !content.empty()) finish_chunk();
+    chunk_remaining_ -= n;
+    if (chunk_remaining_ == 0 && n != 0) finish_chunk();
     return take();
 }
 

@@ -106,7 +106,8 @@ public:
     std::vector<client_action> rcpt(const path& forward_path, const rcpt_parameters& params);
     std::vector<client_action> begin_data(data_mode mode);
     std::vector<client_action> bdat(std::uint64_t size, bool last);
-    std::vector<client_action> bytes(std::string_view content);
+    // By value: relayed DATA content is moved into the send action, not copied.
+    std::vector<client_action> bytes(std::string content);
     std::vector<client_action> end_of_data();
     std::vector<client_action> abort();
     std::vector<client_action> quit();

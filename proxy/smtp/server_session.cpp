@@ -97,6 +97,12 @@ std::vector<server_action> server_session::on_bytes(std::string_view bytes) {
         return take();
     default: break;
     }
+    if (state_ == server_state::data && input_.empty() && !waiting_) {
+        // Message content with nothing queued before it: straight from the
+        // read, without a copy into input_ (what is left, e.g. commands
+        // pipelined after the final dot, goes the usual way).
+        bytes.remove_prefix(process_data_from(bytes));
+    }
     input_.append(bytes);
     process();
     if (state_ != server_state::closed && input_.size() > options_.limits.pending_input_max) {
@@ -167,10 +173,11 @@ void server_session::begin_content() {
     state_ = server_state::bdat;
 }
 
-void server_session::process_data() {
+void server_session::process_data() { input_.erase(0, process_data_from(input_)); }
+
+std::size_t server_session::process_data_from(std::string_view in) {
     std::string relay;
-    const auto r = data_->feed(input_, relay);
-    input_.erase(0, r.consumed);
+    const auto r = data_->feed(in, relay);
     if (!relay.empty() && !content_aborted_ && !txn_->refusal)
         out_.emplace_back(actions::upstream_bytes{std::move(relay)});
     if (data_->refused() && !content_aborted_) {
@@ -178,6 +185,7 @@ void server_session::process_data() {
         abort_upstream();
     }
     if (r.end) finish_data();
+    return r.consumed;
 }
 
 void server_session::finish_data() {

@@ -193,6 +193,9 @@ private:
     std::vector<server_action> take();
     void process();
     void process_data();
+    // DATA content from `in` (input_ or, on the fast path, the read itself);
+    // returns the bytes used.
+    std::size_t process_data_from(std::string_view in);
     void process_bdat();
     void finish_data();
     void finish_chunk();

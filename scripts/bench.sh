@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# bench.sh — the side-by-side benchmark (issue 7, SPEC §9): installs the peers
+# (scripts/install-bench-deps.sh), builds dsproxy and the load generator,
+# raises the file-descriptor limit as a deployment would, and runs
+# bench/run_bench.py, which prints the table and writes bench/RESULTS.md.
+# Arguments go to run_bench.py (--quick for a smoke run of a few seconds,
+# --sessions N, --idle 2000,10000, --targets direct,dsproxy,...; --help).
+# Takes about 10 minutes on the 2-core machine; not part of CI.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${DSPROXY_BUILD_DIR:-$root/build}
+"$root/scripts/install-bench-deps.sh"
+cmake -S "$root" -B "$build" -G Ninja >/dev/null
+cmake --build "$build" --target dsproxy smtp_load
+# 10,000 idle TLS sessions: the generator and the target hold a descriptor
+# each per session (stunnel two). A deployment raises LimitNOFILE likewise.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+exec python3 "$root/bench/run_bench.py" --dsproxy "$build/proxy/dsproxy" --load "$build/bench/smtp_load" "$@"
