@@ -361,6 +361,15 @@ std::vector<client_action> client_session::abort() {
 std::vector<client_action> client_session::quit() {
     if (state_ == client_state::closed) return take();
     if (state_ == client_state::content) return abort();
+    if (state_ == client_state::tls_handshake) {
+        // The upstream expects a ClientHello now: a plaintext QUIT would be
+        // read as a broken handshake record. Just close (found by fuzzing).
+        out_.emplace_back(ca::close_connection{});
+        state_ = client_state::closed;
+        expected_.clear();
+        pending_mail_.reset();
+        return take();
+    }
     send("QUIT\r\n");
     expect_reply(expect::quit);
     state_ = client_state::idle;
