@@ -177,9 +177,12 @@ void server_session::relay_check_and_send_rcpt(path p, rcpt_parameters params) {
     const mailbox& box = p.box;
     if (!box.domain.empty()) {
         if (box.address_literal) return bad_command(550, "5.7.1 Error: relay access denied");
-        std::string why;
-        const auto domain = matching::reference_name::parse(box.domain, &why);
-        if (!domain) return bad_command(501, "5.1.3 Error: bad recipient domain");
+        // A domain that is ours only after UTS #46 mapping (`user@ａccepted.test`,
+        // `user@accepted。test`) is refused: it would be passed on as written,
+        // and the next hop may read it as another domain.
+        const auto domain = matching::reference_name::parse(box.domain);
+        if (!domain || !matching::written_in_idna2008_form(box.domain))
+            return bad_command(501, "5.1.3 Error: bad recipient domain");
         if (!policy_.accepts_domain(domain->text())) {
             note("reason=relay denied for domain " + domain->text());
             return bad_command(550, "5.7.1 Error: relay access denied");
