@@ -4,6 +4,8 @@
 
 #include "proxy/smtp/received_header.hpp"
 
+#include <algorithm>
+
 namespace dsproxy::smtp {
 
 std::string_view to_string(server_state s) noexcept {
@@ -53,6 +55,8 @@ void server_session::close() {
 
 void server_session::bad_command(int code, std::string_view text) {
     send(code, text);
+    note("reason=refused command " + std::to_string(bad_commands_ + 1) + "/" +
+         std::to_string(options_.limits.bad_commands_max) + ": " + std::to_string(code) + " " + std::string(text));
     if (++bad_commands_ >= options_.limits.bad_commands_max) {
         note("reason=too many bad commands (" + std::to_string(bad_commands_) + ")");
         abort_upstream();
@@ -167,9 +171,23 @@ void server_session::begin_content() {
     state_ = server_state::bdat;
 }
 
+// RFC 6152: 8-bit octets need BODY=8BITMIME. Like Postfix (strict_8bitmime
+// off) and Exim, dsproxy relays such a message unchanged rather than refuse
+// mail that every current MTA accepts, and says so once in the log.
+void server_session::note_undeclared_8bit(std::string_view content) {
+    if (!txn_ || txn_->undeclared_8bit || txn_->params.body == body_type::eight_bit_mime ||
+        txn_->params.body == body_type::binary_mime)
+        return;
+    if (std::none_of(content.begin(), content.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+        return;
+    txn_->undeclared_8bit = true;
+    note("reason=8-bit message data without BODY=8BITMIME, relayed unchanged");
+}
+
 void server_session::process_data() {
     std::string relay;
     const auto r = data_->feed(input_, relay);
+    note_undeclared_8bit(std::string_view(input_.data(), r.consumed));
     input_.erase(0, r.consumed);
     if (!relay.empty() && !content_aborted_ && !txn_->refusal)
         out_.emplace_back(actions::upstream_bytes{std::move(relay)});
@@ -207,6 +225,7 @@ void server_session::finish_data() {
 void server_session::process_bdat() {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_remaining_, input_.size()));
     const std::string_view slice(input_.data(), n);
+    note_undeclared_8bit(slice);
     chunk_scanner_.feed(slice);
     if (chunk_last_ && n == chunk_remaining_) chunk_scanner_.finish();
     check_chunk_newlines();

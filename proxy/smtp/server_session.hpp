@@ -136,6 +136,7 @@ struct server_transaction {
     bool bdat_mode = false;
     bool upstream_data_started = false;
     std::uint64_t bdat_total = 0;
+    bool undeclared_8bit = false;      // 8-bit content without BODY=8BITMIME was logged
 };
 
 class server_session {
@@ -197,6 +198,7 @@ private:
     void finish_data();
     void finish_chunk();
     void check_chunk_newlines();
+    void note_undeclared_8bit(std::string_view content);
     void begin_content();
     void send(const reply& r);
     void send(int code, std::string_view text);
