@@ -176,9 +176,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 1: k.batch(c.rcpt(fp, {})); break;
         case 2: {
             const bool bdat = in.flag();
-            const bool was_idle = c.state() == client_state::transaction;
+            const bool in_transaction = c.state() == client_state::transaction;
             const auto out = c.begin_data(bdat ? data_mode::bdat : data_mode::data);
-            if (bdat && was_idle && !c.upstream_capabilities().chunking) k.converting = true;
+            if (in_transaction) k.converting = bdat && !c.upstream_capabilities().chunking;
             k.batch(out);
             break;
         }

@@ -17,8 +17,9 @@
 //   - nothing is sent to the client or the upstream after close;
 //   - every reply is well-formed wire text (ddd, '-' or ' ', CRLF);
 //   - CVE-2011-0411: start_tls ends its batch (what was pipelined behind
-//     STARTTLS never runs); during the handshake client bytes produce no
-//     reply and no upstream action; after the handshake the state is
+//     STARTTLS never runs); during the handshake no reply is written (it
+//     would be plaintext inside TLS) and client bytes cause no upstream action; the handshake result itself runs
+//     nothing (no earlier input is executed inside TLS); after it the state is
 //     need-helo with nothing awaited; STARTTLS is never started twice, and
 //     the EHLO reply inside TLS never offers it;
 //   - not an open relay: every recipient that reaches the upstream is in the
@@ -138,6 +139,7 @@ struct checker {
             if (closed) std::abort();  // anything but a log line after close
             if (after_start_tls) std::abort();  // pipelined input ran behind STARTTLS
             if (handshaking && client_bytes) std::abort();  // plaintext during the handshake did something
+            if (handshaking && std::holds_alternative<a::send_reply>(act)) std::abort();  // plaintext into TLS
             if (auto* r = std::get_if<a::send_reply>(&act)) {
                 if (!well_formed_reply(r->text)) std::abort();
                 if (r->text.starts_with("250-") && r->text.find("\r\n250-PIPELINING") != std::string::npos) {
@@ -149,6 +151,7 @@ struct checker {
                 handshaking = after_start_tls = true;
             } else if (std::holds_alternative<a::close_connection>(act)) {
                 closed = true;
+                handshaking = false;
             } else if (auto* m = std::get_if<a::upstream_mail>(&act)) {
                 if (!accepted_recipient(m->first_recipient)) std::abort();
                 aborted = content = false;
@@ -170,6 +173,10 @@ struct checker {
         if (!was_handshaking) return;
         handshaking = false;
         if (established) {
+            // The client has said nothing inside TLS yet: anything but a log
+            // line here is input from before the handshake being executed.
+            for (const auto& act : out)
+                if (!std::holds_alternative<a::log_note>(act)) std::abort();
             tls = true;
             if (s.state() != server_state::need_helo || s.awaiting()) std::abort();
         }

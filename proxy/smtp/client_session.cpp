@@ -1,6 +1,8 @@
 // client_session — see client_session.hpp.
 #include "proxy/smtp/client_session.hpp"
 
+#include <algorithm>
+
 namespace dsproxy::smtp {
 
 namespace ca = client_actions;
@@ -267,6 +269,12 @@ std::vector<client_action> client_session::rcpt(const path& forward_path, const 
 std::vector<client_action> client_session::begin_data(data_mode mode) {
     if (state_ != client_state::transaction) {
         out_.emplace_back(ca::failure{upstream_stage::data, "no upstream transaction"});
+        return take();
+    }
+    if (std::find(expected_.begin(), expected_.end(), expect::data) != expected_.end()) {
+        // A second DATA behind an unanswered one would be read by the
+        // upstream as the first line of the message (found by fuzzing).
+        fail("DATA requested while one is unanswered");
         return take();
     }
     bdat_upstream_ = mode == data_mode::bdat && caps_.chunking;

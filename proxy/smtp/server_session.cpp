@@ -390,6 +390,12 @@ std::vector<server_action> server_session::on_upstream_failed(upstream_stage sta
 std::vector<server_action> server_session::on_timeout() {
     if (state_ == server_state::closed) return take();
     note("reason=timeout in state " + std::string(to_string(state_)));
+    if (state_ == server_state::tls_handshake) {
+        // The client is speaking TLS now: a plaintext 421 would be read as a
+        // broken record. Just close (found by fuzzing).
+        close();
+        return take();
+    }
     abort_upstream();
     send(421, "4.4.2 " + options_.fqdn + " Error: timeout exceeded");
     close();

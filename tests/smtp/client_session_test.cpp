@@ -130,6 +130,24 @@ BOOST_AUTO_TEST_CASE(quit_during_the_handshake_closes_without_plaintext) {
     BOOST_TEST(h.take_sent().empty());
 }
 
+BOOST_AUTO_TEST_CASE(second_data_behind_an_unanswered_one_fails_instead_of_being_sent) {
+    // Regression (fuzz/corpus/client_session/crash-second-data-outstanding):
+    // the upstream would have read the second DATA as message content.
+    client_harness h(opts(upstream_tls::none));
+    h.absorb(h.c.mail(addr("<a@fabrikam.com>"), {}));
+    h.feed("220 backend.example ESMTP\r\n");
+    h.feed(ehlo_plain);
+    h.feed("250 2.1.0 Ok\r\n");
+    h.take_sent();
+    h.absorb(h.c.begin_data(data_mode::data));
+    BOOST_TEST(h.take_sent() == "DATA\r\n");
+    h.absorb(h.c.begin_data(data_mode::data));
+    BOOST_TEST(h.take_sent().empty());
+    BOOST_TEST((h.c.state() == client_state::closed));
+    BOOST_TEST_REQUIRE(h.last<ca::failure>() != nullptr);
+    BOOST_TEST(h.last<ca::failure>()->reason == "DATA requested while one is unanswered");
+}
+
 BOOST_AUTO_TEST_CASE(required_tls_not_offered_fails) {
     client_harness h(opts(upstream_tls::required));
     h.absorb(h.c.mail(parse_path("<>", path_kind::reverse).value, {}));

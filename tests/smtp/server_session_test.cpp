@@ -219,6 +219,16 @@ BOOST_AUTO_TEST_CASE(domains_that_are_accepted_only_after_idn_mapping_are_refuse
     BOOST_TEST(idn.count<a::upstream_mail>() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(timeout_during_the_handshake_closes_without_a_plaintext_reply) {
+    // Regression (fuzz/corpus/server_session/crash-timeout-during-handshake).
+    harness h;
+    h.feed("EHLO c\r\n");
+    BOOST_TEST(h.feed("STARTTLS\r\n") == "220 2.0.0 Ready to start TLS\r\n");
+    h.absorb(h.s.on_timeout());
+    BOOST_TEST(h.take().empty());
+    BOOST_TEST(h.s.closed());
+}
+
 BOOST_AUTO_TEST_CASE(refused_commands_are_logged_with_the_count) {
     harness h;
     h.feed("EHLO c\r\n");
