@@ -593,13 +593,15 @@ class FakeSmtp:
 
     def _serve(self, sock, conn):
         sock.settimeout(20)
+        conn.sockets = [sock]
         try:
             self._session(sock, conn)
         except (OSError, ssl.SSLError, ValueError):
             pass
         finally:
-            with contextlib.suppress(OSError):
-                sock.close()
+            for s in reversed(conn.sockets):
+                with contextlib.suppress(OSError):
+                    s.close()
 
     def _session(self, sock, conn):
         io, tls = _Lines(sock), False
@@ -635,6 +637,7 @@ class FakeSmtp:
                 else:
                     say(b"220 2.0.0 Ready to start TLS\r\n" + self.staged)
                     wrapped = self.context.wrap_socket(io.sock, server_side=True)
+                    conn.sockets.append(wrapped)
                     io, tls, conn.tls, current = _Lines(wrapped), True, True, None
             elif verb == "MAIL":
                 current = {"mail": line.split(":", 1)[-1].strip(), "rcpts": [], "data": b"", "tls": tls}
