@@ -202,10 +202,14 @@ void server_session::finish_data() {
     const auto& f = data_->findings();
     state_ = server_state::ready;
     if (data_->refused()) {
-        if (f.too_big) send(552, "5.3.4 Error: message size exceeds fixed limit");
-        else if (f.line_too_long) send(552, "5.6.0 Error: message line longer than " +
-                                                std::to_string(options_.limits.text_line_max) + " octets");
-        else {
+        if (f.too_big) {
+            note("reason=message over the size limit of " + std::to_string(options_.limits.message_size_max));
+            send(552, "5.3.4 Error: message size exceeds fixed limit");
+        } else if (f.line_too_long) {
+            note("reason=message line longer than " + std::to_string(options_.limits.text_line_max) + " octets");
+            send(552, "5.6.0 Error: message line longer than " + std::to_string(options_.limits.text_line_max) +
+                          " octets");
+        } else {
             note(std::string("reason=bare ") + (f.bare_lf ? "LF" : "CR") + " in message data (SMTP smuggling)");
             send(554, "5.6.0 Error: bare <LF> or <CR> in message data is not allowed");
         }

@@ -137,6 +137,7 @@ struct server_transaction {
     bool upstream_data_started = false;
     std::uint64_t bdat_total = 0;
     bool undeclared_8bit = false;      // 8-bit content without BODY=8BITMIME was logged
+    bool recipient_limit_noted = false;
 };
 
 class server_session {
