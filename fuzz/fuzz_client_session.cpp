@@ -12,7 +12,8 @@
 //   (kReplies[pick]: EHLO with and without STARTTLS/CHUNKING/SIZE, 220 to
 //   STARTTLS with a reply staged behind it, ...)  12-13 raw bytes text(255)
 // Invariants, besides the sanitizers:
-//   - nothing is sent after close, or between start_tls and its result;
+//   - nothing is sent after close, between start_tls and its result, or
+//     behind a STARTTLS not yet answered (RFC 3207 §4: no pipelining);
 //   - start_tls ends its batch (a reply staged behind the upstream's 220
 //     is never read as if it came through TLS), happens only when the
 //     policy allows STARTTLS, and at most once;
@@ -93,6 +94,7 @@ struct checker {
     bool starttls_sent = false;
     bool expect_ehlo = false;  // the handshake just succeeded: a new EHLO must come first
     bool converting = false;   // BDAT requested of an upstream without CHUNKING: sent as DATA
+    bool starttls_unanswered = false;  // STARTTLS sent, no upstream bytes since
 
     void batch(const std::vector<client_action>& out) {
         bool after_start_tls = false;
@@ -118,6 +120,8 @@ struct checker {
     }
 
     void check_send(std::string_view b) {
+        if (starttls_unanswered) std::abort();  // pipelined behind STARTTLS (RFC 3207 §4)
+        if (starts(b, "STARTTLS")) starttls_unanswered = true;
         if (expect_ehlo) {
             if (!starts(b, "EHLO ")) std::abort();
             expect_ehlo = false;
@@ -136,8 +140,15 @@ struct checker {
         }
     }
 
+    // What the upstream sent: it may answer the STARTTLS.
+    void upstream(const std::vector<client_action>& out) {
+        starttls_unanswered = false;
+        batch(out);
+    }
+
     void handshake_done(const std::vector<client_action>& out, bool ok) {
         handshaking = false;
+        if (c.state() == client_state::closed) closed = true;  // e.g. the peer left after our QUIT
         if (ok && !closed) {
             tls = expect_ehlo = true;
             const capabilities& caps = c.upstream_capabilities();
@@ -199,8 +210,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case 9: k.batch(c.on_closed()); break;
         case 10: k.batch(c.on_timeout()); break;
-        case 11: k.batch(c.on_bytes(kReplies[in.pick(std::size(kReplies))])); break;
-        default: k.batch(c.on_bytes(in.text()));
+        case 11: k.upstream(c.on_bytes(kReplies[in.pick(std::size(kReplies))])); break;
+        default: k.upstream(c.on_bytes(in.text()));
         }
     }
     return 0;

@@ -369,9 +369,13 @@ std::vector<client_action> client_session::abort() {
 std::vector<client_action> client_session::quit() {
     if (state_ == client_state::closed) return take();
     if (state_ == client_state::content) return abort();
-    if (state_ == client_state::tls_handshake) {
-        // The upstream expects a ClientHello now: a plaintext QUIT would be
-        // read as a broken handshake record. Just close (found by fuzzing).
+    const bool starttls_unanswered =
+        std::find(expected_.begin(), expected_.end(), expect::starttls) != expected_.end();
+    if (state_ == client_state::tls_handshake || starttls_unanswered) {
+        // The upstream expects a ClientHello now (or will, after its 220):
+        // a plaintext QUIT would be read as a broken handshake record, and
+        // RFC 3207 §4 forbids pipelining behind STARTTLS. Just close (both
+        // found by fuzzing).
         out_.emplace_back(ca::close_connection{});
         state_ = client_state::closed;
         expected_.clear();

@@ -128,6 +128,15 @@ BOOST_AUTO_TEST_CASE(quit_during_the_handshake_closes_without_plaintext) {
     BOOST_TEST(h.count<ca::close_connection>() == 1u);
     h.absorb(h.c.on_tls_established());
     BOOST_TEST(h.take_sent().empty());
+    // Regression (crash-quit-behind-starttls): QUIT pipelined behind an unanswered STARTTLS.
+    client_harness q(opts());
+    q.feed("220 backend.example ESMTP\r\n");
+    BOOST_TEST(q.feed(ehlo_full) == "STARTTLS\r\n");
+    q.absorb(q.c.quit());
+    BOOST_TEST(q.take_sent().empty());
+    BOOST_TEST((q.c.state() == client_state::closed));
+    BOOST_TEST(q.feed("220 2.0.0 go ahead\r\n").empty());
+    BOOST_TEST(q.count<ca::start_tls>() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(second_data_behind_an_unanswered_one_fails_instead_of_being_sent) {
