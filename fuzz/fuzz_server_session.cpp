@@ -76,6 +76,11 @@ constexpr std::string_view kCommands[] = {
     "QUIT\r\n",
     "GET / HTTP/1.1\r\n",
     "\x16\x03\x01\x00\x05hello"sv,  // a TLS record header: sv keeps the NUL
+    "VRFY u\r\n",
+    "EXPN list\r\n",
+    "HELP\r\n",
+    "AUTH PLAIN\r\n",
+    "STARTTLS now\r\n",
 };
 constexpr int kCodes[] = {250, 251, 354, 421, 451, 452, 550, 552, 554, 221};
 
