@@ -122,13 +122,13 @@ struct checker {
 
     void check_send(std::string_view b) {
         if (starttls_unanswered) std::abort();  // pipelined behind STARTTLS (RFC 3207 §4)
+        if (converting && !one_reading(b)) std::abort();
+        if (content_call) return;  // message bytes: they may look like anything
         if (starts(b, "STARTTLS")) starttls_unanswered = true;
         if (expect_ehlo) {
             if (!starts(b, "EHLO ")) std::abort();
             expect_ehlo = false;
         }
-        if (converting && !one_reading(b)) std::abort();
-        if (content_call) return;  // message bytes: they may look like anything
         const bool transaction = starts(b, "MAIL FROM:") || starts(b, "RCPT TO:") || starts(b, "DATA\r\n") ||
                                  starts(b, "BDAT ") || starts(b, "XCLIENT");
         if (transaction && policy == upstream_tls::required && !tls) std::abort();  // STARTTLS stripped
