@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -497,6 +498,204 @@ class Stack:
 
     def client(self, timeout: float = 10.0) -> SmtpClient:
         return SmtpClient(self.port, timeout=timeout)
+
+
+class FakeConnection:
+    """What one connection to a FakeSmtp server carried: every command line with whether it
+    came inside TLS, and every message (envelope, content, whether inside TLS)."""
+
+    def __init__(self):
+        self.lines = []       # (tls: bool, line: str)
+        self.messages = []    # {"mail": str, "rcpts": [str], "data": bytes, "tls": bool}
+        self.tls = False      # a TLS handshake completed
+        self.ehlo_count = 0
+
+    def commands(self, tls=None) -> list:
+        return [line for t, line in self.lines if tls is None or t == tls]
+
+
+class _Lines:
+    """Buffered CRLF line reader over a socket (plain or TLS)."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def _fill(self) -> bool:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            return False
+        self.buf += chunk
+        return True
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            if not self._fill():
+                return None
+        line, _, self.buf = self.buf.partition(b"\r\n")
+        return line
+
+    def exactly(self, n: int):
+        while len(self.buf) < n:
+            if not self._fill():
+                return None
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def data(self):
+        """DATA content up to CRLF.CRLF (the final dot excluded), or None at EOF."""
+        while True:
+            at = (b"\r\n" + self.buf).find(b"\r\n.\r\n")
+            if at >= 0:
+                out, self.buf = self.buf[:at], self.buf[at + 3:]  # out keeps its last CRLF
+                return out
+            if not self._fill():
+                return None
+
+
+class FakeSmtp:
+    """A scriptable SMTP server on loopback: the test double of a backend or next hop, and of an
+    attacker in the middle. It accepts every recipient (the worst backend: an open relay trusting
+    the proxy) and records what arrived, so a test can check what dsproxy passed on.
+
+    ehlo: the extensions listed before TLS; ehlo_tls: those listed inside TLS (default: the same).
+    starttls: "offer" (needs cert), "hide" (not listed, 502 if asked: a stripping MITM),
+    "refuse" (listed, answered 454), "garbage" (listed, 220 then bytes that are not TLS).
+    staged: bytes written in the same segment right behind the 220 to STARTTLS (response
+    injection, CVE-2011-0411 towards the client side)."""
+
+    def __init__(self, port=None, cert=None, key=None, ehlo=("PIPELINING", "8BITMIME", "SIZE 10485760"),
+                 ehlo_tls=None, starttls="offer", staged=b"", name="fake.test"):
+        self.port = port or free_port()
+        self.ehlo, self.ehlo_tls = list(ehlo), (list(ehlo_tls) if ehlo_tls is not None else None)
+        self.starttls, self.staged, self.name = starttls, staged, name
+        self.context = None
+        if cert:
+            self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.context.load_cert_chain(str(cert), str(key))
+        self.connections = []
+        self._stop = threading.Event()
+        self.server = socket.create_server(("127.0.0.1", self.port))
+        self.server.settimeout(0.2)
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self._stop.is_set():
+            try:
+                sock, _ = self.server.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn = FakeConnection()
+            self.connections.append(conn)
+            threading.Thread(target=self._serve, args=(sock, conn), daemon=True).start()
+
+    def _serve(self, sock, conn):
+        sock.settimeout(20)
+        conn.sockets = [sock]
+        try:
+            self._session(sock, conn)
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            for s in reversed(conn.sockets):
+                with contextlib.suppress(OSError):
+                    s.close()
+
+    def _session(self, sock, conn):
+        io, tls = _Lines(sock), False
+
+        def say(text):
+            io.sock.sendall(text.encode() if isinstance(text, str) else text)
+
+        say(f"220 {self.name} ESMTP fake\r\n")
+        current = None
+        while True:
+            raw = io.line()
+            if raw is None:
+                return
+            line = raw.decode("latin-1")
+            conn.lines.append((tls, line))
+            verb = line.split(" ", 1)[0].upper()
+            if verb == "EHLO":
+                conn.ehlo_count += 1
+                caps = self.ehlo_tls if tls and self.ehlo_tls is not None else self.ehlo
+                caps = list(caps) + (["STARTTLS"] if not tls and self.starttls != "hide" else [])
+                lines = [self.name] + caps
+                say("".join(f"250{'-' if i < len(lines) - 1 else ' '}{t}\r\n" for i, t in enumerate(lines)))
+            elif verb == "HELO":
+                say(f"250 {self.name}\r\n")
+            elif verb == "STARTTLS":
+                if tls or self.starttls == "hide":
+                    say("502 5.5.1 Error: command not implemented\r\n")
+                elif self.starttls == "refuse":
+                    say("454 4.7.0 TLS not available due to local problem\r\n")
+                elif self.starttls == "garbage":
+                    say(b"220 2.0.0 Ready to start TLS\r\nthis is not a TLS record\r\n")
+                    return
+                else:
+                    say(b"220 2.0.0 Ready to start TLS\r\n" + self.staged)
+                    wrapped = self.context.wrap_socket(io.sock, server_side=True)
+                    conn.sockets.append(wrapped)
+                    io, tls, conn.tls, current = _Lines(wrapped), True, True, None
+            elif verb == "MAIL":
+                current = {"mail": line.split(":", 1)[-1].strip(), "rcpts": [], "data": b"", "tls": tls}
+                say("250 2.1.0 Ok\r\n")
+            elif verb == "RCPT":
+                if current is not None:
+                    current["rcpts"].append(line.split(":", 1)[-1].strip())
+                say("250 2.1.5 Ok\r\n")
+            elif verb == "DATA":
+                say("354 End data with <CR><LF>.<CR><LF>\r\n")
+                data = io.data()
+                if data is None:
+                    return
+                if current is not None:
+                    current["data"] = data
+                    conn.messages.append(current)
+                current = None
+                say("250 2.0.0 Ok: queued by fake\r\n")
+            elif verb == "BDAT":
+                args = line.split()
+                chunk = io.exactly(int(args[1]))
+                if chunk is None:
+                    return
+                if current is not None:
+                    current["data"] += chunk
+                    current["bdat"] = True
+                    if len(args) > 2 and args[2].upper() == "LAST":
+                        conn.messages.append(current)
+                        current = None
+                say("250 2.0.0 Ok: chunk\r\n")
+            elif verb == "RSET":
+                current = None
+                say("250 2.0.0 Ok\r\n")
+            elif verb == "QUIT":
+                say("221 2.0.0 Bye\r\n")
+                return
+            elif verb == "XCLIENT":
+                say(f"220 {self.name} ESMTP fake\r\n")
+            else:
+                say("250 2.0.0 Ok\r\n")
+
+    def messages(self) -> list:
+        return [m for c in self.connections for m in c.messages]
+
+    def lines(self, tls=None) -> list:
+        return [line for c in self.connections for line in c.commands(tls)]
+
+    def close(self):
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self.server.close()
+        self.thread.join(5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def received_headers(text: str) -> list:

@@ -22,6 +22,17 @@ bool all_digits(std::string_view s) noexcept {
 
 }  // namespace
 
+bool written_in_idna2008_form(std::string_view name) {
+    if (std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+        return name.find('\0') == std::string_view::npos;
+    const std::string utf8(name);
+    char* out = nullptr;
+    // IDN2_NO_TR46: IDNA2008 proper, no mapping; only '.' separates labels.
+    const int rc = idn2_to_ascii_8z(utf8.c_str(), &out, IDN2_NO_TR46);
+    const std::unique_ptr<char, decltype(&idn2_free)> owned(out, &idn2_free);
+    return rc == IDN2_OK;
+}
+
 std::optional<reference_name> reference_name::parse(std::string_view input, std::string* error) {
     if (input.find('\0') != std::string_view::npos) {
         set_error(error, "name contains a NUL byte");

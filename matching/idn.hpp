@@ -17,6 +17,16 @@
 
 namespace dsproxy::matching {
 
+// True when `name` is already a domain name as IDNA2008 writes it, without
+// the UTS #46 mapping that reference_name::parse applies: ASCII (any case),
+// or U-labels in their one valid form. False for names that only become a
+// domain after mapping — full-width letters (`ａccepted.test`), ideographic
+// full stops (`accepted。test`), upper-case non-ASCII — and for names that
+// do not convert at all. Relay control (SPEC §10) asks this so that the
+// domain it accepted is the domain the next hop reads, whatever the next
+// hop's own IDN handling.
+bool written_in_idna2008_form(std::string_view name);
+
 class reference_name {
 public:
     // Parses and normalises `input`: one trailing dot removed, Unicode

@@ -18,6 +18,7 @@ packages=(
   swaks libnet-ssleay-perl python3 openssl
   dnsmasq-base  # a local DNS test zone for the routing integration test
   postfix       # the sending MTA of the outbound integration test (own config, temp dir)
+  testssl.sh    # integration/tls_scan.sh: the STARTTLS scan of SPEC §10
 )
 
 missing=()

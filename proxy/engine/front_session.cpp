@@ -156,8 +156,14 @@ asio::awaitable<void> front_session::execute_pending() {
 asio::awaitable<void> front_session::read_client() {
     const bool in_data =
         server_.state() == smtp::server_state::data || server_.state() == smtp::server_state::bdat;
+    const auto rate = settings_.timeouts.min_data_rate;
     auto timeout = settings_.timeouts.data_block;
-    if (!in_data) {
+    if (in_data) {
+        if (!in_content_) data_budget_ = settings_.timeouts.data_block;
+        in_content_ = true;
+        if (rate > 0) timeout = data_budget_;
+    } else {
+        in_content_ = false;
         const auto now = steady_clock::now();
         if (!command_deadline_) command_deadline_ = now + settings_.timeouts.command;
         timeout = std::max(*command_deadline_ - now, steady_clock::duration::zero());
@@ -174,12 +180,21 @@ asio::awaitable<void> front_session::read_client() {
             if (m == 0) break;  // would block, or EOF/error: the next read reports it
             n += m;
         }
+        if (in_data && rate > 0) {
+            const auto earned = std::chrono::nanoseconds(static_cast<std::int64_t>(n * 1'000'000'000ull / rate));
+            data_budget_ = std::min<steady_clock::duration>(data_budget_ + earned, settings_.timeouts.data_block);
+        }
         post(server_.on_bytes(std::string_view(buffer.data(), n)));
         co_return;
     }
     if (ec == asio::error::would_block) {
+        const auto waited_from = steady_clock::now();
         const bool ready = co_await client_.wait_ready_within(client_.wants_write(), timer_, timeout, stopping_, ec);
+        if (in_data && rate > 0)
+            data_budget_ = std::max(data_budget_ - (steady_clock::now() - waited_from), steady_clock::duration::zero());
         if (!ready) {
+            if (in_data && rate > 0 && !stopping_)
+                info("reason=message data slower than the minimum rate of {} bytes/s", rate);
             if (!stopping_) post(server_.on_timeout());
             co_return;
         }

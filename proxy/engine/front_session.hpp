@@ -11,8 +11,9 @@
 // Every wait is bounded (timed.hpp): a whole command by the command timeout
 // (one deadline from the last reply until the next complete command, however
 // the bytes trickle in: a slowloris client sending one byte a second is cut
-// off like a silent one), a read in DATA/BDAT by the data-block timeout, a write by the command
-// timeout, the handshake by the handshake timeout. stop() (server shutdown)
+// off like a silent one), message content by the data-block timeout and the
+// minimum data rate (a budget, below), a write by the command timeout, the
+// handshake by the handshake timeout. stop() (server shutdown)
 // ends the current wait, answers 421 and closes.
 #pragma once
 
@@ -28,6 +29,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -41,6 +43,9 @@ struct front_timeouts {
     steady_clock::duration command = std::chrono::minutes(5);     // RFC 5321 §4.5.3.2.7
     steady_clock::duration data_block = std::chrono::minutes(5);
     steady_clock::duration tls_handshake = std::chrono::minutes(1);
+    // Minimum rate in DATA/BDAT, bytes per second (limits.min_data_rate); 0:
+    // off, data_block then bounds each read only.
+    std::uint64_t min_data_rate = 0;
 };
 
 struct front_settings {
@@ -131,6 +136,14 @@ private:
     // When the command being read must be complete; unset until a command
     // read begins, cleared by every reply (the command was answered).
     std::optional<steady_clock::time_point> command_deadline_;
+    // SPEC §10 slow clients, after Postfix's smtpd_min_data_rate: in DATA and
+    // BDAT content the time spent waiting for the client is charged to this
+    // budget (one data_block to start with), and every byte received earns
+    // 1/min_data_rate s back, never above data_block. A client that trickles
+    // (one byte a second) runs it out as a silent one would; time spent on
+    // the upstream leg is not charged to the client.
+    steady_clock::duration data_budget_{};
+    bool in_content_ = false;
     bool client_gone_ = false;
     bool stopping_ = false;
 };

@@ -111,10 +111,12 @@ asio::awaitable<bool> relay_session::same_route(const smtp::path& recipient) {
 void relay_session::report_exhausted(smtp::upstream_stage stage, const std::string& reason) {
     if (!policy_failure_.empty() && stage == smtp::upstream_stage::mail) {
         // SPEC §6.3: no host passed the domain's TLS policy; no data crosses.
+        // Inbound has no route domain: the policy is the backend's.
+        const std::string whose = route_domain_.empty() ? "upstream " + upstream_.name : route_domain_;
         const auto reply = upstream_.reject_on_policy_failure
-                               ? smtp::make_reply(550, "5.7.1 TLS policy for " + route_domain_ + " not satisfied: " +
+                               ? smtp::make_reply(550, "5.7.1 TLS policy for " + whose + " not satisfied: " +
                                                            policy_failure_)
-                               : smtp::make_reply(451, "4.7.5 TLS policy for " + route_domain_ +
+                               : smtp::make_reply(451, "4.7.5 TLS policy for " + whose +
                                                            " not satisfied, try again later: " + policy_failure_);
         post(server().on_upstream_reply(stage, reply));
         return;

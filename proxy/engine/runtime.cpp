@@ -284,6 +284,7 @@ front_settings runtime::front_for(const listener_runtime& l, std::string session
     f.timeouts.command = cfg_->timeout.client.command;
     f.timeouts.data_block = cfg_->timeout.client.data_block;
     f.timeouts.tls_handshake = cfg_->timeout.client.tls_handshake;
+    f.timeouts.min_data_rate = cfg_->limit.min_data_rate;
     f.greeting_delay = cfg_->limit.greeting_delay;
     f.log = std::move(log);
     return f;

@@ -1,6 +1,8 @@
 // client_session — see client_session.hpp.
 #include "proxy/smtp/client_session.hpp"
 
+#include <algorithm>
+
 namespace dsproxy::smtp {
 
 namespace ca = client_actions;
@@ -270,6 +272,12 @@ std::vector<client_action> client_session::begin_data(data_mode mode) {
         out_.emplace_back(ca::failure{upstream_stage::data, "no upstream transaction"});
         return take();
     }
+    if (std::find(expected_.begin(), expected_.end(), expect::data) != expected_.end()) {
+        // A second DATA behind an unanswered one would be read by the
+        // upstream as the first line of the message (found by fuzzing).
+        fail("DATA requested while one is unanswered");
+        return take();
+    }
     bdat_upstream_ = mode == data_mode::bdat && caps_.chunking;
     converting_ = mode == data_mode::bdat && !caps_.chunking;
     stuffer_ = {};
@@ -363,6 +371,19 @@ std::vector<client_action> client_session::abort() {
 std::vector<client_action> client_session::quit() {
     if (state_ == client_state::closed) return take();
     if (state_ == client_state::content) return abort();
+    const bool starttls_unanswered =
+        std::find(expected_.begin(), expected_.end(), expect::starttls) != expected_.end();
+    if (state_ == client_state::tls_handshake || starttls_unanswered) {
+        // The upstream expects a ClientHello now (or will, after its 220):
+        // a plaintext QUIT would be read as a broken handshake record, and
+        // RFC 3207 §4 forbids pipelining behind STARTTLS. Just close (both
+        // found by fuzzing).
+        out_.emplace_back(ca::close_connection{});
+        state_ = client_state::closed;
+        expected_.clear();
+        pending_mail_.reset();
+        return take();
+    }
     send("QUIT\r\n");
     expect_reply(expect::quit);
     state_ = client_state::idle;

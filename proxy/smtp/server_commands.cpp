@@ -137,10 +137,15 @@ void server_session::cmd_mail(const command& c) {
     if (const auto r = parse_mail_parameters(p.rest, params); r.error != param_error::none)
         return reply_param_error(r, "MAIL FROM");
     if (params.body == body_type::binary_mime) return bad_command(504, "5.5.4 Error: BODY=BINARYMIME not supported");
-    if (params.size && *params.size > options_.limits.message_size_max)
+    if (params.size && *params.size > options_.limits.message_size_max) {
+        note("reason=declared SIZE=" + std::to_string(*params.size) + " over the limit of " +
+             std::to_string(options_.limits.message_size_max));
         return send(552, "5.3.4 Error: message size exceeds fixed limit");
-    if (p.value.box.non_ascii && !params.smtputf8)
+    }
+    if (p.value.box.non_ascii && !params.smtputf8) {
+        note("reason=non-ASCII sender address without SMTPUTF8");
         return send(553, "5.6.7 Error: non-ASCII sender address needs SMTPUTF8");
+    }
     const sender_verdict verdict = policy_.check_sender(p.value, tls_);
     if (verdict.refusal) return send(*verdict.refusal);
     reset_transaction();
@@ -161,10 +166,17 @@ void server_session::cmd_rcpt(const command& c) {
     if (!esmtp_ && !p.rest.empty()) return bad_command(555, "5.5.4 Error: parameters need EHLO");
     if (const auto r = parse_rcpt_parameters(p.rest, params); r.error != param_error::none)
         return reply_param_error(r, "RCPT TO");
-    if (p.value.box.non_ascii && !txn_->params.smtputf8)
+    if (p.value.box.non_ascii && !txn_->params.smtputf8) {
+        note("reason=non-ASCII recipient address without SMTPUTF8");
         return send(553, "5.6.7 Error: non-ASCII recipient address needs SMTPUTF8");
-    if (txn_->recipients >= options_.limits.recipients_max)
+    }
+    if (txn_->recipients >= options_.limits.recipients_max) {
+        if (!txn_->recipient_limit_noted)
+            note("reason=recipient limit of " + std::to_string(options_.limits.recipients_max) +
+                 " reached; further RCPTs get 452");
+        txn_->recipient_limit_noted = true;
         return send(452, "4.5.3 Error: too many recipients");
+    }
     relay_check_and_send_rcpt(std::move(p.value), std::move(params));
 }
 
@@ -177,9 +189,12 @@ void server_session::relay_check_and_send_rcpt(path p, rcpt_parameters params) {
     const mailbox& box = p.box;
     if (!box.domain.empty()) {
         if (box.address_literal) return bad_command(550, "5.7.1 Error: relay access denied");
-        std::string why;
-        const auto domain = matching::reference_name::parse(box.domain, &why);
-        if (!domain) return bad_command(501, "5.1.3 Error: bad recipient domain");
+        // A domain that is ours only after UTS #46 mapping (`user@ａccepted.test`,
+        // `user@accepted。test`) is refused: it would be passed on as written,
+        // and the next hop may read it as another domain.
+        const auto domain = matching::reference_name::parse(box.domain);
+        if (!domain || !matching::written_in_idna2008_form(box.domain))
+            return bad_command(501, "5.1.3 Error: bad recipient domain");
         if (!policy_.accepts_domain(domain->text())) {
             note("reason=relay denied for domain " + domain->text());
             return bad_command(550, "5.7.1 Error: relay access denied");
@@ -257,6 +272,7 @@ void server_session::cmd_bdat(const command& c) {
     if (txn_->refusal) return;  // answered after the chunk is read
     if (txn_->upstream_data_started && !txn_->bdat_mode) return;  // cannot happen: DATA reads to its end
     if (txn_->bdat_total + size > options_.limits.message_size_max || txn_->bdat_total + size < size) {
+        note("reason=message over the size limit of " + std::to_string(options_.limits.message_size_max));
         abort_upstream();
         txn_->refusal = make_reply(552, "5.3.4 Error: message size exceeds fixed limit");
         return;

@@ -4,6 +4,10 @@
 
 #include "proxy/smtp/received_header.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
 namespace dsproxy::smtp {
 
 std::string_view to_string(server_state s) noexcept {
@@ -53,6 +57,8 @@ void server_session::close() {
 
 void server_session::bad_command(int code, std::string_view text) {
     send(code, text);
+    note("reason=refused command " + std::to_string(bad_commands_ + 1) + "/" +
+         std::to_string(options_.limits.bad_commands_max) + ": " + std::to_string(code) + " " + std::string(text));
     if (++bad_commands_ >= options_.limits.bad_commands_max) {
         note("reason=too many bad commands (" + std::to_string(bad_commands_) + ")");
         abort_upstream();
@@ -173,11 +179,45 @@ void server_session::begin_content() {
     state_ = server_state::bdat;
 }
 
+namespace {
+
+// Whether any octet has its high bit set. This scan runs over all message
+// content sent without BODY=8BITMIME (until the first hit), so it looks at
+// 32 octets per step rather than one.
+bool has_8bit(std::string_view s) noexcept {
+    constexpr std::uint64_t high = 0x8080808080808080ull;
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 32; p += 32, n -= 32) {
+        std::uint64_t w[4];
+        std::memcpy(w, p, sizeof w);
+        if ((w[0] | w[1] | w[2] | w[3]) & high) return true;
+    }
+    for (; n > 0; ++p, --n)
+        if (static_cast<unsigned char>(*p) >= 0x80) return true;
+    return false;
+}
+
+}  // namespace
+
+// RFC 6152: 8-bit octets need BODY=8BITMIME. Like Postfix (strict_8bitmime
+// off) and Exim, dsproxy relays such a message unchanged rather than refuse
+// mail that every current MTA accepts, and says so once in the log.
+void server_session::note_undeclared_8bit(std::string_view content) {
+    if (!txn_ || txn_->undeclared_8bit || txn_->params.body == body_type::eight_bit_mime ||
+        txn_->params.body == body_type::binary_mime)
+        return;
+    if (!has_8bit(content)) return;
+    txn_->undeclared_8bit = true;
+    note("reason=8-bit message data without BODY=8BITMIME, relayed unchanged");
+}
+
 void server_session::process_data() { input_.erase(0, process_data_from(input_)); }
 
 std::size_t server_session::process_data_from(std::string_view in) {
     std::string relay;
     const auto r = data_->feed(in, relay);
+    note_undeclared_8bit(in.substr(0, r.consumed));
     if (!relay.empty() && !content_aborted_ && !txn_->refusal)
         out_.emplace_back(actions::upstream_bytes{std::move(relay)});
     if (data_->refused() && !content_aborted_) {
@@ -192,10 +232,14 @@ void server_session::finish_data() {
     const auto& f = data_->findings();
     state_ = server_state::ready;
     if (data_->refused()) {
-        if (f.too_big) send(552, "5.3.4 Error: message size exceeds fixed limit");
-        else if (f.line_too_long) send(552, "5.6.0 Error: message line longer than " +
-                                                std::to_string(options_.limits.text_line_max) + " octets");
-        else {
+        if (f.too_big) {
+            note("reason=message over the size limit of " + std::to_string(options_.limits.message_size_max));
+            send(552, "5.3.4 Error: message size exceeds fixed limit");
+        } else if (f.line_too_long) {
+            note("reason=message line longer than " + std::to_string(options_.limits.text_line_max) + " octets");
+            send(552, "5.6.0 Error: message line longer than " + std::to_string(options_.limits.text_line_max) +
+                          " octets");
+        } else {
             note(std::string("reason=bare ") + (f.bare_lf ? "LF" : "CR") + " in message data (SMTP smuggling)");
             send(554, "5.6.0 Error: bare <LF> or <CR> in message data is not allowed");
         }
@@ -215,6 +259,7 @@ void server_session::finish_data() {
 void server_session::process_bdat() {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_remaining_, input_.size()));
     const std::string_view slice(input_.data(), n);
+    note_undeclared_8bit(slice);
     chunk_scanner_.feed(slice);
     if (chunk_last_ && n == chunk_remaining_) chunk_scanner_.finish();
     check_chunk_newlines();
@@ -379,6 +424,12 @@ std::vector<server_action> server_session::on_upstream_failed(upstream_stage sta
 std::vector<server_action> server_session::on_timeout() {
     if (state_ == server_state::closed) return take();
     note("reason=timeout in state " + std::string(to_string(state_)));
+    if (state_ == server_state::tls_handshake) {
+        // The client is speaking TLS now: a plaintext 421 would be read as a
+        // broken record. Just close (found by fuzzing).
+        close();
+        return take();
+    }
     abort_upstream();
     send(421, "4.4.2 " + options_.fqdn + " Error: timeout exceeded");
     close();

@@ -136,6 +136,8 @@ struct server_transaction {
     bool bdat_mode = false;
     bool upstream_data_started = false;
     std::uint64_t bdat_total = 0;
+    bool undeclared_8bit = false;      // 8-bit content without BODY=8BITMIME was logged
+    bool recipient_limit_noted = false;
 };
 
 class server_session {
@@ -200,6 +202,7 @@ private:
     void finish_data();
     void finish_chunk();
     void check_chunk_newlines();
+    void note_undeclared_8bit(std::string_view content);
     void begin_content();
     void send(const reply& r);
     void send(int code, std::string_view text);

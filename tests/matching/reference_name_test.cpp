@@ -58,4 +58,19 @@ BOOST_AUTO_TEST_CASE(length_limit_is_253_without_the_dot) {
     BOOST_TEST(!m::reference_name::parse("b" + name).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(idna2008_written_form_without_mapping) {
+    // As written, no UTS #46 mapping needed: ASCII in any case, valid U-labels.
+    BOOST_TEST(m::written_in_idna2008_form("Contoso.COM"));
+    BOOST_TEST(m::written_in_idna2008_form("b\xc3\xbc" "cher.de"));     // bücher.de
+    BOOST_TEST(m::written_in_idna2008_form("xn--bcher-kva.de"));
+    // Names that are contoso.com / bücher.de only after mapping.
+    BOOST_TEST(!m::written_in_idna2008_form("\xef\xbd\x83ontoso.com"));  // full-width c
+    BOOST_TEST(!m::written_in_idna2008_form("contoso\xe3\x80\x82" "com"));  // ideographic full stop
+    BOOST_TEST(!m::written_in_idna2008_form("contoso\xef\xbc\x8e" "com"));  // full-width full stop
+    BOOST_TEST(!m::written_in_idna2008_form("B\xc3\x9c" "CHER.DE"));      // upper-case Ü
+    BOOST_TEST(m::reference_name::parse("\xef\xbd\x83ontoso.com")->text() == "contoso.com");  // what mapping does
+    BOOST_TEST(!m::written_in_idna2008_form("\xe2\x98\x95.de"));        // DISALLOWED either way
+    BOOST_TEST(!m::written_in_idna2008_form(std::string("a\0b.com", 7)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -112,6 +112,51 @@ BOOST_AUTO_TEST_CASE(plaintext_staged_after_starttls_220_is_an_attack) {
     BOOST_TEST(g.count<ca::close_connection>() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(quit_during_the_handshake_closes_without_plaintext) {
+    // Regression (fuzz/corpus/client_session/crash-quit-during-handshake):
+    // QUIT was written in plain text between the 220 to STARTTLS and the
+    // handshake.
+    client_harness h(opts());
+    h.feed("220 backend.example ESMTP\r\n");
+    h.feed(ehlo_full);
+    h.feed("220 2.0.0 go ahead\r\n");
+    BOOST_TEST_REQUIRE((h.c.state() == client_state::tls_handshake));
+    h.take_sent();
+    h.absorb(h.c.quit());
+    BOOST_TEST(h.take_sent().empty());
+    BOOST_TEST((h.c.state() == client_state::closed));
+    BOOST_TEST(h.count<ca::close_connection>() == 1u);
+    h.absorb(h.c.on_tls_established());
+    BOOST_TEST(h.take_sent().empty());
+    // Regression (crash-quit-behind-starttls): QUIT pipelined behind an unanswered STARTTLS.
+    client_harness q(opts());
+    q.feed("220 backend.example ESMTP\r\n");
+    BOOST_TEST(q.feed(ehlo_full) == "STARTTLS\r\n");
+    q.absorb(q.c.quit());
+    BOOST_TEST(q.take_sent().empty());
+    BOOST_TEST((q.c.state() == client_state::closed));
+    BOOST_TEST(q.feed("220 2.0.0 go ahead\r\n").empty());
+    BOOST_TEST(q.count<ca::start_tls>() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(second_data_behind_an_unanswered_one_fails_instead_of_being_sent) {
+    // Regression (fuzz/corpus/client_session/crash-second-data-outstanding):
+    // the upstream would have read the second DATA as message content.
+    client_harness h(opts(upstream_tls::none));
+    h.absorb(h.c.mail(addr("<a@fabrikam.com>"), {}));
+    h.feed("220 backend.example ESMTP\r\n");
+    h.feed(ehlo_plain);
+    h.feed("250 2.1.0 Ok\r\n");
+    h.take_sent();
+    h.absorb(h.c.begin_data(data_mode::data));
+    BOOST_TEST(h.take_sent() == "DATA\r\n");
+    h.absorb(h.c.begin_data(data_mode::data));
+    BOOST_TEST(h.take_sent().empty());
+    BOOST_TEST((h.c.state() == client_state::closed));
+    BOOST_TEST_REQUIRE(h.last<ca::failure>() != nullptr);
+    BOOST_TEST(h.last<ca::failure>()->reason == "DATA requested while one is unanswered");
+}
+
 BOOST_AUTO_TEST_CASE(required_tls_not_offered_fails) {
     client_harness h(opts(upstream_tls::required));
     h.absorb(h.c.mail(parse_path("<>", path_kind::reverse).value, {}));

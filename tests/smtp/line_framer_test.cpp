@@ -42,6 +42,16 @@ BOOST_AUTO_TEST_CASE(line_of_exactly_the_limit_passes_and_one_more_fails) {
     BOOST_TEST(n.text == "NOOP");
 }
 
+BOOST_AUTO_TEST_CASE(bare_lf_line_counts_as_if_it_ended_in_crlf) {
+    // Regression (fuzz/corpus/reply_parser/crash-bare-lf-line-at-the-limit).
+    line_framer f(512);
+    BOOST_TEST(static_cast<int>(f.next(std::string(510, 'a') + "\n").status) ==
+               static_cast<int>(frame_status::bare_lf));
+    auto r = f.next(std::string(511, 'a') + "\nNOOP\r\n");
+    BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(frame_status::too_long));
+    BOOST_TEST(r.consumed == 512u);
+}
+
 BOOST_AUTO_TEST_CASE(over_long_line_is_discarded_across_reads) {
     line_framer f(16);
     auto a = f.next(std::string(40, 'x'));

@@ -200,6 +200,65 @@ BOOST_AUTO_TEST_CASE(relay_control_and_address_tricks) {
     BOOST_TEST(h.last<a::upstream_rcpt>()->forward_path.to_wire() == "<u@CONTOSO.com>");
 }
 
+BOOST_AUTO_TEST_CASE(domains_that_are_accepted_only_after_idn_mapping_are_refused) {
+    // SPEC §10: the domain checked must be the domain the backend reads. With
+    // UTS #46 mapping these are contoso.com, but they would be passed on as
+    // written.
+    harness h;
+    h.feed("EHLO c\r\nMAIL FROM:<a@fabrikam.com> SMTPUTF8\r\n");
+    const std::string bad = "501 5.1.3 Error: bad recipient domain\r\n";
+    BOOST_TEST(h.feed("RCPT TO:<u@\xef\xbd\x83ontoso.com>\r\n") == bad);  // full-width c
+    BOOST_TEST(h.feed("RCPT TO:<u@contoso\xe3\x80\x82" "com>\r\n") == bad);  // ideographic full stop
+    BOOST_TEST(h.count<a::upstream_mail>() == 0u);
+    auto p = dsproxy::smtp::test::contoso_policy();
+    p.accepts_domain = [](std::string_view d) { return d == "xn--bcher-kva.de"; };
+    harness idn(test_options(), p);
+    idn.feed("EHLO c\r\nMAIL FROM:<a@fabrikam.com> SMTPUTF8\r\n");
+    BOOST_TEST(idn.feed("RCPT TO:<u@B\xc3\x9c" "CHER.de>\r\n") == bad);  // upper-case Ü
+    BOOST_TEST(idn.feed("RCPT TO:<u@b\xc3\xbc" "cher.de>\r\n").empty());  // a real U-label: to the upstream
+    BOOST_TEST(idn.count<a::upstream_mail>() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(timeout_during_the_handshake_closes_without_a_plaintext_reply) {
+    // Regression (fuzz/corpus/server_session/crash-timeout-during-handshake).
+    harness h;
+    h.feed("EHLO c\r\n");
+    BOOST_TEST(h.feed("STARTTLS\r\n") == "220 2.0.0 Ready to start TLS\r\n");
+    h.absorb(h.s.on_timeout());
+    BOOST_TEST(h.take().empty());
+    BOOST_TEST(h.s.closed());
+}
+
+BOOST_AUTO_TEST_CASE(refused_commands_are_logged_with_the_count) {
+    harness h;
+    h.feed("EHLO c\r\n");
+    BOOST_TEST(h.feed("BOGUS\r\n") == "500 5.5.2 Error: command not recognized\r\n");
+    const auto* n = h.last<a::log_note>();
+    BOOST_TEST_REQUIRE(n != nullptr);
+    BOOST_TEST(n->text == "reason=refused command 1/20: 500 5.5.2 Error: command not recognized");
+}
+
+BOOST_AUTO_TEST_CASE(undeclared_8bit_content_is_relayed_and_logged_once) {
+    harness h;
+    h.open_transaction();
+    h.feed("DATA\r\n");
+    h.upstream(upstream_stage::data, 354, "go");
+    const auto notes_before = h.count<a::log_note>();
+    h.feed("Subject: caf\xc3\xa9\r\n\r\n\xe9t\xe9\r\n");
+    h.feed("\xff\r\n.\r\n");
+    BOOST_TEST(h.count<a::log_note>() == notes_before + 1);
+    BOOST_TEST(h.last<a::log_note>()->text == "reason=8-bit message data without BODY=8BITMIME, relayed unchanged");
+    BOOST_TEST(h.relayed().find("\xe9t\xe9\r\n\xff\r\n") != std::string::npos);
+    BOOST_TEST(h.count<a::upstream_end_of_data>() == 1u);
+    harness declared;
+    declared.open_transaction(" BODY=8BITMIME");
+    declared.feed("DATA\r\n");
+    declared.upstream(upstream_stage::data, 354, "go");
+    const auto before = declared.count<a::log_note>();
+    declared.feed("caf\xc3\xa9\r\n.\r\n");
+    BOOST_TEST(declared.count<a::log_note>() == before);
+}
+
 BOOST_AUTO_TEST_CASE(default_policy_is_not_an_open_relay) {
     harness h(test_options(), session_policy{});
     h.feed("EHLO c\r\nMAIL FROM:<a@fabrikam.com>\r\n");
