@@ -202,7 +202,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         case 4:
             k.content_call = true;
-            k.batch(c.bytes(in.text(64)));
+            k.batch(c.bytes(std::string(in.text(64))));
             k.content_call = false;
             break;
         case 5: k.batch(c.end_of_data()); break;
