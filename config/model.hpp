@@ -120,6 +120,16 @@ struct metrics {
     std::optional<host_port> listen;  // Prometheus text on HTTP; off when absent
 };
 
+// How the `dsproxy run` process runs (SPEC §8): its I/O threads, and the
+// account it switches to once the listeners are bound and the keys read.
+// Read at start only: a reload cannot add threads or regain root.
+struct process_settings {
+    std::uint64_t io_threads = 0;       // 0 (`auto`): one per core
+    std::optional<std::string> user;    // started as root: switch to this account after binding
+    std::optional<std::string> group;   // default: the user's primary group
+    bool allow_root = false;            // keep running as root (otherwise refused)
+};
+
 // The outbound engine's DNS and routing: next hops from MX records, then A/AAAA.
 struct outbound_routing {
     std::vector<host_port> dns_servers;              // IP literals, port 53 when not written; empty: /etc/resolv.conf
@@ -137,6 +147,7 @@ struct config {
     std::vector<std::string> files;          // every file loaded, in merge order
     logging log;
     metrics metric;
+    process_settings process;
     limits limit;
     timeouts timeout;
     outbound_routing outbound;
