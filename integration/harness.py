@@ -442,6 +442,7 @@ class Stack:
             "trust": {"system": False, "ca_file": str(pki.ca_cert)},
             "policies": {"default": {"level": "opportunistic"}},
             "timeouts": {"shutdown_drain": "5s"},
+            "process": {"allow_root": True},  # the tests run as whoever runs them, root included
         }
         self.config = merge(base, config or {})
         self.config_path = root / "dsproxy.yaml"

@@ -108,6 +108,7 @@ class Outbound(unittest.TestCase):
         (w / "dsproxy.yaml").write_text(f"""
 include: [domains.d]
 logging: {{level: info}}
+process: {{allow_root: true}}  # the tests run as whoever runs them, root included
 listeners:
   smarthost:
     role: outbound

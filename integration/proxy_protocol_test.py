@@ -74,6 +74,7 @@ class ProxyProtocol(unittest.TestCase):
         cls.port = harness.free_port()
         cls.untrusted_port = harness.free_port()
         (w / "dsproxy.yaml").write_text(f"""
+process: {{allow_root: true}}  # the tests run as whoever runs them, root included
 listeners:
   balanced:
     role: inbound

@@ -1,8 +1,10 @@
-// run_command — `dsproxy run [-c FILE]`: the proxy in the foreground.
+// run_command — `dsproxy run [-c FILE] [--allow-root]`: the proxy in the
+// foreground.
 //
 // Loads the configuration, builds the runtime snapshot (certificate store,
 // TLS contexts; a self-signed certificate on first start when configured),
-// binds every listener once, starts the I/O threads
+// binds every listener once, switches to process.user when started as root
+// (refusing to stay root unless allowed), starts the I/O threads
 // (process.io_threads, one per core by default) and serves until a signal:
 //   SIGTERM  stop accepting, let sessions finish up to timeouts.shutdown_drain,
 //            then 421 and close; exit 0 once every thread's sessions ended (SPEC §8)
@@ -15,8 +17,8 @@
 // reload does not move it), systemd notifications (READY=1, RELOADING=1,
 // STOPPING=1 on $NOTIFY_SOCKET) and certificate expiry warnings at start,
 // at each reload and daily. The I/O threads only serve SMTP.
-// Exit status: 0 after a shutdown, 1 when the configuration or a listener
-// cannot be set up.
+// Exit status: 0 after a shutdown, 1 when the configuration, a listener or
+// the switch of account cannot be set up.
 #include "proxy/cli/subcommand.hpp"
 
 #include "config/loader.hpp"
@@ -24,6 +26,7 @@
 #include "proxy/engine/runtime_slot.hpp"
 #include "proxy/engine/server_pool.hpp"
 #include "proxy/log/logging.hpp"
+#include "proxy/net/privileges.hpp"
 #include "proxy/net/sd_notify.hpp"
 #include "tls/certificate_expiry.hpp"
 
@@ -31,10 +34,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <pthread.h>
+#include <unistd.h>
 
 namespace dsproxy::cli {
 
@@ -42,6 +48,7 @@ namespace {
 
 struct run_args {
     std::string file{config::default_main_file};
+    bool allow_root = false;
 };
 
 std::shared_ptr<spdlog::logger> logger_for(const config::config& cfg) {
@@ -66,6 +73,22 @@ void warn_expiring(const engine::runtime& rt, spdlog::logger& log) {
 void notify(const net::service_notifier& notifier, const std::string& state, spdlog::logger& log) {
     std::string error;
     if (!notifier.notify(state, error)) log.warn("service manager: {}", error);
+}
+
+// After the switch to process.user: can that account read what a reload
+// reads? A file it cannot read would make the next SIGHUP (a certificate
+// renewal) fail or drop a certificate, long after the start looked fine.
+// Returns the first problem, or an empty string.
+std::string unreadable_after_switch(const std::string& main_file, const engine::runtime& rt) {
+    auto again = config::load(main_file);
+    if (!again.ok()) return "the configuration cannot be read again: " + config::format(again.errors.front());
+    const auto readable = [](const std::string& path) { return ::access(path.c_str(), R_OK) == 0; };
+    for (const auto& c : rt.store().all())
+        for (const auto* path : {&c->certificate_path, &c->key_path})
+            if (!path->empty() && !readable(*path)) return "cannot read " + *path;
+    for (const auto& d : rt.cfg().certificates.directories)
+        if (::access(d.c_str(), R_OK | X_OK) != 0) return "cannot list the certificate directory " + d;
+    return {};
 }
 
 // What a reload cannot change: it is read at start only.
@@ -96,6 +119,22 @@ int run_proxy(const run_args& args) {
     auto log = logger_for(*loaded.value);
     std::string error;
 
+    // Who to run as, decided before anything is bound or written.
+    const auto& process = loaded.value->process;
+    std::optional<net::account> target;
+    if (process.user) {
+        target = net::find_account(*process.user, process.group, error);
+        if (!target) {
+            log->critical("cannot start: process.user: {}", error);
+            return 1;
+        }
+    }
+    const auto privileges = net::decide(::geteuid(), target, process.allow_root || args.allow_root);
+    if (privileges.action == net::privilege_action::refuse) {
+        log->critical("cannot start: {}", privileges.message);
+        return 1;
+    }
+
     auto rt = engine::runtime::build(loaded.value, *log, error);
     if (!rt) {
         log->critical("cannot start: {}", error);
@@ -105,7 +144,7 @@ int run_proxy(const run_args& args) {
 
     // The main thread's loop: signals, reloads, metrics, expiry checks.
     boost::asio::io_context io(1);
-    engine::server_pool pool(engine::io_thread_count(loaded.value->process.io_threads), slot, log);
+    engine::server_pool pool(engine::io_thread_count(process.io_threads), slot, log);
     if (!pool.open(error)) {
         log->critical("cannot start: {}", error);
         return 1;
@@ -114,6 +153,32 @@ int run_proxy(const run_args& args) {
     if (const auto& where = rt->cfg().metric.listen; where && !metrics_http.start(*where, error)) {
         log->critical("cannot start: {}", error);
         return 1;
+    }
+
+    // Everything that needs root is done: listeners bound, keys read.
+    switch (privileges.action) {
+        case net::privilege_action::switch_user: {
+            for (const auto& path : rt->created_files())
+                if (::chown(path.c_str(), target->uid, target->gid) != 0)
+                    log->warn("cannot give {} to {}: {}", path, target->user, std::strerror(errno));
+            if (!net::switch_to(*target, error)) {
+                log->critical("cannot start: switching to user {}: {}", target->user, error);
+                return 1;
+            }
+            log->info("running as user {} group {} (uid {} gid {})", target->user, target->group, target->uid,
+                      target->gid);
+            if (const auto problem = unreadable_after_switch(args.file, *rt); !problem.empty()) {
+                log->critical("cannot start: as user {}: {}; a reload would fail. Make it readable by {} (keys "
+                              "owned by {}, mode 0600)",
+                              target->user, problem, target->user, target->user);
+                return 1;
+            }
+            break;
+        }
+        case net::privilege_action::ignore_user: log->warn("{}", privileges.message); break;
+        case net::privilege_action::keep_as_root: log->warn("{}", privileges.message); break;
+        case net::privilege_action::keep:
+        case net::privilege_action::refuse: break;
     }
 
     pool.run();
@@ -207,6 +272,7 @@ subcommand add_run_command(CLI::App& parent) {
     auto args = std::make_shared<run_args>();
     CLI::App* app = parent.add_subcommand("run", "Run the proxy in the foreground (SIGTERM drains, SIGHUP reloads)");
     app->add_option("-c,--config", args->file, "Main configuration file")->capture_default_str();
+    app->add_flag("--allow-root", args->allow_root, "Keep running as root (as process.allow_root: true)");
     return {app, [args] { return run_proxy(*args); }};
 }
 

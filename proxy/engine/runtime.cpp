@@ -82,7 +82,7 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     for (const auto& f : cfg->certificates.files) sources.push_back({f.certificate, f.key, tls::certificate_use::server});
     for (const auto& d : cfg->certificates.directories) {
         std::error_code ec;
-        std::filesystem::create_directories(d, ec);
+        if (std::filesystem::create_directories(d, ec)) rt->created_.push_back(d);
         sources.push_back({d, {}, tls::certificate_use::server});
     }
     std::vector<tls::load_problem> problems;
@@ -109,6 +109,8 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
                 continue;
             }
             if (made->created) {
+                rt->created_.push_back(made->certificate_path);
+                rt->created_.push_back(made->key_path);
                 log.info("listener {}: created self-signed certificate {} for {} (key {}, mode 0600)", l.name,
                          made->certificate_path, l.fqdn, made->key_path);
                 store.add(made->cert);
