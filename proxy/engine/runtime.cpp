@@ -69,7 +69,7 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
                                               std::string& error) {
     auto rt = std::make_shared<runtime>();
     rt->cfg_ = cfg;
-    const std::time_t now = std::time(nullptr);
+    std::time_t now = std::time(nullptr);
 
     tls::trust_settings trust_settings;
     trust_settings.ca_file = cfg->trust_store.ca_file.value_or("");
@@ -118,6 +118,10 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
         }
     }
     rt->store_ = std::make_shared<const tls::certificate_store>(std::move(store));
+    // A certificate made just now starts at the builder's clock, which may be
+    // a second past `now`: choose with a fresh time, or a first start can call
+    // its own new certificate "not yet valid".
+    now = std::time(nullptr);
 
     for (const auto& l : cfg->listeners) {
         listener_runtime lr;
