@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -103,9 +104,14 @@ asio::awaitable<void> server::accept_loop(bound& b) {
         }
         if (!rt->listeners()[*listener].spec->proxy_protocol.empty()) {
             asio::co_spawn(io_, run_proxied(std::move(socket), std::move(rt), *listener), asio::detached);
+            co_await asio::post(io_, asio::use_awaitable);
             continue;
         }
         admit(std::move(socket), std::move(rt), *listener, peer, local);
+        // Let this thread start the session before it accepts again: another
+        // thread that is idle takes the next connection of a burst meanwhile,
+        // instead of the first thread draining the whole accept queue.
+        co_await asio::post(io_, asio::use_awaitable);
     }
 }
 
