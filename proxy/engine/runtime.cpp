@@ -245,9 +245,16 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     return rt;
 }
 
-upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, const config::domain_policy& policy,
-                                                 const std::string& domain) const {
-    const auto it = outbound_custom_.find(&policy);
+upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, const config::domain_policy& configured,
+                                                 const std::string& domain, std::optional<config::tls_level> level) const {
+    // The TLS context belongs to the configured entry; the level may be another.
+    const auto it = outbound_custom_.find(&configured);
+    std::optional<config::domain_policy> other_level;  // a copy only for the probe
+    if (level) {
+        other_level = configured;
+        other_level->level = *level;
+    }
+    const config::domain_policy& policy = other_level ? *other_level : configured;
     const upstream_runtime& ur = it != outbound_custom_.end() ? it->second : outbound_default_;
     upstream_settings s;
     s.name = domain;

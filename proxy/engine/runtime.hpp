@@ -67,9 +67,11 @@ public:
                                     std::function<void(const std::string&)> log_line) const;
     std::optional<upstream_settings> upstream_for(const listener_runtime& l) const;
     // Outbound: the TLS side of the upstream leg to `domain` under `policy`
-    // (hosts are filled in by the router).
+    // (hosts are filled in by the router). `level`, when given, replaces the
+    // policy's level (`dsproxy probe --level`); its other keys stay.
     upstream_settings outbound_upstream_for(const listener_runtime& l, const config::domain_policy& policy,
-                                            const std::string& domain) const;
+                                            const std::string& domain,
+                                            std::optional<config::tls_level> level = std::nullopt) const;
 
 private:
     std::shared_ptr<const config::config> cfg_;
