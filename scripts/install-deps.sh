@@ -18,6 +18,7 @@ packages=(
   swaks libnet-ssleay-perl python3 openssl
   dnsmasq-base  # a local DNS test zone for the routing integration test
   postfix       # the sending MTA of the outbound integration test (own config, temp dir)
+  haproxy       # the load balancer of the PROXY v2 integration test (own config, foreground, temp dir)
 )
 
 missing=()
