@@ -149,6 +149,8 @@ void emit_certificates(YAML::Emitter& e, const certificate_store& c) {
     e << YAML::Key << "directories" << YAML::Value, list(e, c.directories);
     e << YAML::Key << "auto_selfsigned" << YAML::Value << c.auto_selfsigned;
     e << YAML::Key << "allow_group_readable_keys" << YAML::Value << c.allow_group_readable_keys;
+    if (c.ticket_key_file) e << YAML::Key << "ticket_key_file" << YAML::Value << *c.ticket_key_file;
+    e << YAML::Key << "tls13_tickets" << YAML::Value << c.tls13_tickets;
     e << YAML::EndMap;
 }
 

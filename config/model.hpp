@@ -62,6 +62,10 @@ struct certificate_store {
     std::vector<std::string> directories;   // every *.pem in them; the first also receives generated ones
     bool auto_selfsigned = false;           // SPEC §4.1: create one for a listener fqdn with none
     bool allow_group_readable_keys = false; // SPEC §10: refuse keys others can read, unless told
+    // SPEC §3, §8: session ticket keys shared by instances (80-byte records,
+    // newest first; read again at every reload). Unset: a random key per process.
+    std::optional<std::string> ticket_key_file;
+    std::uint64_t tls13_tickets = 0;        // TLS 1.3 tickets per full handshake (each costs CPU)
 };
 
 struct trust {

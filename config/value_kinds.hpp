@@ -97,6 +97,10 @@ inline constexpr value_kind<std::uint64_t> a_text_line_length{
         }
         return n;
     }};
+// TLS 1.3 session tickets per handshake: 0 (none) to 8 (OpenSSL sends 2 by default).
+inline constexpr value_kind<std::uint64_t> a_ticket_count{
+    [] { return std::string("a number of tickets from 0 to 8"); },
+    [](std::string_view t, std::string* e) { return parse_count(t, 8, e); }};
 // TCP/UDP ports: 1 to 65535.
 inline constexpr value_kind<std::uint16_t> a_port{
     [] { return std::string("a port number"); },

@@ -86,6 +86,8 @@ std::string unreadable_after_switch(const std::string& main_file, const engine::
     for (const auto& c : rt.store().all())
         for (const auto* path : {&c->certificate_path, &c->key_path})
             if (!path->empty() && !readable(*path)) return "cannot read " + *path;
+    if (const auto& tickets = rt.cfg().certificates.ticket_key_file; tickets && !readable(*tickets))
+        return "cannot read the ticket key file " + *tickets;
     for (const auto& d : rt.cfg().certificates.directories)
         if (::access(d.c_str(), R_OK | X_OK) != 0) return "cannot list the certificate directory " + d;
     return {};

@@ -123,6 +123,23 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     // its own new certificate "not yet valid".
     now = std::time(nullptr);
 
+    // Session ticket keys (SPEC §3, §8): the shared file, read at every
+    // reload (rotation: a new key in front, then SIGHUP); else one random
+    // key for this snapshot, shared by its listeners.
+    std::shared_ptr<const tls::ticket_keys> tickets;
+    if (cfg->certificates.ticket_key_file) {
+        std::string why;
+        auto keys = tls::ticket_keys::load(*cfg->certificates.ticket_key_file,
+                                           cfg->certificates.allow_group_readable_keys, why);
+        if (!keys) {
+            error = why;
+            return nullptr;
+        }
+        tickets = std::make_shared<const tls::ticket_keys>(std::move(*keys));
+    } else {
+        tickets = std::make_shared<const tls::ticket_keys>(tls::ticket_keys::generate());
+    }
+
     for (const auto& l : cfg->listeners) {
         listener_runtime lr;
         lr.spec = &l;
@@ -146,6 +163,8 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
             settings.certificate.fallback =
                 l.fallback == config::certificate_fallback::any ? tls::fallback_mode::any : tls::fallback_mode::none;
             settings.client_trust = rt->trust_;
+            settings.tickets = tickets;
+            settings.tls.tls13_tickets = static_cast<std::size_t>(cfg->certificates.tls13_tickets);
             std::string why;
             auto ctx = tls::server_context::create(rt->store_, settings, why);
             if (!ctx) {

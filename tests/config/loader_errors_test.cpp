@@ -338,6 +338,15 @@ BOOST_AUTO_TEST_CASE(bad_process_values) {
                all_errors(included));
 }
 
+BOOST_AUTO_TEST_CASE(bad_ticket_settings) {
+    temp_tree tree;
+    const auto r = load_with(tree, "certificates: {ticket_key_file: nothing/here.key, tls13_tickets: 9}\n");
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 1, 33, "ticket_key_file"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 1, 66, "`tls13_tickets`: `9` is too large; the maximum is 8"),
+               all_errors(r));
+    BOOST_TEST(r.errors.size() == 2u, all_errors(r));
+}
+
 BOOST_AUTO_TEST_CASE(every_diagnostic_formats_as_file_line_column) {
     const diagnostic d{{"/etc/dsproxy/dsproxy.yaml", 12, 5}, "unknown key `on_failur`, did you mean `on_failure`?"};
     BOOST_TEST(format(d) == "/etc/dsproxy/dsproxy.yaml:12:5: error: unknown key `on_failur`, did you mean `on_failure`?");

@@ -58,6 +58,7 @@ BOOST_AUTO_TEST_CASE(every_section_is_read) {
     tree.write("ca/partner.crl", "placeholder\n");
     tree.write("certs/mail.pem", "placeholder\n");
     tree.write("certs/mail.key", "placeholder\n");
+    tree.write("certs/tickets.key", "placeholder\n");
     tree.mkdir("ca/dir");
     tree.write("dsproxy.yaml", R"(
 logging: {level: debug, format: json}
@@ -106,6 +107,8 @@ certificates:
   directories: [certs, /var/lib/dsproxy/certs]
   auto_selfsigned: true
   allow_group_readable_keys: true
+  ticket_key_file: certs/tickets.key
+  tls13_tickets: 1
 trust:
   system: false
   ca_file: ca/partner.pem
@@ -194,7 +197,9 @@ outbound:
     BOOST_TEST(to_string(p.route[0]) == "smtp.fabrikam.com:25");
     BOOST_TEST(to_string(p.route[1]) == "[2001:db8::25]:2525");
     BOOST_TEST(p.where.file == root + "/dsproxy.yaml");
-    BOOST_TEST(p.where.line == 55);
+    BOOST_TEST(p.where.line == 57);
+    BOOST_TEST(*c.certificates.ticket_key_file == root + "/certs/tickets.key");
+    BOOST_TEST(c.certificates.tls13_tickets == 1u);
     BOOST_TEST(c.process.io_threads == 4u);
     BOOST_TEST(*c.process.user == "dsproxy");
     BOOST_TEST(*c.process.group == "mail");
