@@ -5,9 +5,11 @@ by Python's smtplib from many client threads at once. Checks: every message
 arrives exactly once; sessions ran on both threads (each `connect from` log
 line names its thread); the metrics, one registry per thread, add up to what
 the clients did; a SIGHUP reload applies to new sessions on both threads
-while a session in flight keeps its snapshot; SIGTERM with a transaction in
-DATA on each thread lets both finish, refuses new connections, answers 421
-to idle sessions on both threads at the drain timeout, and exits 0.
+while a session in flight keeps its snapshot, and says what it cannot change
+(threads, listen addresses; a renamed listener's socket answers 421);
+SIGTERM with a transaction in DATA on each thread lets both finish, refuses
+new connections, answers 421 to idle sessions on both threads at the drain
+timeout, and exits 0.
 Loopback only.
 """
 import json
@@ -166,6 +168,23 @@ class IoThreads(unittest.TestCase):
             self.assertEqual(c.command("RCPT TO:<b@new.test>").code, 250, f"thread {thread}: reload not applied")
             self.assertEqual(c.command("QUIT").code, 221)
         self.assertEqual(old.command("QUIT").code, 221)
+
+    def test_reload_cannot_change_what_is_read_at_start(self):
+        self.stack.config["process"] = {"io_threads": 1, "allow_root": True}
+        self.stack.config["listeners"]["renamed"] = self.stack.config["listeners"].pop("edge")
+        self.stack.config_path.write_text(json.dumps(self.stack.config))
+        self.stack.proxy.send_signal(signal.SIGHUP)
+        harness.wait_for_log(self.stack.proxy, r"reloaded")
+        log = self.stack.proxy_log()
+        self.assertIn("reload: the `process` section changed; it applies at the next restart", log)
+        self.assertIn("reload: listener renamed is new; listen addresses are bound at start, restart to apply", log)
+        # The socket bound for `edge` stays open, but `edge` is gone from the configuration.
+        c = self.stack.client()
+        self.addCleanup(c.close)
+        r = c.reply()
+        self.assertEqual((r.code, r.text[:5]), (421, "4.3.0"), r)
+        self.assertTrue(harness.wait_until(lambda: "reason=listener edge was removed by a reload" in
+                                           self.stack.proxy_log(), 5), self.stack.proxy_log())
 
     def test_sigterm_drains_both_threads(self):
         busy = self.one_session_per_thread()  # a transaction in DATA on each thread
