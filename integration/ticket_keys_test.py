@@ -45,7 +45,9 @@ class TicketKeys(unittest.TestCase):
     def handshake(self, stack, version: str, save: Path = None, offer: Path = None) -> str:
         args = [f"-{version}", "-servername", harness.Stack.FQDN]
         if save:
-            args += ["-sess_out", save]
+            # Wait for the server to close after QUIT: a TLS 1.3 ticket may
+            # arrive after s_client has sent QUIT, and must be read to be saved.
+            args += ["-sess_out", save, "-ign_eof", "-crlf"]
         if offer:
             args += ["-sess_in", offer]
         out = harness.s_client(stack.port, *args)
