@@ -33,9 +33,16 @@ std::optional<std::size_t> find_listener(const runtime& rt, std::string_view nam
 
 }  // namespace
 
-server::server(asio::io_context& io, const runtime_slot& slot, std::shared_ptr<net::connection_limits> limits,
-               std::shared_ptr<spdlog::logger> log, metrics_registry* metrics, std::size_t index)
-    : io_(io), slot_(slot), log_(std::move(log)), metrics_(metrics), index_(index), limits_(std::move(limits)) {}
+server::server(asio::io_context& io, const runtime_slot& slot, session_board& board,
+               std::shared_ptr<net::connection_limits> limits, std::shared_ptr<spdlog::logger> log,
+               metrics_registry* metrics, std::size_t index)
+    : io_(io),
+      slot_(slot),
+      board_(board),
+      log_(std::move(log)),
+      metrics_(metrics),
+      index_(index),
+      limits_(std::move(limits)) {}
 
 bool server::start(std::span<const listen_binding> sockets, std::string& error) {
     const auto rt = slot_.current();
@@ -81,6 +88,13 @@ bool server::start(std::span<const listen_binding> sockets, std::string& error) 
 
 asio::awaitable<void> server::accept_loop(bound& b) {
     while (!draining_) {
+        if (!board_.may_accept(index_)) {
+            // Another thread has clearly fewer sessions: it takes the next
+            // connections while this one looks again shortly.
+            asio::steady_timer pause(io_, std::chrono::milliseconds(10));
+            co_await pause.async_wait(use_tuple);
+            continue;
+        }
         auto [ec, socket] = co_await b.acceptor.async_accept(use_tuple);
         if (ec) {
             if (ec == asio::error::operation_aborted || draining_) break;
@@ -236,7 +250,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::sha
                                                    std::move(*upstream), router ? &*router : nullptr);
     *holder = session.get();
     sessions_.insert(session.get());
-    session_count_.store(sessions_.size(), std::memory_order_relaxed);
+    board_.set(index_, sessions_.size());
     if (metrics_) metrics_->connection_opened(l.spec->name);
     const auto started = std::chrono::steady_clock::now();
     try {
@@ -246,7 +260,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::sha
         log_->error("sid={} session failed: {}", id, e.what());
     }
     sessions_.erase(session.get());
-    session_count_.store(sessions_.size(), std::memory_order_relaxed);
+    board_.set(index_, sessions_.size());
     if (metrics_) metrics_->connection_closed();
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();

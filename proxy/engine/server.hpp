@@ -16,6 +16,7 @@
 #include "proxy/engine/outbound_router.hpp"
 #include "proxy/engine/runtime.hpp"
 #include "proxy/engine/runtime_slot.hpp"
+#include "proxy/engine/session_board.hpp"
 #include "proxy/net/connection_limits.hpp"
 #include "proxy/net/dns_resolver.hpp"
 #include "proxy/net/listen_socket.hpp"
@@ -45,11 +46,12 @@ struct listen_binding {
 
 class server {
 public:
-    // `slot`, `limits` and `metrics` (this thread's registry; may be null)
-    // are owned by the caller and outlive the server. `index` names the
-    // thread in the log.
-    server(asio::io_context& io, const runtime_slot& slot, std::shared_ptr<net::connection_limits> limits,
-           std::shared_ptr<spdlog::logger> log, metrics_registry* metrics = nullptr, std::size_t index = 0);
+    // `slot`, `board`, `limits` and `metrics` (this thread's registry; may be
+    // null) are owned by the caller and outlive the server. `index` is this
+    // thread's place on the board and its name in the log.
+    server(asio::io_context& io, const runtime_slot& slot, session_board& board,
+           std::shared_ptr<net::connection_limits> limits, std::shared_ptr<spdlog::logger> log,
+           metrics_registry* metrics, std::size_t index);
 
     // Sets up an acceptor on each of `sockets` (its own descriptor) and, for
     // outbound listeners, the DNS resolver; the accept loops start when the
@@ -61,7 +63,7 @@ public:
     void drain(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
 
     // Sessions open now; safe from any thread.
-    std::size_t sessions() const noexcept { return session_count_.load(std::memory_order_relaxed); }
+    std::size_t sessions() const noexcept { return board_.get(index_); }
 
 private:
     struct bound {
@@ -89,13 +91,13 @@ private:
 
     asio::io_context& io_;
     const runtime_slot& slot_;
+    session_board& board_;  // sessions_.size() of every thread, readable from any
     std::shared_ptr<spdlog::logger> log_;
     metrics_registry* metrics_ = nullptr;
     std::size_t index_ = 0;
     std::shared_ptr<net::connection_limits> limits_;
     std::vector<std::unique_ptr<bound>> acceptors_;
     std::unordered_set<front_session*> sessions_;
-    std::atomic<std::size_t> session_count_{0};  // sessions_.size(), readable from other threads
     bool draining_ = false;
     std::unique_ptr<net::dns_resolver> resolver_;  // outbound listeners only; this thread's c-ares channel
     std::mt19937 random_{std::random_device{}()};  // MX tie shuffling

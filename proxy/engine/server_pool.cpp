@@ -28,7 +28,9 @@ server_pool::server_pool(std::size_t threads, const runtime_slot& slot, std::sha
     : slot_(slot), log_(std::move(log)) {
     const auto& lim = slot_.current()->cfg().limit;
     limits_ = std::make_shared<net::connection_limits>(lim.max_connections, lim.max_connections_per_client);
-    for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) workers_.push_back(std::make_unique<worker>());
+    threads = std::max<std::size_t>(threads, 1);
+    board_ = std::make_unique<session_board>(threads);
+    for (std::size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>());
 }
 
 server_pool::~server_pool() {
@@ -64,7 +66,7 @@ bool server_pool::open(std::string& error) {
     }
     for (std::size_t i = 0; i < workers_.size(); ++i) {
         auto& w = *workers_[i];
-        w.srv = std::make_unique<server>(w.io, slot_, limits_, log_, &w.metrics, i);
+        w.srv = std::make_unique<server>(w.io, slot_, *board_, limits_, log_, &w.metrics, i);
         if (!w.srv->start(sockets_, error)) return false;
     }
     // Every thread holds its own descriptor now. Dropping ours means that

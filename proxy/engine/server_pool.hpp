@@ -3,7 +3,7 @@
 // accepting from listen sockets that are bound once for the process.
 //
 // Owns: the listen sockets, the connection limits (one set of counts across
-// all threads), and per thread: the io_context, the server, the registry
+// all threads), the session board (which thread should accept), and per thread: the io_context, the server, the registry
 // and the std::thread. Not owned: the runtime_slot and the logger (thread-
 // safe: spdlog with an _mt sink).
 // Lifecycle, all called from the main thread:
@@ -76,6 +76,7 @@ private:
     const runtime_slot& slot_;
     std::shared_ptr<spdlog::logger> log_;
     std::shared_ptr<net::connection_limits> limits_;
+    std::unique_ptr<session_board> board_;  // before the workers: their servers use it
     std::vector<listen_binding> sockets_;
     std::vector<std::unique_ptr<worker>> workers_;
 };
