@@ -220,7 +220,6 @@ def main() -> int:
         pki = bt.Pki(work / "pki")
         sink = bt.Sink(args.dsproxy, work, "plain")
         sinks.append(sink)
-        setting = bt.dsproxy_thread_setting(args.dsproxy, work)
         starters = {
             "direct": ("direct STARTTLS sink", lambda: bt.Sink(args.dsproxy, work, "tls", cert=pki.ecdsa)),
             "dsproxy": ("dsproxy, 1 I/O thread", lambda: bt.Dsproxy(args.dsproxy, work, pki, sink.port)),
@@ -232,12 +231,8 @@ def main() -> int:
         if "dsproxy" in wanted and args.dsproxy_threads > 1:
             t = Target(f"dsproxy, {args.dsproxy_threads} I/O threads",
                        lambda: bt.Dsproxy(args.dsproxy, work, pki, sink.port, threads=args.dsproxy_threads,
-                                          thread_setting=setting, name="dsproxy-2"))
-            if setting[0] is None:
-                t.results["unavailable"] = setting[1]
-            else:
-                t.start()
-            targets["dsproxy-2"] = t
+                                          name="dsproxy-2"))
+            targets["dsproxy-2"] = t.start()
         active = {k: t for k, t in targets.items() if not t.results.get("unavailable")}
         common = ["--threads", args.load_threads, "--timeout", 120]
 

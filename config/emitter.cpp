@@ -107,6 +107,19 @@ void emit_timeouts(YAML::Emitter& e, const timeouts& t) {
     e << YAML::EndMap;
 }
 
+void emit_process(YAML::Emitter& e, const process_settings& p) {
+    e << YAML::Key << "process" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "io_threads" << YAML::Value;
+    if (p.io_threads == 0)
+        e << "auto" << YAML::Comment("one per core");
+    else
+        e << p.io_threads;
+    if (p.user) e << YAML::Key << "user" << YAML::Value << *p.user;
+    if (p.group) e << YAML::Key << "group" << YAML::Value << *p.group;
+    e << YAML::Key << "allow_root" << YAML::Value << p.allow_root;
+    e << YAML::EndMap;
+}
+
 void emit_outbound(YAML::Emitter& e, const outbound_routing& o) {
     e << YAML::Key << "outbound" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "dns_servers" << YAML::Value, list(e, o.dns_servers);
@@ -136,6 +149,8 @@ void emit_certificates(YAML::Emitter& e, const certificate_store& c) {
     e << YAML::Key << "directories" << YAML::Value, list(e, c.directories);
     e << YAML::Key << "auto_selfsigned" << YAML::Value << c.auto_selfsigned;
     e << YAML::Key << "allow_group_readable_keys" << YAML::Value << c.allow_group_readable_keys;
+    if (c.ticket_key_file) e << YAML::Key << "ticket_key_file" << YAML::Value << *c.ticket_key_file;
+    e << YAML::Key << "tls13_tickets" << YAML::Value << c.tls13_tickets;
     e << YAML::EndMap;
 }
 
@@ -173,6 +188,7 @@ std::string to_yaml(const config& cfg) {
     if (cfg.metric.listen)
         e << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap << YAML::Key << "listen" << YAML::Value
           << to_string(*cfg.metric.listen) << YAML::EndMap;
+    emit_process(e, cfg.process);
     emit_limits(e, cfg.limit);
     emit_timeouts(e, cfg.timeout);
     emit_outbound(e, cfg.outbound);

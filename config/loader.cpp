@@ -53,6 +53,7 @@ constexpr std::array main_fields{
     field<D>{"include", read_include},
     field<D>{"logging", [](file_reader& r, const YAML::Node& n, D& d) { read_logging(r, n, d.cfg); }},
     field<D>{"metrics", [](file_reader& r, const YAML::Node& n, D& d) { read_metrics(r, n, d.cfg); }},
+    field<D>{"process", [](file_reader& r, const YAML::Node& n, D& d) { read_process(r, n, d.cfg); }},
     field<D>{"limits", [](file_reader& r, const YAML::Node& n, D& d) { read_limits(r, n, d.cfg); }},
     field<D>{"timeouts", [](file_reader& r, const YAML::Node& n, D& d) { read_timeouts(r, n, d.cfg); }},
     field<D>{"outbound", [](file_reader& r, const YAML::Node& n, D& d) { read_outbound(r, n, d.cfg); }},
@@ -72,7 +73,7 @@ constexpr std::array included_fields{
     field<D>{"include", main_only},      field<D>{"logging", main_only},   field<D>{"metrics", main_only},
     field<D>{"limits", main_only},       field<D>{"timeouts", main_only},  field<D>{"outbound", main_only},
     field<D>{"listeners", main_only},    field<D>{"upstreams", main_only}, field<D>{"certificates", main_only},
-    field<D>{"trust", main_only},
+    field<D>{"trust", main_only},        field<D>{"process", main_only},
 };
 
 std::optional<std::string> read_text(const fs::path& path, std::string& error) {

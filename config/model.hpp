@@ -62,6 +62,10 @@ struct certificate_store {
     std::vector<std::string> directories;   // every *.pem in them; the first also receives generated ones
     bool auto_selfsigned = false;           // SPEC §4.1: create one for a listener fqdn with none
     bool allow_group_readable_keys = false; // SPEC §10: refuse keys others can read, unless told
+    // SPEC §3, §8: session ticket keys shared by instances (80-byte records,
+    // newest first; read again at every reload). Unset: a random key per process.
+    std::optional<std::string> ticket_key_file;
+    std::uint64_t tls13_tickets = 0;        // TLS 1.3 tickets per full handshake (each costs CPU)
 };
 
 struct trust {
@@ -120,6 +124,16 @@ struct metrics {
     std::optional<host_port> listen;  // Prometheus text on HTTP; off when absent
 };
 
+// How the `dsproxy run` process runs (SPEC §8): its I/O threads, and the
+// account it switches to once the listeners are bound and the keys read.
+// Read at start only: a reload cannot add threads or regain root.
+struct process_settings {
+    std::uint64_t io_threads = 0;       // 0 (`auto`): one per core
+    std::optional<std::string> user;    // started as root: switch to this account after binding
+    std::optional<std::string> group;   // default: the user's primary group
+    bool allow_root = false;            // keep running as root (otherwise refused)
+};
+
 // The outbound engine's DNS and routing: next hops from MX records, then A/AAAA.
 struct outbound_routing {
     std::vector<host_port> dns_servers;              // IP literals, port 53 when not written; empty: /etc/resolv.conf
@@ -137,6 +151,7 @@ struct config {
     std::vector<std::string> files;          // every file loaded, in merge order
     logging log;
     metrics metric;
+    process_settings process;
     limits limit;
     timeouts timeout;
     outbound_routing outbound;

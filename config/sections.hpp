@@ -17,6 +17,7 @@ namespace dsproxy::config {
 // sections_runtime.cpp
 void read_logging(file_reader& r, const YAML::Node& node, config& out);
 void read_metrics(file_reader& r, const YAML::Node& node, config& out);
+void read_process(file_reader& r, const YAML::Node& node, config& out);
 void read_limits(file_reader& r, const YAML::Node& node, config& out);
 void read_timeouts(file_reader& r, const YAML::Node& node, config& out);
 void read_outbound(file_reader& r, const YAML::Node& node, config& out);

@@ -1,4 +1,4 @@
-// sections_runtime — logging, metrics, limits, timeouts and outbound (SPEC §2, §8).
+// sections_runtime — logging, metrics, process, limits, timeouts and outbound (SPEC §2, §8).
 // See sections.hpp; defaults live in model.hpp.
 #include "config/sections.hpp"
 
@@ -69,6 +69,14 @@ constexpr std::array metrics_fields{
     field<M>{"listen", [](file_reader& r, const YAML::Node& n, M& o) { r.set(n, a_listen_address, o.listen); }, true},
 };
 
+using P = process_settings;
+constexpr std::array process_fields{
+    field<P>{"io_threads", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_io_thread_count, o.io_threads); }},
+    field<P>{"user", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_account_name, o.user); }},
+    field<P>{"group", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_account_name, o.group); }},
+    field<P>{"allow_root", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, a_bool, o.allow_root); }},
+};
+
 using O = outbound_routing;
 constexpr std::array outbound_fields{
     field<O>{"dns_servers", [](file_reader& r, const YAML::Node& n, O& o) { r.set_list(n, a_dns_server, o.dns_servers); }},
@@ -89,6 +97,12 @@ void read_logging(file_reader& r, const YAML::Node& node, config& out) {
 
 void read_metrics(file_reader& r, const YAML::Node& node, config& out) {
     read_mapping(r, node, "metrics", metrics_fields, out.metric);
+}
+
+void read_process(file_reader& r, const YAML::Node& node, config& out) {
+    read_mapping(r, node, "process", process_fields, out.process);
+    if (out.process.group && !out.process.user)
+        r.error(node, "`group` needs `user`: the group is switched to together with the user");
 }
 
 void read_limits(file_reader& r, const YAML::Node& node, config& out) {

@@ -64,6 +64,9 @@ constexpr std::array certificate_fields{
     field<CS>{"auto_selfsigned", [](file_reader& r, const YAML::Node& n, CS& o) { r.set(n, a_bool, o.auto_selfsigned); }},
     field<CS>{"allow_group_readable_keys",
               [](file_reader& r, const YAML::Node& n, CS& o) { r.set(n, a_bool, o.allow_group_readable_keys); }},
+    field<CS>{"ticket_key_file",
+              [](file_reader& r, const YAML::Node& n, CS& o) { r.set_path(n, path_check::file, o.ticket_key_file); }},
+    field<CS>{"tls13_tickets", [](file_reader& r, const YAML::Node& n, CS& o) { r.set(n, a_ticket_count, o.tls13_tickets); }},
 };
 
 using TR = trust;

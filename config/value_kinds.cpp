@@ -42,4 +42,29 @@ std::optional<host_port> parse_dns_server(std::string_view text, std::string* er
     return server;
 }
 
+std::optional<std::string> parse_account_name(std::string_view text, std::string* error) {
+    constexpr std::size_t max_length = 32;  // useradd's limit on Linux
+    const auto allowed = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               c == '.';
+    };
+    bool ok = !text.empty() && text.size() <= max_length && text.front() != '-';
+    for (const char c : text) ok = ok && allowed(c);
+    if (ok) return std::string(text);
+    if (error)
+        *error = "expected a user or group name (letters, digits, `_`, `-`, `.`; at most 32), got `" +
+                 std::string(text) + "`";
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> parse_io_threads(std::string_view text, std::string* error) {
+    if (text == "auto") return 0;
+    auto n = parse_count(text, max_io_threads, error);
+    if (n && *n == 0) {
+        if (error) *error = "must be at least 1, or `auto` for one thread per core";
+        return std::nullopt;
+    }
+    return n;
+}
+
 }  // namespace dsproxy::config

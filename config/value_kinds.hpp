@@ -24,10 +24,19 @@ std::optional<std::string> parse_domain_name(std::string_view text, std::string*
 std::optional<std::string> parse_text(std::string_view text, std::string* error);
 // An IP literal with an optional port (53): a host name would need DNS to find DNS.
 std::optional<host_port> parse_dns_server(std::string_view text, std::string* error);
+// A user or group name as useradd(8) accepts it: letters, digits, `_`, `-`,
+// `.`, not starting with `-`, at most 32 characters. Whether it exists is
+// checked by `dsproxy run`, not here (the loader does no lookups).
+std::optional<std::string> parse_account_name(std::string_view text, std::string* error);
+// `auto` (0: one per core) or a number of I/O threads up to max_io_threads.
+std::optional<std::uint64_t> parse_io_threads(std::string_view text, std::string* error);
 
 // Upper bound of counts: far above any sane setting, low enough that
 // arithmetic on it cannot overflow.
 inline constexpr std::uint64_t max_count = 1'000'000'000;
+// I/O threads: far more than the cores of any machine dsproxy runs on; each
+// costs a stack, a c-ares channel and an epoll instance.
+inline constexpr std::uint64_t max_io_threads = 256;
 // RFC 5321 §4.5.3.1.4 / §4.5.3.1.6: a server must accept at least these.
 inline constexpr std::uint64_t min_command_line_length = 512;
 inline constexpr std::uint64_t min_text_line_length = 1000;
@@ -38,6 +47,10 @@ inline constexpr value_kind<bool> a_bool{[] { return std::string("`true` or `fal
 inline constexpr value_kind<std::string> a_domain_name{[] { return std::string("a domain name"); },
                                                        parse_domain_name};
 inline constexpr value_kind<std::string> a_text{[] { return std::string("a line of text"); }, parse_text};
+inline constexpr value_kind<std::string> an_account_name{[] { return std::string("a user or group name"); },
+                                                         parse_account_name};
+inline constexpr value_kind<std::uint64_t> an_io_thread_count{
+    [] { return std::string("`auto` or a number of threads"); }, parse_io_threads};
 inline constexpr value_kind<duration> a_duration{[] { return std::string("a duration such as `30s` or `5m`"); },
                                                  [](std::string_view t, std::string* e) { return parse_duration(t, e); }};
 // A timeout of zero would fire at once: refused.
@@ -84,6 +97,10 @@ inline constexpr value_kind<std::uint64_t> a_text_line_length{
         }
         return n;
     }};
+// TLS 1.3 session tickets per handshake: 0 (none) to 8 (OpenSSL sends 2 by default).
+inline constexpr value_kind<std::uint64_t> a_ticket_count{
+    [] { return std::string("a number of tickets from 0 to 8"); },
+    [](std::string_view t, std::string* e) { return parse_count(t, 8, e); }};
 // TCP/UDP ports: 1 to 65535.
 inline constexpr value_kind<std::uint16_t> a_port{
     [] { return std::string("a port number"); },

@@ -124,6 +124,7 @@ class BadInput(unittest.TestCase):
         harness.wait_for_port(sink_port, proc=cls.sink.proc)
         (w / "dsproxy.yaml").write_text(f"""
 logging: {{level: info}}
+process: {{allow_root: true}}  # the tests run as whoever runs them, root included
 listeners:
   in:
     role: inbound

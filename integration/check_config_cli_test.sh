@@ -27,6 +27,8 @@ expect_rc "shipped conf.d" 0 "$rc"
 expect_in "effective config lists the listener" "listen: [127.0.0.1:2525" "$out"
 expect_in "effective config fills in defaults" "command_line_length: 512" "$out"
 expect_in "effective config merges domains.d" "domains.d/example.yaml" "$out"
+expect_in "effective config shows the I/O threads" "io_threads: auto  # one per core" "$out"
+expect_in "effective config shows allow_root" "allow_root: false" "$out"
 
 # Without -c: conf.d/dsproxy.yaml relative to the working directory.
 out=$(cd "$root" && "$dsproxy" check-config --quiet 2>&1); rc=$?

@@ -443,6 +443,7 @@ class Stack:
             "trust": {"system": False, "ca_file": str(pki.ca_cert)},
             "policies": {"default": {"level": "opportunistic"}},
             "timeouts": {"shutdown_drain": "5s"},
+            "process": {"allow_root": True},  # the tests run as whoever runs them, root included
         }
         self.config = merge(base, config or {})
         self.config_path = root / "dsproxy.yaml"
@@ -711,6 +712,24 @@ def dsproxy_received(text: str) -> str:
         if "(dsproxy)" in h and f"by {Stack.FQDN}" in h:
             return h
     return ""
+
+
+# --- a DNS zone for routing tests ----------------------------------------------
+
+def start_dnsmasq(work: Path, zone: list) -> tuple:
+    """dnsmasq answering for *.test on 127.0.0.1 from the command-line `zone` records; returns (process, port)."""
+    exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+    user = ["--user=root"] if os.geteuid() == 0 else []
+    for _ in range(10):
+        port = free_port()
+        proc = subprocess.Popen([exe, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                                 "--pid-file=", *user, "--listen-address=127.0.0.1", "--bind-interfaces",
+                                 f"--port={port}", "--local=/test/", *zone],
+                                stdout=subprocess.DEVNULL, stderr=open(work / "dnsmasq.err", "wb"))
+        time.sleep(0.3)
+        if proc.poll() is None:
+            return proc, port
+    raise RuntimeError("dnsmasq did not start: " + (work / "dnsmasq.err").read_text())
 
 
 def main() -> None:

@@ -70,6 +70,7 @@ class Metrics(unittest.TestCase):
         (w / "dsproxy.yaml").write_text(f"""
 metrics:
   listen: "127.0.0.1:{cls.metrics_port}"
+process: {{allow_root: true}}  # the tests run as whoever runs them, root included
 listeners:
   inbound:
     role: inbound

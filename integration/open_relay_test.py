@@ -113,6 +113,7 @@ class OpenRelay(unittest.TestCase):
         cls.port, cls.outbound_port = harness.free_port(), harness.free_port()
         config = {
             "logging": {"level": "info"},
+            "process": {"allow_root": True},  # the tests run as whoever runs them, root included
             "listeners": {
                 "edge": {"role": "inbound", "listen": [f"127.0.0.1:{cls.port}"], "fqdn": "mx.accepted.test",
                          "tls": "none", "upstream": "backend"},

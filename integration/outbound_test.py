@@ -25,21 +25,6 @@ import harness  # noqa: E402
 DSPROXY = None
 
 
-def start_dnsmasq(work: Path, zone: list) -> tuple:
-    exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-    user = ["--user=root"] if os.geteuid() == 0 else []
-    for _ in range(10):
-        port = harness.free_port()
-        proc = subprocess.Popen([exe, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-                                 "--pid-file=", *user, "--listen-address=127.0.0.1", "--bind-interfaces",
-                                 f"--port={port}", "--local=/test/", *zone],
-                                stdout=subprocess.DEVNULL, stderr=open(work / "dnsmasq.err", "wb"))
-        time.sleep(0.3)
-        if proc.poll() is None:
-            return proc, port
-    raise RuntimeError("dnsmasq did not start: " + (work / "dnsmasq.err").read_text())
-
-
 class Outbound(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -100,7 +85,7 @@ class Outbound(unittest.TestCase):
             "--mx-host=partial.test,mx.partial.test,10",
             "--mx-host=secure.test,mx2.partner.test,10",
         ]
-        cls.dns, dns_port = start_dnsmasq(w, zone)
+        cls.dns, dns_port = harness.start_dnsmasq(w, zone)
 
         cls.port = harness.free_port()
         cls.denied_port = harness.free_port()
@@ -108,6 +93,7 @@ class Outbound(unittest.TestCase):
         (w / "dsproxy.yaml").write_text(f"""
 include: [domains.d]
 logging: {{level: info}}
+process: {{allow_root: true}}  # the tests run as whoever runs them, root included
 listeners:
   smarthost:
     role: outbound

@@ -180,6 +180,7 @@ def write_config(path: Path, ports, sink_ports) -> None:
     tls: {{level: none}}""" for i, p in enumerate(sink_ports))
     path.write_text(f"""
 logging: {{level: info}}
+process: {{allow_root: true}}  # the tests run as whoever runs them, root included
 listeners:{listeners}
 upstreams:{upstreams}
 accepted_domains: [accepted.test]

@@ -109,6 +109,7 @@ class Attacks(unittest.TestCase):
                             "fqdn": "mx.accepted.test", "tls": "none", "allowed_clients": ["127.0.0.0/8"]}
         config = {
             "logging": {"level": "info"},
+            "process": {"allow_root": True},  # the tests run as whoever runs them, root included
             "listeners": listeners,
             "upstreams": upstreams,
             "accepted_domains": ["accepted.test"],

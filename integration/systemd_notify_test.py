@@ -35,6 +35,7 @@ class Notify(unittest.TestCase):
         self.port = harness.free_port()
         self.config = w / "dsproxy.yaml"
         self.good_config = f"""
+process: {{allow_root: true}}  # the tests run as whoever runs them, root included
 listeners:
   inbound:
     role: inbound

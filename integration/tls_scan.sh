@@ -63,6 +63,7 @@ done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > dsproxy.yaml <<EOF
 logging: {level: info}
+process: {allow_root: true}  # the scan runs as whoever runs it, root included
 listeners:
   in: {role: inbound, listen: ["127.0.0.1:$port"], fqdn: $name, tls: starttls, upstream: backend}
 upstreams:

@@ -19,6 +19,7 @@ packages=(
   dnsmasq-base  # a local DNS test zone for the routing integration test
   postfix       # the sending MTA of the outbound integration test (own config, temp dir)
   testssl.sh    # integration/tls_scan.sh: the STARTTLS scan of SPEC §10
+  haproxy       # the load balancer of the PROXY v2 integration test (own config, foreground, temp dir)
 )
 
 missing=()

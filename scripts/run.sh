@@ -19,4 +19,9 @@ if [ "$#" -gt 0 ]; then exec "$dsproxy" "$@"; fi
 sink=$!
 trap 'kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null || true' EXIT
 cd "$root"
-"$dsproxy" run -c conf.d/dsproxy.yaml
+# The demo serves loopback ports and keeps its certificate in conf.d/certs, as
+# whoever runs this script. dsproxy refuses to stay root unless told to (a
+# production configuration sets process.user instead): for the demo, say so.
+as_root=()
+if [ "$(id -u)" -eq 0 ]; then as_root=(--allow-root); fi
+"$dsproxy" run -c conf.d/dsproxy.yaml "${as_root[@]}"

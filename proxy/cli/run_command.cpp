@@ -1,27 +1,32 @@
-// run_command — `dsproxy run [-c FILE]`: the proxy in the foreground.
+// run_command — `dsproxy run [-c FILE] [--allow-root]`: the proxy in the
+// foreground.
 //
 // Loads the configuration, builds the runtime snapshot (certificate store,
 // TLS contexts; a self-signed certificate on first start when configured),
-// binds every listener, and serves until a signal:
+// binds every listener once, switches to process.user when started as root
+// (refusing to stay root unless allowed), starts the I/O threads
+// (process.io_threads, one per core by default) and serves until a signal:
 //   SIGTERM  stop accepting, let sessions finish up to timeouts.shutdown_drain,
-//            then 421 and close; exit 0 (SPEC §8)
-//   SIGINT   the same with no grace period
+//            then 421 and close; exit 0 once every thread's sessions ended (SPEC §8)
+//   SIGINT   the same with no grace period; a second SIGINT stops at once
 //   SIGHUP   reload configuration and certificates; a config that fails
 //            validation is refused (errors logged) and the old one keeps
 //            serving; sessions in flight keep the snapshot they started with
-// Beside the listeners: the metrics listener (`metrics.listen`, bound at
-// start; a reload does not move it), systemd notifications (READY=1,
-// RELOADING=1, STOPPING=1 on $NOTIFY_SOCKET) and certificate expiry
-// warnings at start, at each reload and daily.
-// Exit status: 0 after a shutdown, 1 when the configuration or a listener
-// cannot be set up.
+// The main thread handles signals, reloads (building a snapshot never stalls
+// a session), the metrics listener (`metrics.listen`, bound at start; a
+// reload does not move it), systemd notifications (READY=1, RELOADING=1,
+// STOPPING=1 on $NOTIFY_SOCKET) and certificate expiry warnings at start,
+// at each reload and daily. The I/O threads only serve SMTP.
+// Exit status: 0 after a shutdown, 1 when the configuration, a listener or
+// the switch of account cannot be set up.
 #include "proxy/cli/subcommand.hpp"
 
 #include "config/loader.hpp"
 #include "proxy/engine/metrics_endpoint.hpp"
-#include "proxy/engine/metrics_registry.hpp"
-#include "proxy/engine/server.hpp"
+#include "proxy/engine/runtime_slot.hpp"
+#include "proxy/engine/server_pool.hpp"
 #include "proxy/log/logging.hpp"
+#include "proxy/net/privileges.hpp"
 #include "proxy/net/sd_notify.hpp"
 #include "tls/certificate_expiry.hpp"
 
@@ -29,10 +34,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cerrno>
 #include <csignal>
-#include <pthread.h>
+#include <cstring>
 #include <iostream>
 #include <memory>
+#include <pthread.h>
+#include <unistd.h>
 
 namespace dsproxy::cli {
 
@@ -40,6 +48,7 @@ namespace {
 
 struct run_args {
     std::string file{config::default_main_file};
+    bool allow_root = false;
 };
 
 std::shared_ptr<spdlog::logger> logger_for(const config::config& cfg) {
@@ -66,6 +75,42 @@ void notify(const net::service_notifier& notifier, const std::string& state, spd
     if (!notifier.notify(state, error)) log.warn("service manager: {}", error);
 }
 
+// After the switch to process.user: can that account read what a reload
+// reads? A file it cannot read would make the next SIGHUP (a certificate
+// renewal) fail or drop a certificate, long after the start looked fine.
+// Returns the first problem, or an empty string.
+std::string unreadable_after_switch(const std::string& main_file, const engine::runtime& rt) {
+    auto again = config::load(main_file);
+    if (!again.ok()) return "the configuration cannot be read again: " + config::format(again.errors.front());
+    const auto readable = [](const std::string& path) { return ::access(path.c_str(), R_OK) == 0; };
+    for (const auto& c : rt.store().all())
+        for (const auto* path : {&c->certificate_path, &c->key_path})
+            if (!path->empty() && !readable(*path)) return "cannot read " + *path;
+    if (const auto& tickets = rt.cfg().certificates.ticket_key_file; tickets && !readable(*tickets))
+        return "cannot read the ticket key file " + *tickets;
+    for (const auto& d : rt.cfg().certificates.directories)
+        if (::access(d.c_str(), R_OK | X_OK) != 0) return "cannot list the certificate directory " + d;
+    return {};
+}
+
+// What a reload cannot change: it is read at start only.
+void warn_start_only_changes(const config::config& before, const config::config& after, spdlog::logger& log) {
+    const auto& p = before.process;
+    const auto& q = after.process;
+    if (p.io_threads != q.io_threads || p.user != q.user || p.group != q.group || p.allow_root != q.allow_root)
+        log.warn("reload: the `process` section changed; it applies at the next restart");
+    for (const auto& l : after.listeners) {
+        const auto* old = [&]() -> const config::listener* {
+            for (const auto& o : before.listeners)
+                if (o.name == l.name) return &o;
+            return nullptr;
+        }();
+        if (!old || old->listen != l.listen)
+            log.warn("reload: listener {} {}; listen addresses are bound at start, restart to apply", l.name,
+                     old ? "listens elsewhere now" : "is new");
+    }
+}
+
 int run_proxy(const run_args& args) {
     auto loaded = config::load(args.file);
     if (!loaded.ok()) {
@@ -75,35 +120,81 @@ int run_proxy(const run_args& args) {
     }
     auto log = logger_for(*loaded.value);
     std::string error;
+
+    // Who to run as, decided before anything is bound or written.
+    const auto& process = loaded.value->process;
+    std::optional<net::account> target;
+    if (process.user) {
+        target = net::find_account(*process.user, process.group, error);
+        if (!target) {
+            log->critical("cannot start: process.user: {}", error);
+            return 1;
+        }
+    }
+    const auto privileges = net::decide(::geteuid(), target, process.allow_root || args.allow_root);
+    if (privileges.action == net::privilege_action::refuse) {
+        log->critical("cannot start: {}", privileges.message);
+        return 1;
+    }
+
     auto rt = engine::runtime::build(loaded.value, *log, error);
     if (!rt) {
         log->critical("cannot start: {}", error);
         return 1;
     }
+    engine::runtime_slot slot(rt);
 
+    // The main thread's loop: signals, reloads, metrics, expiry checks.
     boost::asio::io_context io(1);
-    engine::metrics_registry metrics;  // outlives the server and the endpoint
-    engine::server server(io, rt, log, &metrics);
-    if (!server.start(error)) {
+    engine::server_pool pool(engine::io_thread_count(process.io_threads), slot, log);
+    if (!pool.open(error)) {
         log->critical("cannot start: {}", error);
         return 1;
     }
-    engine::metrics_endpoint metrics_http(io, metrics, log);
+    engine::metrics_endpoint metrics_http(io, pool.registries(), log);
     if (const auto& where = rt->cfg().metric.listen; where && !metrics_http.start(*where, error)) {
         log->critical("cannot start: {}", error);
         return 1;
     }
+
+    // Everything that needs root is done: listeners bound, keys read.
+    switch (privileges.action) {
+        case net::privilege_action::switch_user: {
+            for (const auto& path : rt->created_files())
+                if (::chown(path.c_str(), target->uid, target->gid) != 0)
+                    log->warn("cannot give {} to {}: {}", path, target->user, std::strerror(errno));
+            if (!net::switch_to(*target, error)) {
+                log->critical("cannot start: switching to user {}: {}", target->user, error);
+                return 1;
+            }
+            log->info("running as user {} group {} (uid {} gid {})", target->user, target->group, target->uid,
+                      target->gid);
+            if (const auto problem = unreadable_after_switch(args.file, *rt); !problem.empty()) {
+                log->critical("cannot start: as user {}: {}; a reload would fail. Make it readable by {} (keys "
+                              "owned by {}, mode 0600)",
+                              target->user, problem, target->user, target->user);
+                return 1;
+            }
+            break;
+        }
+        case net::privilege_action::ignore_user: log->warn("{}", privileges.message); break;
+        case net::privilege_action::keep_as_root: log->warn("{}", privileges.message); break;
+        case net::privilege_action::keep:
+        case net::privilege_action::refuse: break;
+    }
+
+    pool.run();
     log->info("dsproxy {} started with {}", DSPROXY_VERSION, args.file);
     const net::service_notifier notifier;
     warn_expiring(*rt, *log);
+    rt.reset();  // the slot holds the snapshot now; a reload must be able to free it
 
     // Daily expiry check on whatever snapshot is current then.
-    auto current = rt;
     boost::asio::steady_timer daily(io);
     std::function<void(const boost::system::error_code&)> on_day;
     on_day = [&](const boost::system::error_code& ec) {
         if (ec) return;
-        warn_expiring(*current, *log);
+        warn_expiring(*slot.current(), *log);
         daily.expires_after(std::chrono::hours(24));
         daily.async_wait(on_day);
     };
@@ -112,7 +203,6 @@ int run_proxy(const run_args& args) {
 
     boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     bool stopping = false;
-    bool drained = false;
     std::function<void(const boost::system::error_code&, int)> on_signal;
     on_signal = [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
@@ -123,10 +213,11 @@ int run_proxy(const run_args& args) {
                 for (const auto& d : fresh.errors) log->error("reload refused: {}", config::format(d));
                 log->error("reload refused: {} error(s); the running configuration stays", fresh.errors.size());
             } else if (auto next = engine::runtime::build(fresh.value, *log, error)) {
-                current = next;
-                server.reload(std::move(next));
+                warn_start_only_changes(slot.current()->cfg(), next->cfg(), *log);
+                pool.apply_limits(next->cfg().limit);
+                slot.replace(next);
                 log->info("reloaded {}", args.file);
-                warn_expiring(*current, *log);
+                warn_expiring(*next, *log);
             } else {
                 log->error("reload refused: {}; the running configuration stays", error);
             }
@@ -134,23 +225,29 @@ int run_proxy(const run_args& args) {
             signals.async_wait(on_signal);
             return;
         }
-        if (stopping && sig == SIGINT) {
-            io.stop();  // a second SIGINT: stop at once
+        if (stopping) {
+            if (sig == SIGINT) {  // a second SIGINT: stop at once
+                pool.stop();
+                io.stop();
+                return;
+            }
+            signals.async_wait(on_signal);  // a repeated SIGTERM: the drain is under way
             return;
         }
         stopping = true;
         notify(notifier, "STOPPING=1", *log);
-        const auto grace = sig == SIGTERM ? std::chrono::steady_clock::duration(rt->cfg().timeout.shutdown_drain)
+        const auto grace = sig == SIGTERM ? std::chrono::steady_clock::duration(slot.current()->cfg().timeout.shutdown_drain)
                                           : std::chrono::steady_clock::duration::zero();
         log->info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        // Re-arm first: `done` may run inline (no sessions) and its cancel()
-        // must find this wait, or the signal set keeps io.run() alive.
+        // Re-arm first: the drain may finish before this handler returns
+        // (no sessions), and its cancel() must find this wait, or the signal
+        // set keeps io.run() alive.
         signals.async_wait(on_signal);
-        server.drain(grace, [&] {
-            drained = true;
+        pool.drain(grace, io.get_executor(), [&] {
             signals.cancel();
             daily.cancel();
             metrics_http.stop();
+            pool.stop();  // every session of every thread has ended
             log->info("all sessions closed; exiting");
         });
     };
@@ -161,10 +258,13 @@ int run_proxy(const run_args& args) {
     // Shut down: a late SIGTERM/SIGINT/SIGHUP (a service manager repeating
     // itself) must not kill the process with the signal while it unwinds,
     // once the signal set no longer handles them. Blocked, they are dropped.
+    // (The I/O threads have them blocked from the start.)
     sigset_t late;
     sigemptyset(&late);
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&late, s);
     pthread_sigmask(SIG_BLOCK, &late, nullptr);
+    pool.stop();
+    pool.join();
     return 0;
 }
 
@@ -174,6 +274,7 @@ subcommand add_run_command(CLI::App& parent) {
     auto args = std::make_shared<run_args>();
     CLI::App* app = parent.add_subcommand("run", "Run the proxy in the foreground (SIGTERM drains, SIGHUP reloads)");
     app->add_option("-c,--config", args->file, "Main configuration file")->capture_default_str();
+    app->add_flag("--allow-root", args->allow_root, "Keep running as root (as process.allow_root: true)");
     return {app, [args] { return run_proxy(*args); }};
 }
 

@@ -1,5 +1,6 @@
 // metrics_endpoint — the optional HTTP listener (`metrics.listen`) that
-// serves the registry in Prometheus text format at GET /metrics.
+// serves the registries in Prometheus text format at GET /metrics: one
+// registry per I/O thread, summed at each scrape.
 //
 // Owns: its acceptor and the scrape connections (one request each, then
 // close: scrapers open a connection per scrape anyway).
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dsproxy::engine {
 
@@ -31,7 +33,10 @@ public:
     static constexpr std::size_t max_connections = 16;
     static constexpr std::chrono::seconds deadline{10};
 
-    metrics_endpoint(asio::io_context& io, const metrics_registry& registry, std::shared_ptr<spdlog::logger> log);
+    // The registries outlive the endpoint; they may be updated from other
+    // threads while a scrape reads them (metrics_registry locks).
+    metrics_endpoint(asio::io_context& io, std::vector<const metrics_registry*> registries,
+                     std::shared_ptr<spdlog::logger> log);
 
     // Binds and starts serving. False with `error` set when it cannot bind.
     bool start(const config::host_port& where, std::string& error);
@@ -43,7 +48,7 @@ private:
     asio::awaitable<void> serve(asio::ip::tcp::socket socket);
 
     asio::io_context& io_;
-    const metrics_registry& registry_;
+    std::vector<const metrics_registry*> registries_;
     std::shared_ptr<spdlog::logger> log_;
     asio::ip::tcp::acceptor acceptor_;
     std::size_t open_ = 0;

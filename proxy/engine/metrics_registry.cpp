@@ -64,81 +64,136 @@ void metrics_registry::histogram::observe(double seconds) {
     ++count;
 }
 
+void metrics_registry::histogram::add(const histogram& other) {
+    // Every registry uses the same bounds (latency_bounds).
+    for (std::size_t i = 0; i < counts.size() && i < other.counts.size(); ++i) counts[i] += other.counts[i];
+    sum += other.sum;
+    count += other.count;
+}
+
+void metrics_registry::values::add(const values& other) {
+    for (auto [mine, theirs] : {std::pair{&connections, &other.connections}, std::pair{&refused, &other.refused},
+                                std::pair{&handshakes, &other.handshakes},
+                                std::pair{&verification_failures, &other.verification_failures},
+                                std::pair{&replies, &other.replies}})
+        for (const auto& [labels, value] : *theirs) (*mine)[labels] += value;
+    current += other.current;
+    messages += other.messages;
+    message_bytes += other.message_bytes;
+    connect_latency.add(other.connect_latency);
+    transaction_latency.add(other.transaction_latency);
+}
+
 metrics_registry::metrics_registry() {
-    for (auto* h : {&connect_latency_, &transaction_latency_}) {
+    for (auto* h : {&v_.connect_latency, &v_.transaction_latency}) {
         h->bounds = latency_bounds;
         h->counts.assign(latency_bounds.size() + 1, 0);
     }
     // Zero samples for the fixed label sets, so a scrape shows them (and
     // rate() works) before the first event.
-    for (const auto* c : {"2xx", "3xx", "4xx", "5xx"}) replies_[label("class", c)] = 0;
+    for (const auto* c : {"2xx", "3xx", "4xx", "5xx"}) v_.replies[label("class", c)] = 0;
     for (const auto l : {tls_leg::in, tls_leg::out})
-        for (const auto* r : {"ok", "failed"}) handshakes_[label("leg", leg_name(l)) + "," + label("result", r)] = 0;
+        for (const auto* r : {"ok", "failed"}) v_.handshakes[label("leg", leg_name(l)) + "," + label("result", r)] = 0;
 }
 
 void metrics_registry::connection_opened(std::string_view listener) {
-    ++connections_[label("listener", listener)];
-    ++current_;
+    const auto key = label("listener", listener);
+    const std::lock_guard lock(mutex_);
+    ++v_.connections[key];
+    ++v_.current;
 }
 
 void metrics_registry::connection_closed() {
-    if (current_ > 0) --current_;
+    const std::lock_guard lock(mutex_);
+    if (v_.current > 0) --v_.current;
 }
 
-void metrics_registry::connection_refused(refusal why) { ++refused_[label("reason", to_string(why))]; }
+void metrics_registry::connection_refused(refusal why) {
+    const auto key = label("reason", to_string(why));
+    const std::lock_guard lock(mutex_);
+    ++v_.refused[key];
+}
 
 void metrics_registry::tls_handshake(tls_leg l, bool ok, std::string_view version) {
-    std::string key = label("leg", leg_name(l)) + "," + label("result", ok ? "ok" : "failed");
-    ++handshakes_[key];
-    if (ok) ++handshakes_[key + "," + label("version", version.empty() ? "unknown" : version)];
+    const std::string key = label("leg", leg_name(l)) + "," + label("result", ok ? "ok" : "failed");
+    const std::string versioned = ok ? key + "," + label("version", version.empty() ? "unknown" : version) : "";
+    const std::lock_guard lock(mutex_);
+    ++v_.handshakes[key];
+    if (ok) ++v_.handshakes[versioned];
 }
 
 void metrics_registry::verification_failed(tls_leg l, std::string_view reason) {
     // "not yet valid" -> not_yet_valid: label values in the usual style.
     std::string value(reason);
     for (auto& c : value) c = c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    ++verification_failures_[label("leg", leg_name(l)) + "," + label("reason", value)];
+    const auto key = label("leg", leg_name(l)) + "," + label("reason", value);
+    const std::lock_guard lock(mutex_);
+    ++v_.verification_failures[key];
 }
 
 void metrics_registry::message_relayed(std::uint64_t bytes) {
-    ++messages_;
-    message_bytes_ += bytes;
+    const std::lock_guard lock(mutex_);
+    ++v_.messages;
+    v_.message_bytes += bytes;
 }
 
 void metrics_registry::reply_sent(std::string_view reply_text) {
     const char c = reply_text.empty() ? '?' : reply_text.front();
     if (c < '2' || c > '5') return;  // not a reply: nothing to count
-    ++replies_[label("class", std::string(1, c) + "xx")];
+    const auto key = label("class", std::string(1, c) + "xx");
+    const std::lock_guard lock(mutex_);
+    ++v_.replies[key];
 }
 
 void metrics_registry::upstream_connected(std::chrono::steady_clock::duration took) {
-    connect_latency_.observe(std::chrono::duration<double>(took).count());
+    const std::lock_guard lock(mutex_);
+    v_.connect_latency.observe(std::chrono::duration<double>(took).count());
 }
 
 void metrics_registry::upstream_transaction(std::chrono::steady_clock::duration took) {
-    transaction_latency_.observe(std::chrono::duration<double>(took).count());
+    const std::lock_guard lock(mutex_);
+    v_.transaction_latency.observe(std::chrono::duration<double>(took).count());
 }
 
-std::string metrics_registry::render() const {
+std::uint64_t metrics_registry::connections_current() const {
+    const std::lock_guard lock(mutex_);
+    return v_.current;
+}
+
+metrics_registry::values metrics_registry::snapshot() const {
+    const std::lock_guard lock(mutex_);
+    return v_;
+}
+
+std::string metrics_registry::render() const { return render(snapshot()); }
+
+std::string metrics_registry::render(std::span<const metrics_registry* const> registries) {
+    if (registries.empty()) return metrics_registry().render();
+    values total = registries.front()->snapshot();
+    for (const auto* r : registries.subspan(1)) total.add(r->snapshot());
+    return render(total);
+}
+
+std::string metrics_registry::render(const values& v) {
     std::string out;
     header(out, "dsproxy_connections_total", "counter", "Client connections admitted, by listener.");
-    family_samples(out, "dsproxy_connections_total", connections_);
+    family_samples(out, "dsproxy_connections_total", v.connections);
     header(out, "dsproxy_connections_current", "gauge", "Client sessions open now.");
-    out += fmt::format("dsproxy_connections_current {}\n", current_);
+    out += fmt::format("dsproxy_connections_current {}\n", v.current);
     header(out, "dsproxy_connections_refused_total", "counter", "Client connections closed before a session, by reason.");
-    family_samples(out, "dsproxy_connections_refused_total", refused_);
+    family_samples(out, "dsproxy_connections_refused_total", v.refused);
     header(out, "dsproxy_tls_handshakes_total", "counter",
            "TLS handshakes by leg (in: with clients, out: with upstreams) and result; successful ones also by version.");
-    family_samples(out, "dsproxy_tls_handshakes_total", handshakes_);
+    family_samples(out, "dsproxy_tls_handshakes_total", v.handshakes);
     header(out, "dsproxy_tls_verification_failures_total", "counter",
            "Peer certificates that failed the policy's checks, by leg and reason.");
-    family_samples(out, "dsproxy_tls_verification_failures_total", verification_failures_);
+    family_samples(out, "dsproxy_tls_verification_failures_total", v.verification_failures);
     header(out, "dsproxy_messages_relayed_total", "counter", "Messages the upstream accepted at end of data.");
-    out += fmt::format("dsproxy_messages_relayed_total {}\n", messages_);
+    out += fmt::format("dsproxy_messages_relayed_total {}\n", v.messages);
     header(out, "dsproxy_message_bytes_relayed_total", "counter", "Content bytes of the messages relayed.");
-    out += fmt::format("dsproxy_message_bytes_relayed_total {}\n", message_bytes_);
+    out += fmt::format("dsproxy_message_bytes_relayed_total {}\n", v.message_bytes);
     header(out, "dsproxy_replies_total", "counter", "SMTP replies sent to clients, by class.");
-    family_samples(out, "dsproxy_replies_total", replies_);
+    family_samples(out, "dsproxy_replies_total", v.replies);
     const auto render_histogram = [&](std::string_view name, std::string_view help, const histogram& h) {
         header(out, name, "histogram", help);
         std::uint64_t cumulative = 0;
@@ -151,9 +206,9 @@ std::string metrics_registry::render() const {
                            name, h.count);
     };
     render_histogram("dsproxy_upstream_connect_seconds", "Time to connect to an upstream host (TCP, and the PROXY header).",
-                     connect_latency_);
+                     v.connect_latency);
     render_histogram("dsproxy_upstream_transaction_seconds", "From MAIL to the upstream's final reply to the message.",
-                     transaction_latency_);
+                     v.transaction_latency);
     return out;
 }
 

@@ -6,9 +6,11 @@
 // docs/configuration.md, "Metrics"). main owns the one registry and passes
 // it down by pointer (no global state); a null pointer means "not counted"
 // (the development sink).
-// Threading: the proxy runs one io_context on one thread; every update and
-// every scrape happen on it, so plain integers need no atomics. A
-// multi-threaded run must give each thread its own registry and sum them.
+// Threading: each I/O thread updates its own registry (no cache line is
+// shared between threads on the hot path); a scrape, on the main thread,
+// copies every registry and renders the sum (render(span)). Each registry
+// has a mutex for that copy: its own thread takes it uncontended for a few
+// increments per event, the scraper takes it briefly per registry.
 // Must not: do I/O, or take label values from the network — labels come from
 // small fixed sets (directions, results, reply classes, chain verdicts) or
 // from the configuration (listener names), so cardinality stays bounded.
@@ -17,6 +19,8 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,10 +50,13 @@ public:
     void upstream_connected(std::chrono::steady_clock::duration took);
     void upstream_transaction(std::chrono::steady_clock::duration took);
 
-    std::uint64_t connections_current() const noexcept { return current_; }
+    std::uint64_t connections_current() const;
 
-    // The whole exposition, ready for an HTTP body.
+    // The whole exposition of this registry, ready for an HTTP body.
     std::string render() const;
+    // The sum of several registries (one per I/O thread): counters and
+    // histogram buckets added, label sets merged, the gauge summed.
+    static std::string render(std::span<const metrics_registry* const> registries);
 
 private:
     struct histogram {
@@ -58,14 +65,24 @@ private:
         double sum = 0;
         std::uint64_t count = 0;
         void observe(double seconds);
+        void add(const histogram& other);
     };
     // Counter families keyed by their rendered label set ("a=\"x\",b=\"y\"").
     using family = std::map<std::string, std::uint64_t, std::less<>>;
 
-    family connections_, refused_, handshakes_, verification_failures_, replies_;
-    std::uint64_t current_ = 0;
-    std::uint64_t messages_ = 0, message_bytes_ = 0;
-    histogram connect_latency_, transaction_latency_;
+    struct values {
+        family connections, refused, handshakes, verification_failures, replies;
+        std::uint64_t current = 0;
+        std::uint64_t messages = 0, message_bytes = 0;
+        histogram connect_latency, transaction_latency;
+        void add(const values& other);
+    };
+
+    values snapshot() const;  // a copy, taken under the lock
+    static std::string render(const values& v);
+
+    mutable std::mutex mutex_;  // guards v_
+    values v_;
 };
 
 }  // namespace dsproxy::engine

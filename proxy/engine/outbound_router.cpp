@@ -24,7 +24,7 @@ asio::awaitable<route_decision> outbound_router::route(const std::string& domain
     const auto found = rt_.cfg().policies.lookup(literal ? std::string_view() : std::string_view(domain));
     const config::domain_policy& policy = *found.policy;
     d.policy_key = std::string(found.key);
-    d.upstream = rt_.outbound_upstream_for(listener_, policy, domain);
+    d.upstream = rt_.outbound_upstream_for(listener_, policy, domain, level_);
 
     const auto& o = rt_.cfg().outbound;
     routing::route_limits limits;

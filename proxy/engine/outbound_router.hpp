@@ -13,6 +13,7 @@
 // gets 452 4.5.3 (RFC 5321 §4.5.3.1.10) and comes back in a new transaction.
 #pragma once
 
+#include "config/enums.hpp"
 #include "proxy/engine/relay_session.hpp"
 #include "proxy/net/dns_resolver.hpp"
 #include "proxy/smtp/reply.hpp"
@@ -38,9 +39,10 @@ struct route_decision {
 
 class outbound_router {
 public:
+    // `level`, when given, replaces every policy's level (`dsproxy probe --level`).
     outbound_router(const runtime& rt, const listener_runtime& listener, net::dns_resolver& resolver,
-                    std::mt19937& random)
-        : rt_(rt), listener_(listener), resolver_(resolver), random_(random) {}
+                    std::mt19937& random, std::optional<config::tls_level> level = std::nullopt)
+        : rt_(rt), listener_(listener), resolver_(resolver), random_(random), level_(level) {}
 
     // `domain` as the RCPT gave it (converted to an A-label here).
     asio::awaitable<route_decision> route(const std::string& domain);
@@ -50,6 +52,7 @@ private:
     const listener_runtime& listener_;
     net::dns_resolver& resolver_;
     std::mt19937& random_;
+    std::optional<config::tls_level> level_;
 };
 
 }  // namespace dsproxy::engine

@@ -2,6 +2,7 @@
 #include "proxy/engine/relay_session.hpp"
 
 #include "proxy/engine/outbound_router.hpp"
+#include "proxy/engine/upstream_check.hpp"
 #include "proxy/log/logging.hpp"
 #include "proxy/protocol/proxy_header.hpp"
 
@@ -38,15 +39,6 @@ std::string reply_text(const smtp::reply& r) {
     std::string wire = r.to_wire();
     const auto eol = wire.find("\r\n");
     return log::printable(wire.substr(0, eol), 200);
-}
-
-// The metrics label of a failed check: the chain's problem, else which
-// name check failed (bounded set: chain verdicts and two names).
-std::string_view failure_reason(const tls::verification_result& v) {
-    if (v.chain != tls::chain_verdict::ok && v.chain != tls::chain_verdict::not_checked) return tls::to_string(v.chain);
-    if (v.domain_match && !v.domain_match->matched) return "domain name mismatch";
-    if (v.host_match && !v.host_match->matched) return "host name mismatch";
-    return "other";
 }
 
 }  // namespace
@@ -111,14 +103,7 @@ asio::awaitable<bool> relay_session::same_route(const smtp::path& recipient) {
 void relay_session::report_exhausted(smtp::upstream_stage stage, const std::string& reason) {
     if (!policy_failure_.empty() && stage == smtp::upstream_stage::mail) {
         // SPEC §6.3: no host passed the domain's TLS policy; no data crosses.
-        // Inbound has no route domain: the policy is the backend's.
-        const std::string whose = route_domain_.empty() ? "upstream " + upstream_.name : route_domain_;
-        const auto reply = upstream_.reject_on_policy_failure
-                               ? smtp::make_reply(550, "5.7.1 TLS policy for " + whose + " not satisfied: " +
-                                                           policy_failure_)
-                               : smtp::make_reply(451, "4.7.5 TLS policy for " + whose +
-                                                           " not satisfied, try again later: " + policy_failure_);
-        post(server().on_upstream_reply(stage, reply));
+        post(server().on_upstream_reply(stage, policy_failure_reply(upstream_, route_domain_, policy_failure_)));
         return;
     }
     post(server().on_upstream_failed(stage, reason));
@@ -463,22 +448,12 @@ asio::awaitable<bool> relay_session::upstream_tls(std::string& reason) {
         co_return false;
     }
     const auto facts = leg_->socket.facts();
-    std::string verdict_text = "unchecked";
-    bool passed = true;
-    if (upstream_.trust) {
-        tls::verify_request request = upstream_.verify;
-        if (upstream_.match_host) request.host = matching::reference_name::parse(leg_->host.host);
-        const auto v = tls::verify_peer(*leg_->socket.ssl(), *upstream_.trust, request);
-        passed = v.passed || (!request.check_chain && !request.domain && !request.host);
-        verdict_text = std::string(v.passed ? "passed" : "failed") + " subject=\"" + log::printable(v.subject) +
-                       "\" issuer=\"" + log::printable(v.issuer) + "\" sha256=" + v.sha256;
-        if (v.domain_match && v.domain_match->matched)
-            verdict_text += " matched=" + log::printable(v.domain_match->matched_name) + " rule=" +
-                            std::string(matching::to_string(v.domain_match->how));
-        if (!v.passed) verdict_text += " reason=\"" + log::printable(v.reason) + "\"";
-        if (!v.passed) reason = "certificate check failed: " + v.reason;
-        if (!passed && settings().metrics) settings().metrics->verification_failed(tls_leg::out, failure_reason(v));
-    }
+    const auto verdict = judge_upstream_certificate(*leg_->socket.ssl(), upstream_, leg_->host.host);
+    const bool passed = verdict.passed;
+    if (!passed) reason = verdict.reason;
+    if (!passed && settings().metrics)
+        settings().metrics->verification_failed(tls_leg::out, failure_label(verdict.result));
+    const std::string& verdict_text = verdict.summary;
     info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={}", upstream_.name, leg_->host.host,
          upstream_.level, facts.protocol, facts.cipher, verdict_text);
     if (!passed && !upstream_.enforce) {

@@ -69,7 +69,7 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
                                               std::string& error) {
     auto rt = std::make_shared<runtime>();
     rt->cfg_ = cfg;
-    const std::time_t now = std::time(nullptr);
+    std::time_t now = std::time(nullptr);
 
     tls::trust_settings trust_settings;
     trust_settings.ca_file = cfg->trust_store.ca_file.value_or("");
@@ -82,7 +82,7 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     for (const auto& f : cfg->certificates.files) sources.push_back({f.certificate, f.key, tls::certificate_use::server});
     for (const auto& d : cfg->certificates.directories) {
         std::error_code ec;
-        std::filesystem::create_directories(d, ec);
+        if (std::filesystem::create_directories(d, ec)) rt->created_.push_back(d);
         sources.push_back({d, {}, tls::certificate_use::server});
     }
     std::vector<tls::load_problem> problems;
@@ -109,6 +109,8 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
                 continue;
             }
             if (made->created) {
+                rt->created_.push_back(made->certificate_path);
+                rt->created_.push_back(made->key_path);
                 log.info("listener {}: created self-signed certificate {} for {} (key {}, mode 0600)", l.name,
                          made->certificate_path, l.fqdn, made->key_path);
                 store.add(made->cert);
@@ -116,6 +118,27 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
         }
     }
     rt->store_ = std::make_shared<const tls::certificate_store>(std::move(store));
+    // A certificate made just now starts at the builder's clock, which may be
+    // a second past `now`: choose with a fresh time, or a first start can call
+    // its own new certificate "not yet valid".
+    now = std::time(nullptr);
+
+    // Session ticket keys (SPEC §3, §8): the shared file, read at every
+    // reload (rotation: a new key in front, then SIGHUP); else one random
+    // key for this snapshot, shared by its listeners.
+    std::shared_ptr<const tls::ticket_keys> tickets;
+    if (cfg->certificates.ticket_key_file) {
+        std::string why;
+        auto keys = tls::ticket_keys::load(*cfg->certificates.ticket_key_file,
+                                           cfg->certificates.allow_group_readable_keys, why);
+        if (!keys) {
+            error = why;
+            return nullptr;
+        }
+        tickets = std::make_shared<const tls::ticket_keys>(std::move(*keys));
+    } else {
+        tickets = std::make_shared<const tls::ticket_keys>(tls::ticket_keys::generate());
+    }
 
     for (const auto& l : cfg->listeners) {
         listener_runtime lr;
@@ -140,6 +163,8 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
             settings.certificate.fallback =
                 l.fallback == config::certificate_fallback::any ? tls::fallback_mode::any : tls::fallback_mode::none;
             settings.client_trust = rt->trust_;
+            settings.tickets = tickets;
+            settings.tls.tls13_tickets = static_cast<std::size_t>(cfg->certificates.tls13_tickets);
             std::string why;
             auto ctx = tls::server_context::create(rt->store_, settings, why);
             if (!ctx) {
@@ -239,9 +264,16 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     return rt;
 }
 
-upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, const config::domain_policy& policy,
-                                                 const std::string& domain) const {
-    const auto it = outbound_custom_.find(&policy);
+upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, const config::domain_policy& configured,
+                                                 const std::string& domain, std::optional<config::tls_level> level) const {
+    // The TLS context belongs to the configured entry; the level may be another.
+    const auto it = outbound_custom_.find(&configured);
+    std::optional<config::domain_policy> other_level;  // a copy only for the probe
+    if (level) {
+        other_level = configured;
+        other_level->level = *level;
+    }
+    const config::domain_policy& policy = other_level ? *other_level : configured;
     const upstream_runtime& ur = it != outbound_custom_.end() ? it->second : outbound_default_;
     upstream_settings s;
     s.name = domain;

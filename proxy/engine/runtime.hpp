@@ -52,6 +52,10 @@ public:
     const config::config& cfg() const noexcept { return *cfg_; }
     const std::vector<listener_runtime>& listeners() const noexcept { return listeners_; }
     const tls::certificate_store& store() const noexcept { return *store_; }
+    // Files and directories this build created (the certificate directory,
+    // a first self-signed certificate and its key): `dsproxy run` gives them
+    // to process.user before switching to it, so that reloads can read them.
+    const std::vector<std::string>& created_files() const noexcept { return created_; }
 
     front_settings front_for(const listener_runtime& l, std::string session_id,
                              std::shared_ptr<spdlog::logger> log) const;
@@ -63,9 +67,11 @@ public:
                                     std::function<void(const std::string&)> log_line) const;
     std::optional<upstream_settings> upstream_for(const listener_runtime& l) const;
     // Outbound: the TLS side of the upstream leg to `domain` under `policy`
-    // (hosts are filled in by the router).
+    // (hosts are filled in by the router). `level`, when given, replaces the
+    // policy's level (`dsproxy probe --level`); its other keys stay.
     upstream_settings outbound_upstream_for(const listener_runtime& l, const config::domain_policy& policy,
-                                            const std::string& domain) const;
+                                            const std::string& domain,
+                                            std::optional<config::tls_level> level = std::nullopt) const;
 
 private:
     std::shared_ptr<const config::config> cfg_;
@@ -78,6 +84,7 @@ private:
     upstream_runtime outbound_default_;
     std::map<const config::domain_policy*, upstream_runtime> outbound_custom_;
     bool has_outbound_ = false;
+    std::vector<std::string> created_;
 };
 
 // The TLS checks of one policy level (SPEC §6.1), shared by both directions.

@@ -7,9 +7,12 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <unistd.h>
 
 namespace dsproxy::engine {
 
@@ -17,22 +20,39 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }
 
-server::server(asio::io_context& io, std::shared_ptr<const runtime> rt, std::shared_ptr<spdlog::logger> log,
-               metrics_registry* metrics)
+namespace {
+
+// Where listener `name` is in `rt`'s listeners, or nullopt when a reload
+// removed it (its socket stays bound until a restart).
+std::optional<std::size_t> find_listener(const runtime& rt, std::string_view name) {
+    const auto& ls = rt.listeners();
+    for (std::size_t i = 0; i < ls.size(); ++i)
+        if (ls[i].spec->name == name) return i;
+    return std::nullopt;
+}
+
+}  // namespace
+
+server::server(asio::io_context& io, const runtime_slot& slot, session_board& board,
+               std::shared_ptr<net::connection_limits> limits, std::shared_ptr<spdlog::logger> log,
+               metrics_registry* metrics, std::size_t index)
     : io_(io),
-      runtime_(std::move(rt)),
+      slot_(slot),
+      board_(board),
       log_(std::move(log)),
       metrics_(metrics),
-      limits_(std::make_shared<net::connection_limits>(runtime_->cfg().limit.max_connections,
-                                                       runtime_->cfg().limit.max_connections_per_client)) {}
+      index_(index),
+      limits_(std::move(limits)) {}
 
-bool server::start(std::string& error) {
-    const auto& listeners = runtime_->listeners();
+bool server::start(std::span<const listen_binding> sockets, std::string& error) {
+    const auto rt = slot_.current();
+    const auto& listeners = rt->listeners();
     bool outbound = false;
     for (const auto& l : listeners) outbound = outbound || l.spec->role == config::listener_role::outbound;
     if (outbound) {
-        // One resolver for the (single) I/O thread; DNS never blocks the loop.
-        const auto& o = runtime_->cfg().outbound;
+        // One resolver per I/O thread (c-ares channels are not shared
+        // between threads); DNS never blocks the loop.
+        const auto& o = rt->cfg().outbound;
         net::resolver_settings rs;
         for (const auto& hp : o.dns_servers) rs.servers += (rs.servers.empty() ? "" : ",") + config::to_string(hp);
         rs.timeout = o.dns_timeout;
@@ -42,33 +62,25 @@ bool server::start(std::string& error) {
             error = "DNS resolver: " + error;
             return false;
         }
-        log_->info("outbound DNS servers: {}", resolver_->servers());
+        if (index_ == 0) log_->info("outbound DNS servers: {}", resolver_->servers());
     }
-    for (std::size_t i = 0; i < listeners.size(); ++i) {
-        for (const auto& hp : listeners[i].spec->listen) {
-            boost::system::error_code ec;
-            const auto address = asio::ip::make_address(hp.host, ec);
-            if (ec) {
-                error = "listener " + listeners[i].spec->name + ": bad address " + hp.host;
-                return false;
-            }
-            const asio::ip::tcp::endpoint endpoint(address, hp.port);
-            auto b = std::make_unique<bound>(bound{asio::ip::tcp::acceptor(io_), i});
-            b->acceptor.open(endpoint.protocol(), ec);
-            if (!ec) b->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-            if (!ec && address.is_v6()) b->acceptor.set_option(asio::ip::v6_only(true), ec);
-            if (!ec) b->acceptor.bind(endpoint, ec);
-            if (!ec) b->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-            if (ec) {
-                error = "listener " + listeners[i].spec->name + ": cannot listen on " + config::to_string(hp) + ": " +
-                        ec.message();
-                return false;
-            }
-            log_->info("listener {} ({}) on {} fqdn={} tls={}", listeners[i].spec->name,
-                       config::to_name(listeners[i].spec->role), config::to_string(hp), listeners[i].spec->fqdn,
-                       listeners[i].tls ? std::string(config::to_name(listeners[i].spec->tls)) : "none");
-            acceptors_.push_back(std::move(b));
+    for (const auto& binding : sockets) {
+        const auto& name = listeners.at(binding.listener).spec->name;
+        const int fd = binding.socket.duplicate(error);
+        if (fd < 0) {
+            error = "listener " + name + ": " + error;
+            return false;
         }
+        const auto& endpoint = binding.socket.endpoint();
+        boost::system::error_code ec;
+        auto b = std::make_unique<bound>(bound{asio::ip::tcp::acceptor(io_), name});
+        b->acceptor.assign(endpoint.protocol(), fd, ec);
+        if (ec) {
+            ::close(fd);
+            error = "listener " + name + ": cannot accept on " + endpoint.address().to_string() + ": " + ec.message();
+            return false;
+        }
+        acceptors_.push_back(std::move(b));
     }
     for (auto& b : acceptors_) asio::co_spawn(io_, accept_loop(*b), asio::detached);
     return true;
@@ -76,6 +88,13 @@ bool server::start(std::string& error) {
 
 asio::awaitable<void> server::accept_loop(bound& b) {
     while (!draining_) {
+        if (!board_.may_accept(index_)) {
+            // Another thread has clearly fewer sessions: it takes the next
+            // connections while this one looks again shortly.
+            asio::steady_timer pause(io_, std::chrono::milliseconds(10));
+            co_await pause.async_wait(use_tuple);
+            continue;
+        }
         auto [ec, socket] = co_await b.acceptor.async_accept(use_tuple);
         if (ec) {
             if (ec == asio::error::operation_aborted || draining_) break;
@@ -88,20 +107,34 @@ asio::awaitable<void> server::accept_loop(bound& b) {
         const auto peer = socket.remote_endpoint(rec);
         const auto local = socket.local_endpoint(lec);
         if (rec || lec) continue;
-        if (!runtime_->listeners()[b.listener].spec->proxy_protocol.empty()) {
-            asio::co_spawn(io_, run_proxied(std::move(socket), b.listener), asio::detached);
+        // The snapshot of this connection, from accept to its end.
+        auto rt = slot_.current();
+        const auto listener = find_listener(*rt, b.listener);
+        if (!listener) {
+            log_->warn("client={} reason=listener {} was removed by a reload (restart to unbind it): 421",
+                       peer.address().to_string(), b.listener);
+            asio::co_spawn(io_, refuse(std::move(socket), "421 4.3.0 Service not available\r\n"), asio::detached);
             continue;
         }
-        admit(std::move(socket), b.listener, peer, local);
+        if (!rt->listeners()[*listener].spec->proxy_protocol.empty()) {
+            asio::co_spawn(io_, run_proxied(std::move(socket), std::move(rt), *listener), asio::detached);
+            co_await asio::post(io_, asio::use_awaitable);
+            continue;
+        }
+        admit(std::move(socket), std::move(rt), *listener, peer, local);
+        // Let this thread start the session before it accepts again: another
+        // thread that is idle takes the next connection of a burst meanwhile,
+        // instead of the first thread draining the whole accept queue.
+        co_await asio::post(io_, asio::use_awaitable);
     }
 }
 
-void server::admit(asio::ip::tcp::socket socket, std::size_t listener, const asio::ip::tcp::endpoint& peer,
-               const asio::ip::tcp::endpoint& local) {
+void server::admit(asio::ip::tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
+                   const asio::ip::tcp::endpoint& peer, const asio::ip::tcp::endpoint& local) {
     net::connection_limits::slot slot;
     switch (limits_->try_admit(peer.address(), slot)) {
         case net::admission::admitted:
-            asio::co_spawn(io_, run_session(std::move(socket), listener, std::move(slot), peer, local),
+            asio::co_spawn(io_, run_session(std::move(socket), std::move(rt), listener, std::move(slot), peer, local),
                            asio::detached);
             break;
         case net::admission::over_total:
@@ -122,10 +155,10 @@ void server::admit(asio::ip::tcp::socket socket, std::size_t listener, const asi
     }
 }
 
-asio::awaitable<void> server::run_proxied(asio::ip::tcp::socket socket, std::size_t listener) {
-    // The snapshot's listener list at accept time: the header is read under
-    // the same rules the connection was accepted with.
-    const auto rt = runtime_;
+asio::awaitable<void> server::run_proxied(asio::ip::tcp::socket socket, std::shared_ptr<const runtime> rt,
+                                          std::size_t listener) {
+    // The snapshot taken at accept time: the header is read under the same
+    // rules the connection was accepted with.
     const auto& l = rt->listeners()[listener];
     boost::system::error_code ec;
     const auto peer = socket.remote_endpoint(ec);
@@ -153,7 +186,7 @@ asio::awaitable<void> server::run_proxied(asio::ip::tcp::socket socket, std::siz
                intake.client.address().to_string(), intake.client.port(), peer.address().to_string());
     // Limits count the real client, not the balancer (which would otherwise
     // hit max_connections_per_client at once).
-    admit(std::move(socket), listener, intake.client, intake.local);
+    admit(std::move(socket), std::move(rt), listener, intake.client, intake.local);
 }
 
 asio::awaitable<void> server::refuse(asio::ip::tcp::socket socket, std::string text) {
@@ -165,16 +198,17 @@ asio::awaitable<void> server::refuse(asio::ip::tcp::socket socket, std::string t
     s.close();
 }
 
-asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::size_t listener,
-                                          net::connection_limits::slot slot, asio::ip::tcp::endpoint peer,
-                                          asio::ip::tcp::endpoint local) {
+asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::shared_ptr<const runtime> rt,
+                                          std::size_t listener, net::connection_limits::slot slot,
+                                          asio::ip::tcp::endpoint peer, asio::ip::tcp::endpoint local) {
     (void)slot;  // held for the session's whole life: the connection counts until it ends
-    const auto rt = runtime_;  // this session's snapshot, whatever reloads happen
+    // `rt`: this session's snapshot, whatever reloads happen.
     const auto& l = rt->listeners()[listener];
     const std::string id = log::new_session_id();
     net::tls_socket client(std::move(socket));
     const std::string address = peer.address().to_string();
-    log_->info("sid={} connect from {} port {} listener={}", id, address, peer.port(), l.spec->name);
+    log_->info("sid={} connect from {} port {} listener={} thread={}", id, address, peer.port(), l.spec->name,
+               index_);
 
     const bool outbound = l.spec->role == config::listener_role::outbound;
     std::optional<outbound_router> router;
@@ -216,6 +250,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
                                                    std::move(*upstream), router ? &*router : nullptr);
     *holder = session.get();
     sessions_.insert(session.get());
+    board_.set(index_, sessions_.size());
     if (metrics_) metrics_->connection_opened(l.spec->name);
     const auto started = std::chrono::steady_clock::now();
     try {
@@ -225,32 +260,31 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::siz
         log_->error("sid={} session failed: {}", id, e.what());
     }
     sessions_.erase(session.get());
+    board_.set(index_, sessions_.size());
     if (metrics_) metrics_->connection_closed();
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log_->info("sid={} disconnect duration_ms={}", id, ms);
 }
 
-void server::drain(std::chrono::steady_clock::duration timeout, std::function<void()> done) {
+void server::drain(std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
     if (draining_) return;
     draining_ = true;
     for (auto& b : acceptors_) {
         boost::system::error_code ec;
         b->acceptor.close(ec);
     }
-    log_->info("draining: no new connections; {} session(s) may finish", sessions_.size());
-    asio::co_spawn(io_, drain_loop(timeout, std::move(done)), asio::detached);
+    asio::co_spawn(io_, drain_loop(deadline, std::move(done)), asio::detached);
 }
 
-asio::awaitable<void> server::drain_loop(std::chrono::steady_clock::duration timeout, std::function<void()> done) {
+asio::awaitable<void> server::drain_loop(std::chrono::steady_clock::time_point until, std::function<void()> done) {
     asio::steady_timer tick(io_);
-    const auto until = std::chrono::steady_clock::now() + timeout;
     while (!sessions_.empty() && std::chrono::steady_clock::now() < until) {
         tick.expires_after(std::chrono::milliseconds(50));
         co_await tick.async_wait(use_tuple);
     }
     if (!sessions_.empty()) {
-        log_->info("drain timeout: closing {} session(s) with 421", sessions_.size());
+        log_->info("drain timeout: closing {} session(s) of thread {} with 421", sessions_.size(), index_);
         for (auto* s : sessions_) s->stop();
         const auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (!sessions_.empty() && std::chrono::steady_clock::now() < hard) {

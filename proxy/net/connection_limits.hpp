@@ -2,16 +2,20 @@
 // address, and refuses past the configured maxima (SPEC §2: 421 4.7.0 at
 // accept time).
 //
-// Owns: the counters. Single-threaded per io_context strand: all calls come
-// from the accept loop and session ends on the same executor.
+// Owns: the counters, shared by every I/O thread: one mutex guards them, so
+// the total and the per-client counts hold across threads (a client cannot
+// get max_connections_per_client on each thread). The critical sections are
+// a hash lookup and two increments; the lock is taken once at admission and
+// once when a session ends, never while waiting for anything.
 // A slot is RAII: a session holds one for its whole life, so a count can
-// never leak on an error path.
+// never leak on an error path, whichever thread the session ends on.
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 
 namespace dsproxy::net {
@@ -53,7 +57,10 @@ public:
     // Admits a connection from `client`; when admitted, `out` holds its slot.
     admission try_admit(const boost::asio::ip::address& client, slot& out);
 
-    std::size_t total() const noexcept { return total_; }
+    // New maxima (a reload); connections already admitted keep their slots.
+    void set_maxima(std::size_t max_total, std::size_t max_per_client);
+
+    std::size_t total() const;
     std::size_t from(const boost::asio::ip::address& client) const;
 
 private:
@@ -62,6 +69,7 @@ private:
     struct address_hash {
         std::size_t operator()(const boost::asio::ip::address& a) const noexcept;
     };
+    mutable std::mutex mutex_;  // guards everything below
     std::size_t max_total_;
     std::size_t max_per_client_;
     std::size_t total_ = 0;

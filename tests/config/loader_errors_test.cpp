@@ -309,6 +309,44 @@ BOOST_AUTO_TEST_CASE(bad_outbound_values) {
                all_errors(included));
 }
 
+BOOST_AUTO_TEST_CASE(bad_process_values) {
+    temp_tree tree;
+    const auto r = load_with(tree, R"(process:
+  io_threads: 0
+  user: "-rf"
+  group: "mail group"
+  allow_root: maybe
+  io_thread: 2
+)");
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 2, 15, "`io_threads`: must be at least 1, or `auto`"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 3, 9, "`user`: expected a user or group name"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 4, 10, "`group`: expected a user or group name"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 5, 15, "`allow_root`: expected `true` or `false`"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 6, 3, "unknown key `io_thread` in process, did you mean `io_threads`?"),
+               all_errors(r));
+    BOOST_TEST(r.errors.size() == 5u, all_errors(r));
+
+    const auto many = load_with(tree, "process: {io_threads: 257}\n");
+    BOOST_TEST(has_error(many, "dsproxy.yaml", base + 1, 23, "`io_threads`: `257` is too large; the maximum is 256"),
+               all_errors(many));
+    const auto group_only = load_with(tree, "process: {group: mail}\n");
+    BOOST_TEST(has_error(group_only, "dsproxy.yaml", base + 1, 10, "`group` needs `user`"), all_errors(group_only));
+
+    tree.write("d/x.yaml", "process: {io_threads: 2}\n");
+    const auto included = load_with(tree, "include: d\n");
+    BOOST_TEST(has_error(included, "d/x.yaml", 1, 1, "section `process` is only allowed in the main file"),
+               all_errors(included));
+}
+
+BOOST_AUTO_TEST_CASE(bad_ticket_settings) {
+    temp_tree tree;
+    const auto r = load_with(tree, "certificates: {ticket_key_file: nothing/here.key, tls13_tickets: 9}\n");
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 1, 33, "ticket_key_file"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 1, 66, "`tls13_tickets`: `9` is too large; the maximum is 8"),
+               all_errors(r));
+    BOOST_TEST(r.errors.size() == 2u, all_errors(r));
+}
+
 BOOST_AUTO_TEST_CASE(every_diagnostic_formats_as_file_line_column) {
     const diagnostic d{{"/etc/dsproxy/dsproxy.yaml", 12, 5}, "unknown key `on_failur`, did you mean `on_failure`?"};
     BOOST_TEST(format(d) == "/etc/dsproxy/dsproxy.yaml:12:5: error: unknown key `on_failur`, did you mean `on_failure`?");

@@ -33,6 +33,10 @@ BOOST_AUTO_TEST_CASE(minimal_config_gets_every_default) {
     BOOST_TEST((c.timeout.client.command == 5min));
     BOOST_TEST((c.log.level == log_level::info));
     BOOST_TEST(!c.metric.listen.has_value());
+    BOOST_TEST(c.process.io_threads == 0u);  // auto: one per core
+    BOOST_TEST(!c.process.user.has_value());
+    BOOST_TEST(!c.process.group.has_value());
+    BOOST_TEST(!c.process.allow_root);
     BOOST_TEST(c.outbound.dns_servers.empty());  // /etc/resolv.conf
     BOOST_TEST((c.outbound.dns_timeout == 5s));
     BOOST_TEST(c.outbound.dns_tries == 2u);
@@ -54,10 +58,12 @@ BOOST_AUTO_TEST_CASE(every_section_is_read) {
     tree.write("ca/partner.crl", "placeholder\n");
     tree.write("certs/mail.pem", "placeholder\n");
     tree.write("certs/mail.key", "placeholder\n");
+    tree.write("certs/tickets.key", "placeholder\n");
     tree.mkdir("ca/dir");
     tree.write("dsproxy.yaml", R"(
 logging: {level: debug, format: json}
 metrics: {listen: "127.0.0.1:9325"}
+process: {io_threads: 4, user: dsproxy, group: mail, allow_root: false}
 limits:
   max_connections: 500
   max_connections_per_client: 5
@@ -101,6 +107,8 @@ certificates:
   directories: [certs, /var/lib/dsproxy/certs]
   auto_selfsigned: true
   allow_group_readable_keys: true
+  ticket_key_file: certs/tickets.key
+  tls13_tickets: 1
 trust:
   system: false
   ca_file: ca/partner.pem
@@ -189,7 +197,12 @@ outbound:
     BOOST_TEST(to_string(p.route[0]) == "smtp.fabrikam.com:25");
     BOOST_TEST(to_string(p.route[1]) == "[2001:db8::25]:2525");
     BOOST_TEST(p.where.file == root + "/dsproxy.yaml");
-    BOOST_TEST(p.where.line == 54);
+    BOOST_TEST(p.where.line == 57);
+    BOOST_TEST(*c.certificates.ticket_key_file == root + "/certs/tickets.key");
+    BOOST_TEST(c.certificates.tls13_tickets == 1u);
+    BOOST_TEST(c.process.io_threads == 4u);
+    BOOST_TEST(*c.process.user == "dsproxy");
+    BOOST_TEST(*c.process.group == "mail");
 
     const auto& o = c.outbound;
     BOOST_TEST_REQUIRE(o.dns_servers.size() == 3u);
@@ -248,6 +261,7 @@ BOOST_AUTO_TEST_CASE(effective_config_loads_back_to_the_same_config) {
     temp_tree tree;
     tree.write("dsproxy.yaml", std::string(minimal_main) + R"(
 metrics: {listen: "[::1]:9325"}
+process: {io_threads: 3, user: dsproxy, allow_root: yes}
 limits: {message_size: 50MB, greeting_delay: 1500ms}
 outbound: {dns_servers: ["[2001:db8::53]:5353", 127.0.0.1], dns_timeout: 1500ms, mx_port: 2526, address_order: ipv4-first}
 policies:
@@ -282,6 +296,9 @@ policies:
     BOOST_TEST(printed.find("dns_servers: [\"[2001:db8::53]:5353\", 127.0.0.1:53]") != std::string::npos, printed);
     BOOST_TEST(printed.find("address_order: ipv4-first") != std::string::npos);
     BOOST_TEST(second.value->outbound.mx_port == 2526);
+    BOOST_TEST(second.value->process.io_threads == 3u);
+    BOOST_TEST(*second.value->process.user == "dsproxy");
+    BOOST_TEST(second.value->process.allow_root);
     BOOST_TEST((second.value->outbound.dns_timeout == 1500ms));
 }
 
@@ -294,6 +311,21 @@ BOOST_AUTO_TEST_CASE(effective_config_prints_outbound_defaults) {
     const std::string expected = "outbound:\n  dns_servers: []\n  dns_timeout: 5s\n  dns_tries: 2\n  mx_port: 25\n"
                                  "  max_mx_hosts: 5\n  max_addresses_per_host: 4\n  address_order: ipv6-first\n";
     BOOST_TEST(printed.find(expected) != std::string::npos, printed);
+}
+
+BOOST_AUTO_TEST_CASE(effective_config_prints_process_defaults) {
+    temp_tree tree;
+    tree.write("dsproxy.yaml", minimal_main);
+    const auto result = tree.load();
+    BOOST_TEST_REQUIRE(result.ok(), all_errors(result));
+    const auto printed = to_yaml(*result.value);
+    BOOST_TEST(printed.find("process:\n  io_threads: auto  # one per core\n  allow_root: false\n") != std::string::npos,
+               printed);
+    // `auto` loads back as auto.
+    tree.write("printed/dsproxy.yaml", printed);
+    const auto again = tree.load("printed/dsproxy.yaml");
+    BOOST_TEST_REQUIRE(again.ok(), all_errors(again) + printed);
+    BOOST_TEST(again.value->process.io_threads == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,12 +1,15 @@
 // metrics_registry_test — the Prometheus exposition: counters move with
 // events, label sets stay bounded, histograms are cumulative, label values
-// are escaped.
+// are escaped, and the registries of several I/O threads add up.
 #define BOOST_TEST_MODULE metrics_registry
 #include <boost/test/unit_test.hpp>
 
 #include "proxy/engine/metrics_registry.hpp"
 
+#include <atomic>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 using namespace dsproxy::engine;
 using namespace std::chrono_literals;
@@ -107,4 +110,82 @@ BOOST_AUTO_TEST_CASE(label_values_are_escaped) {
     metrics_registry m;
     m.connection_opened("we\"ird\\name\n");
     BOOST_TEST(has_line(m.render(), "dsproxy_connections_total{listener=\"we\\\"ird\\\\name\\n\"} 1"));
+}
+
+// One registry per I/O thread; a scrape renders their sum (issue 8).
+BOOST_AUTO_TEST_CASE(registries_of_several_threads_add_up) {
+    metrics_registry a, b;
+    a.connection_opened("inbound");
+    b.connection_opened("inbound");
+    b.connection_opened("outbound");
+    b.connection_closed();
+    a.tls_handshake(tls_leg::in, true, "TLSv1.3");
+    b.tls_handshake(tls_leg::in, true, "TLSv1.3");
+    b.tls_handshake(tls_leg::in, true, "TLSv1.2");
+    a.verification_failed(tls_leg::out, "expired");
+    a.message_relayed(1000);
+    b.message_relayed(24);
+    a.reply_sent("250 ok\r\n");
+    b.reply_sent("250 ok\r\n");
+    b.reply_sent("421 bye\r\n");
+    a.upstream_transaction(3ms);
+    b.upstream_transaction(200ms);
+    b.upstream_transaction(10min);
+    const std::vector<const metrics_registry*> both{&a, &b};
+    const auto text = metrics_registry::render(both);
+    BOOST_TEST(has_line(text, "dsproxy_connections_total{listener=\"inbound\"} 2"));
+    BOOST_TEST(has_line(text, "dsproxy_connections_total{listener=\"outbound\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_connections_current 2"));
+    BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"in\",result=\"ok\"} 3"));
+    BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"in\",result=\"ok\",version=\"TLSv1.3\"} 2"));
+    BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"in\",result=\"ok\",version=\"TLSv1.2\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"out\",result=\"failed\"} 0"));
+    BOOST_TEST(has_line(text, "dsproxy_tls_verification_failures_total{leg=\"out\",reason=\"expired\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_messages_relayed_total 2"));
+    BOOST_TEST(has_line(text, "dsproxy_message_bytes_relayed_total 1024"));
+    BOOST_TEST(has_line(text, "dsproxy_replies_total{class=\"2xx\"} 2"));
+    BOOST_TEST(has_line(text, "dsproxy_replies_total{class=\"4xx\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_upstream_transaction_seconds_bucket{le=\"0.005\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_upstream_transaction_seconds_bucket{le=\"0.25\"} 2"));
+    BOOST_TEST(has_line(text, "dsproxy_upstream_transaction_seconds_bucket{le=\"+Inf\"} 3"));
+    BOOST_TEST(has_line(text, "dsproxy_upstream_transaction_seconds_count 3"));
+    // Each family's HELP/TYPE once, whatever the number of registries.
+    std::size_t types = 0;
+    for (std::size_t at = 0; (at = text.find("# TYPE dsproxy_connections_total ", at)) != std::string::npos; ++at) ++types;
+    BOOST_TEST(types == 1u);
+    // A registry alone still renders only itself.
+    BOOST_TEST(has_line(a.render(), "dsproxy_connections_total{listener=\"inbound\"} 1"));
+}
+
+// Updates from several threads while another scrapes: nothing lost.
+BOOST_AUTO_TEST_CASE(updates_and_scrapes_from_several_threads) {
+    metrics_registry a, b;
+    const std::vector<const metrics_registry*> both{&a, &b};
+    std::atomic<bool> done{false};
+    std::atomic<long> scrapes{0}, bad{0};  // Boost.Test assertions only on the main thread
+    std::thread scraper([&] {
+        while (!done) {
+            if (metrics_registry::render(both).find("dsproxy_connections_current ") == std::string::npos) ++bad;
+            ++scrapes;
+        }
+    });
+    auto work = [](metrics_registry& m) {
+        for (int i = 0; i < 20000; ++i) {
+            m.connection_opened(i % 2 ? "inbound" : "outbound");
+            m.reply_sent("250 ok\r\n");
+            m.connection_closed();
+        }
+    };
+    std::thread ta(work, std::ref(a)), tb(work, std::ref(b));
+    ta.join();
+    tb.join();
+    done = true;
+    scraper.join();
+    BOOST_TEST(bad.load() == 0);
+    BOOST_TEST(scrapes.load() > 0);
+    const auto text = metrics_registry::render(both);
+    BOOST_TEST(has_line(text, "dsproxy_connections_total{listener=\"inbound\"} 20000"));
+    BOOST_TEST(has_line(text, "dsproxy_connections_total{listener=\"outbound\"} 20000"));
+    BOOST_TEST(has_line(text, "dsproxy_replies_total{class=\"2xx\"} 40000"));
+    BOOST_TEST(has_line(text, "dsproxy_connections_current 0"));
 }

@@ -1,0 +1,59 @@
+// probe_session — one connection of `dsproxy probe` (SPEC §8, like Postfix's
+// posttls-finger): connect to a next hop, read the banner, EHLO, STARTTLS
+// per the policy level, and judge the certificate as the relay would.
+//
+// Owns: the connection for the duration of the probe, driving the same
+// sans-I/O smtp::client_session as relay_session (banner, EHLO, STARTTLS,
+// EHLO again, QUIT) and deciding with the same upstream_check (chain and
+// name checks through tls::verify_peer and matching/). It sends no MAIL:
+// nothing is ever delivered.
+// Must not: print (probe_command does) or decide anything the relay would
+// decide differently: a host passes here exactly when relay_session would
+// use it for the transaction.
+// Every wait is bounded: each step by the upstream timeout of the
+// configuration, capped by the caller's `cap`.
+#pragma once
+
+#include "proxy/engine/relay_session.hpp"
+#include "proxy/engine/upstream_check.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dsproxy::engine {
+
+struct probed_certificate {
+    std::string subject, issuer, sha256;
+    std::time_t not_before = 0, not_after = 0;
+    std::vector<std::string> dns_names;
+};
+
+enum class probe_outcome {
+    unreachable,  // no SMTP session (connect, banner or EHLO failed): the relay tries the next host
+    passed,       // the relay would deliver through this host
+    refused,      // the TLS policy refuses this host: the relay tries the next one, else 4xx/5xx
+};
+
+struct probe_result {
+    probe_outcome outcome = probe_outcome::unreachable;
+    std::string reason;   // why it is unreachable or refused; how it passed
+    std::string address;  // the address connected to
+    std::string banner;   // the greeting's first line
+    std::optional<bool> starttls_offered;
+    bool tls = false;
+    std::string protocol, cipher;
+    std::vector<probed_certificate> chain;  // as the peer sent it, its own certificate first
+    std::optional<upstream_verdict> verdict;
+    bool would_refuse_in_testing = false;   // mode testing: the level failed, the relay delivers anyway
+    std::vector<std::string> notes;         // what the SMTP machine noted (e.g. STARTTLS refused)
+};
+
+asio::awaitable<probe_result> probe_host(const upstream_settings& u, const upstream_host& host,
+                                         std::chrono::steady_clock::duration cap);
+
+}  // namespace dsproxy::engine

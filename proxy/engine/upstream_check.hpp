@@ -1,0 +1,45 @@
+// upstream_check — what a policy level decides about an upstream's
+// certificate and what the client hears when no host passes (SPEC §6.1,
+// §6.3). One place for both, used by the relay (relay_session) and by
+// `dsproxy probe`, so that the probe's verdict is the relay's verdict.
+//
+// Owns: the decision after an upstream handshake (the checks of the level
+// via tls::verify_peer, which runs the name rules of matching/ — no second
+// implementation), its one-line summary for the log, the metrics label of
+// a failure, and the reply for an exhausted route.
+// Must not: do I/O or log.
+#pragma once
+
+#include "proxy/engine/relay_session.hpp"
+#include "proxy/smtp/reply.hpp"
+#include "tls/peer_verification.hpp"
+
+#include <openssl/ssl.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dsproxy::engine {
+
+struct upstream_verdict {
+    bool passed = true;           // the level accepts this connection (before mode testing)
+    bool checked = false;         // the checks ran (a trust store was configured)
+    tls::verification_result result;  // what they found, when checked
+    std::string summary;          // "passed subject=... sha256=... matched=... rule=..." or "unchecked"
+    std::string reason;           // "certificate check failed: ..." when !passed
+};
+
+// The checks of `u`'s level on a finished handshake with `host` (the name
+// connected to, for match_host).
+upstream_verdict judge_upstream_certificate(SSL& ssl, const upstream_settings& u, const std::string& host);
+
+// The metrics label of a failed check: the chain's problem, else which name
+// check failed (a bounded set: chain verdicts and two names).
+std::string_view failure_label(const tls::verification_result& v);
+
+// SPEC §6.3: no host of the route passed the TLS policy of `domain`; no data
+// crosses. 451 4.7.5 (on_failure: defer) or 550 5.7.1 (reject).
+smtp::reply policy_failure_reply(const upstream_settings& u, const std::string& domain, const std::string& reason);
+
+}  // namespace dsproxy::engine
