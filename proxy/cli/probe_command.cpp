@@ -32,6 +32,7 @@
 #include "proxy/engine/probe_session.hpp"
 #include "proxy/engine/runtime.hpp"
 #include "proxy/log/logging.hpp"
+#include "proxy/cli/exit_code_of.hpp"
 #include "proxy/net/dns_resolver.hpp"
 #include "tls/certificate_info.hpp"
 
@@ -326,15 +327,7 @@ int run_probe(const probe_args& args) {
         std::cerr << "dsproxy probe: DNS resolver: " << error << '\n';
         return exit_usage;
     }
-    int rc = exit_usage;
-    asio::co_spawn(io, probe(args, *target, *rt, *listener, *resolver, level),
-                   [&rc, &io](std::exception_ptr e, int result) {
-                       if (e) std::rethrow_exception(e);  // a programming error
-                       rc = result;
-                       io.stop();  // a cancelled c-ares query would run on to its own timeout
-                   });
-    io.run();
-    return rc;
+    return exit_code_of(io, probe(args, *target, *rt, *listener, *resolver, level), exit_usage);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 // (or those of /etc/resolv.conf).
 #include "proxy/cli/subcommand.hpp"
 
+#include "proxy/cli/exit_code_of.hpp"
 #include "proxy/net/route_lookup.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -142,15 +143,7 @@ int run_resolve(const resolve_args& args) {
         std::cerr << "dsproxy resolve: " << error << '\n';
         return exit_usage;
     }
-    int rc = exit_usage;
-    asio::co_spawn(io, run_with_deadline(*resolver, args, limits, std::move(route)),
-                   [&rc, &io](std::exception_ptr e, int result) {
-                       if (e) std::rethrow_exception(e);  // a programming error
-                       rc = result;
-                       io.stop();  // a cancelled c-ares query would run on to its own timeout
-                   });
-    io.run();
-    return rc;
+    return exit_code_of(io, run_with_deadline(*resolver, args, limits, std::move(route)), exit_usage);
 }
 
 }  // namespace
