@@ -124,7 +124,7 @@ def verdicts(targets: dict, floor: dict) -> list:
     return out
 
 
-def render(args, targets, floor, meta, setting) -> str:
+def render(args, targets, floor, meta) -> str:
     v = bt.versions(args.dsproxy)
     cpu_model = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -168,7 +168,7 @@ def render(args, targets, floor, meta, setting) -> str:
         "runs a thread per connection), TLS 1.3, nginx `smtp_client_buffer 64k`, `ssl_session_tickets off`, "
         "`ssl_session_cache off`, `xclient off`; stunnel 5.68 has no setting for TLS 1.3 tickets, so OpenSSL's "
         "default of two stays (the tickets column); each at its default log level (dsproxy `info`).",
-        f"- dsproxy I/O threads: {setting[1] if setting[0] is None else 'set with ' + str(setting[1])}.",
+        "- dsproxy I/O threads: set with `process.io_threads` in each dsproxy row's configuration.",
         "- What the profiles say about the targets not met, and what would close them: "
         "[PROFILE.md](PROFILE.md).",
     ]

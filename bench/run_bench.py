@@ -319,7 +319,7 @@ def main() -> int:
         sink_alone["cpu_us_per_session"] = (sink.process.cpu() - cpu0) * 1e6 / max(1, sink_alone["ok"])
         sink.clean()
         meta = {"elapsed": time.monotonic() - started, "sink_alone": sink_alone, "profile": profile}
-        report = render(args, targets, floor, meta, setting)
+        report = render(args, targets, floor, meta)
         args.out.write_text(report)
         print(report)
         log(f"written to {args.out}")
