@@ -201,6 +201,26 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
         time.sleep(interval)
 
 
+def scrape(url: str) -> str:
+    """GET a Prometheus metrics page with curl (a real HTTP client), else urllib."""
+    curl = shutil.which("curl")
+    if curl:
+        return subprocess.run([curl, "--silent", "--show-error", "--fail", "--max-time", "10", url], check=True,
+                              capture_output=True, text=True, timeout=20).stdout
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.read().decode()
+
+
+def metric_sample(text: str, name: str, labels: str = "") -> float:
+    """The value of one sample of a scrape (0 when absent)."""
+    key = f"{name}{{{labels}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(key + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
 def wait_for_log(process: "Process", pattern: str, timeout: float = 15.0):
     """Waits until the process's log matches the regular expression; returns the match."""
     rx = re.compile(pattern)

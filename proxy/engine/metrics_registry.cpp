@@ -75,6 +75,7 @@ void metrics_registry::values::add(const values& other) {
     for (auto [mine, theirs] : {std::pair{&connections, &other.connections}, std::pair{&refused, &other.refused},
                                 std::pair{&handshakes, &other.handshakes},
                                 std::pair{&verification_failures, &other.verification_failures},
+                                std::pair{&policy_outcomes, &other.policy_outcomes},
                                 std::pair{&replies, &other.replies}})
         for (const auto& [labels, value] : *theirs) (*mine)[labels] += value;
     current += other.current;
@@ -122,13 +123,24 @@ void metrics_registry::tls_handshake(tls_leg l, bool ok, std::string_view versio
     if (ok) ++v_.handshakes[versioned];
 }
 
-void metrics_registry::verification_failed(tls_leg l, std::string_view reason) {
+void metrics_registry::verification_failed(tls_leg l, std::string_view level, std::string_view reason) {
     // "not yet valid" -> not_yet_valid: label values in the usual style.
     std::string value(reason);
     for (auto& c : value) c = c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const auto key = label("leg", leg_name(l)) + "," + label("reason", value);
+    const auto key = label("leg", leg_name(l)) + "," + label("level", level) + "," + label("reason", value);
     const std::lock_guard lock(mutex_);
     ++v_.verification_failures[key];
+}
+
+void metrics_registry::policy_evaluated(policy_direction d, std::string_view domain, std::string_view level,
+                                        policy_outcome o) {
+    const std::string_view outcome = o == policy_outcome::passed    ? "passed"
+                                     : o == policy_outcome::refused ? "refused"
+                                                                    : "would_refuse";
+    const auto key = label("direction", d == policy_direction::inbound ? "inbound" : "outbound") + "," +
+                     label("domain", domain) + "," + label("level", level) + "," + label("outcome", outcome);
+    const std::lock_guard lock(mutex_);
+    ++v_.policy_outcomes[key];
 }
 
 void metrics_registry::message_relayed(std::uint64_t bytes) {
@@ -186,8 +198,13 @@ std::string metrics_registry::render(const values& v) {
            "TLS handshakes by leg (in: with clients, out: with upstreams) and result; successful ones also by version.");
     family_samples(out, "dsproxy_tls_handshakes_total", v.handshakes);
     header(out, "dsproxy_tls_verification_failures_total", "counter",
-           "Peer certificates that failed the policy's checks, by leg and reason.");
+           "Peer certificates that failed the policy's checks, by leg, policy level and reason.");
     family_samples(out, "dsproxy_tls_verification_failures_total", v.verification_failures);
+    header(out, "dsproxy_policy_outcomes_total", "counter",
+           "Per-domain TLS policy evaluations, by direction (inbound: sender domain at MAIL FROM; outbound: "
+           "recipient domain's next hop), policy entry (configured keys; other: the default policy), level and "
+           "outcome (passed, refused, would_refuse in mode testing).");
+    family_samples(out, "dsproxy_policy_outcomes_total", v.policy_outcomes);
     header(out, "dsproxy_messages_relayed_total", "counter", "Messages the upstream accepted at end of data.");
     out += fmt::format("dsproxy_messages_relayed_total {}\n", v.messages);
     header(out, "dsproxy_message_bytes_relayed_total", "counter", "Content bytes of the messages relayed.");

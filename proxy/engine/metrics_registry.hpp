@@ -12,8 +12,9 @@
 // has a mutex for that copy: its own thread takes it uncontended for a few
 // increments per event, the scraper takes it briefly per registry.
 // Must not: do I/O, or take label values from the network — labels come from
-// small fixed sets (directions, results, reply classes, chain verdicts) or
-// from the configuration (listener names), so cardinality stays bounded.
+// small fixed sets (directions, results, reply classes, chain verdicts,
+// policy levels) or from the configuration (listener names, policy keys),
+// so cardinality stays bounded.
 #pragma once
 
 #include <chrono>
@@ -33,6 +34,12 @@ std::string_view to_string(refusal r) noexcept;
 
 enum class tls_leg { in, out };  // client leg (we are the TLS server) or upstream leg
 
+// Whose per-domain policy (SPEC §6): the sender domain's, checked at MAIL
+// FROM on an inbound listener (§6.2), or the recipient domain's, enforced on
+// the next hop of an outbound transaction (§6.3).
+enum class policy_direction { inbound, outbound };
+enum class policy_outcome { passed, refused, would_refuse };  // would_refuse: mode testing, relayed
+
 class metrics_registry {
 public:
     metrics_registry();
@@ -42,8 +49,13 @@ public:
     void connection_refused(refusal why);
     // `version` is the protocol ("TLSv1.3") when ok, ignored otherwise.
     void tls_handshake(tls_leg l, bool ok, std::string_view version);
-    // `reason` is a chain verdict's words or "name mismatch"/"host mismatch".
-    void verification_failed(tls_leg l, std::string_view reason);
+    // `level` is the policy level that asked for the check ("validate"...);
+    // `reason` a chain verdict's words or "domain name mismatch"/"host name mismatch".
+    void verification_failed(tls_leg l, std::string_view level, std::string_view reason);
+    // One evaluation of a per-domain policy. `domain` is the policy entry
+    // that applied: a configured key ("contoso.com", ".contoso.com") or
+    // "other" for the default policy, so cardinality is the configuration's.
+    void policy_evaluated(policy_direction d, std::string_view domain, std::string_view level, policy_outcome o);
     void message_relayed(std::uint64_t bytes);
     // The first digit of a reply's code picks the class.
     void reply_sent(std::string_view reply_text);
@@ -71,7 +83,7 @@ private:
     using family = std::map<std::string, std::uint64_t, std::less<>>;
 
     struct values {
-        family connections, refused, handshakes, verification_failures, replies;
+        family connections, refused, handshakes, verification_failures, policy_outcomes, replies;
         std::uint64_t current = 0;
         std::uint64_t messages = 0, message_bytes = 0;
         histogram connect_latency, transaction_latency;

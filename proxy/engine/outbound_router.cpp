@@ -25,6 +25,7 @@ asio::awaitable<route_decision> outbound_router::route(const std::string& domain
     const config::domain_policy& policy = *found.policy;
     d.policy_key = std::string(found.key);
     d.upstream = rt_.outbound_upstream_for(listener_, policy, domain, level_);
+    d.upstream.policy_entry = policy_entry_label(found);
 
     const auto& o = rt_.cfg().outbound;
     routing::route_limits limits;

@@ -50,6 +50,7 @@ struct relay_session::leg {
     smtp::client_session machine;
     upstream_host host;
     bool dead = false;
+    bool would_refuse = false;  // mode testing: this connection fails the level, used anyway
     // Commands and content not yet written: gathered into one write, sent
     // before any wait (flush_upstream), so MAIL+RCPT+... or a Received header,
     // a block of content and the final dot cost one syscall, not three.
@@ -100,9 +101,30 @@ asio::awaitable<bool> relay_session::same_route(const smtp::path& recipient) {
     co_return false;
 }
 
+void relay_session::count_policy_outcome(policy_outcome outcome) {
+    // Per-domain policies are the outbound role's (the inbound role's
+    // upstream policy is the backend's, not a domain's).
+    if (auto* m = settings().metrics; m && router_)
+        m->policy_evaluated(policy_direction::outbound, upstream_.policy_entry, config::to_name(upstream_.policy_level),
+                            outcome);
+}
+
+void relay_session::note_policy_passed() {
+    // The MAIL reply: a connection satisfied the level, or, in mode testing,
+    // is used although it does not. A level from `encrypt` up on a plain
+    // connection can only be mode testing (enforced, the leg would have failed).
+    if (!leg_->would_refuse && upstream_.policy_level >= config::tls_level::encrypt && !leg_->socket.is_tls()) {
+        leg_->would_refuse = true;
+        info("upstream={} host={} mode=testing reason=would refuse: no TLS (level {})", upstream_.name,
+             leg_->host.host, upstream_.level);
+    }
+    count_policy_outcome(leg_->would_refuse ? policy_outcome::would_refuse : policy_outcome::passed);
+}
+
 void relay_session::report_exhausted(smtp::upstream_stage stage, const std::string& reason) {
     if (!policy_failure_.empty() && stage == smtp::upstream_stage::mail) {
         // SPEC §6.3: no host passed the domain's TLS policy; no data crosses.
+        count_policy_outcome(policy_outcome::refused);
         post(server().on_upstream_reply(stage, policy_failure_reply(upstream_, route_domain_, policy_failure_)));
         return;
     }
@@ -378,7 +400,10 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
                 more(leg_->machine.on_tls_failed(reason));
             }
         } else if (auto* r = std::get_if<result>(&action)) {
-            if (r->stage == smtp::upstream_stage::mail && r->value.positive()) mail_accepted_ = true;
+            if (r->stage == smtp::upstream_stage::mail) {
+                if (leg_) note_policy_passed();
+                if (r->value.positive()) mail_accepted_ = true;
+            }
             if (r->stage == smtp::upstream_stage::end_of_data) {
                 log_transaction(&r->value, {});
                 mail_.reset();
@@ -452,11 +477,13 @@ asio::awaitable<bool> relay_session::upstream_tls(std::string& reason) {
     const bool passed = verdict.passed;
     if (!passed) reason = verdict.reason;
     if (!passed && settings().metrics)
-        settings().metrics->verification_failed(tls_leg::out, failure_label(verdict.result));
+        settings().metrics->verification_failed(tls_leg::out, config::to_name(upstream_.policy_level),
+                                                failure_label(verdict.result));
     const std::string& verdict_text = verdict.summary;
     info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={}", upstream_.name, leg_->host.host,
          upstream_.level, facts.protocol, facts.cipher, verdict_text);
     if (!passed && !upstream_.enforce) {
+        leg_->would_refuse = true;
         info("upstream={} mode=testing reason=would refuse: {}", upstream_.name, log::printable(reason));
         co_return true;
     }

@@ -14,6 +14,7 @@
 // handshake reconnects once in plain text.
 #pragma once
 
+#include "config/enums.hpp"
 #include "proxy/engine/front_session.hpp"
 #include "proxy/smtp/client_session.hpp"
 #include "tls/client_context.hpp"
@@ -47,6 +48,8 @@ struct upstream_settings {
     std::vector<upstream_host> hosts;            // tried in order
     smtp::upstream_tls starttls = smtp::upstream_tls::opportunistic;
     std::string level = "opportunistic";         // the policy level's name, for the log
+    config::tls_level policy_level = config::tls_level::opportunistic;  // the level as configured (metrics)
+    std::string policy_entry = "other";          // the policy entry that applied (metrics; outbound)
     const tls::client_context* tls = nullptr;    // required unless starttls == none
     std::shared_ptr<const tls::credential> client_certificate;
     const tls::trust_store* trust = nullptr;     // verifies the upstream's chain
@@ -90,6 +93,9 @@ private:
     asio::awaitable<bool> choose_route(const smtp::path& first_recipient);
     asio::awaitable<bool> same_route(const smtp::path& recipient);
     void report_exhausted(smtp::upstream_stage stage, const std::string& reason);
+    // Outbound: one evaluation of the recipient domain's policy, for the metrics.
+    void count_policy_outcome(policy_outcome outcome);
+    void note_policy_passed();
     asio::awaitable<bool> connect_to(const upstream_host& host, const smtp::client_options& options,
                                      std::string& error);
     asio::awaitable<void> run_client(std::vector<smtp::client_action> actions);

@@ -1,6 +1,7 @@
 // runtime — see runtime.hpp.
 #include "proxy/engine/runtime.hpp"
 
+#include "proxy/engine/upstream_check.hpp"
 #include "tls/auto_selfsigned.hpp"
 #include "tls/certificate_selection.hpp"
 
@@ -282,6 +283,7 @@ upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, cons
     s.starttls = testing && policy.level > config::tls_level::opportunistic ? smtp::upstream_tls::opportunistic
                                                                            : starttls_for(policy.level);
     s.level = std::string(config::to_name(policy.level)) + (testing ? " (testing)" : "");
+    s.policy_level = policy.level;
     s.tls = ur.tls.get();
     s.trust = ur.trust.get();
     s.verify = verify_request_for(policy, domain);
@@ -341,8 +343,18 @@ smtp::server_options runtime::server_options_for(const listener_runtime& l, std:
     return o;
 }
 
+std::string policy_entry_label(const config::policy_match& m) {
+    switch (m.source) {
+        case config::policy_source::exact: return std::string(m.key);
+        case config::policy_source::parent: return "." + std::string(m.key);
+        case config::policy_source::fallback: break;
+    }
+    return "other";
+}
+
 smtp::session_policy runtime::policy_for(const listener_runtime& l, std::function<SSL*()> client_ssl,
-                                         std::function<void(const std::string&)> log_line) const {
+                                         std::function<void(const std::string&)> log_line,
+                                         metrics_registry* metrics) const {
     smtp::session_policy p;
     if (l.spec->role == config::listener_role::outbound) {
         p.accepts_domain = [](std::string_view) { return true; };
@@ -355,8 +367,8 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
     const bool tls_possible = l.tls != nullptr;
     auto trust = trust_;
     p.check_sender = [cfg, trust, starttls_offered, tls_possible, client_ssl = std::move(client_ssl),
-                      log_line = std::move(log_line)](const smtp::path& sender,
-                                                      const std::optional<smtp::tls_facts>& tls_facts) {
+                      log_line = std::move(log_line), metrics](const smtp::path& sender,
+                                                               const std::optional<smtp::tls_facts>& tls_facts) {
         smtp::sender_verdict verdict;
         std::string domain;
         if (!sender.null) {
@@ -364,16 +376,20 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
         }
         const auto found = cfg->policies.lookup(domain);
         const config::domain_policy& policy = *found.policy;
-        if (policy.level <= config::tls_level::opportunistic) return verdict;
         const bool testing = policy.mode == config::policy_mode::testing;
         const bool reject = policy.on_failure == config::failure_action::reject;
-        const std::string level(config::to_name(policy.level));
+        const std::string_view level = config::to_name(policy.level);
+        auto count = [&](policy_outcome o) {
+            if (metrics) metrics->policy_evaluated(policy_direction::inbound, policy_entry_label(found), level, o);
+            return verdict;
+        };
+        if (policy.level <= config::tls_level::opportunistic) return count(policy_outcome::passed);
         auto refuse = [&](smtp::reply r, const std::string& why) {
-            log_line("policy=" + std::string(found.key) + " level=" + level + " sender_domain=" +
+            log_line("policy=" + std::string(found.key) + " level=" + std::string(level) + " sender_domain=" +
                      (domain.empty() ? "-" : domain) + (testing ? " mode=testing would refuse" : " refused") +
                      " reason=\"" + why + "\"");
             if (!testing) verdict.refusal = std::move(r);
-            return verdict;
+            return count(testing ? policy_outcome::would_refuse : policy_outcome::refused);
         };
         if (!tls_facts) {
             if (!tls_possible) return refuse(make(454, "4.7.0 TLS not available"), "TLS required but not available on this listener");
@@ -383,7 +399,7 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
                                         : "5.7.0 Must issue a STARTTLS command first"),
                           starttls_offered ? "STARTTLS offered but not used" : "TLS required");
         }
-        if (policy.level == config::tls_level::encrypt) return verdict;
+        if (policy.level == config::tls_level::encrypt) return count(policy_outcome::passed);
         SSL* ssl = client_ssl ? client_ssl() : nullptr;
         if (!ssl || !SSL_get0_peer_certificate(ssl))
             return refuse(make(530, "5.7.1 A client certificate is required for this sender domain"),
@@ -395,6 +411,7 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
         request.role = tls::peer_role::client;
         const auto result = tls::verify_peer(*ssl, *policy_trust, request);
         if (!result.passed) {
+            if (metrics) metrics->verification_failed(tls_leg::in, level, failure_label(result));
             std::string names;
             for (const auto& n : result.presented) names += (names.empty() ? "" : ",") + n;
             return refuse(reject ? make(550, "5.7.1 Client certificate not accepted for this sender domain")
@@ -405,10 +422,10 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
         if (result.domain_match && result.domain_match->matched)
             how = " matched=" + result.domain_match->matched_name + " rule=" +
                   std::string(matching::to_string(result.domain_match->how));
-        log_line("policy=" + std::string(found.key) + " level=" + level + " sender_domain=" + domain +
+        log_line("policy=" + std::string(found.key) + " level=" + std::string(level) + " sender_domain=" + domain +
                  " verdict=passed" + how);
         verdict.domain_secured = policy.level >= config::tls_level::domain;
-        return verdict;
+        return count(policy_outcome::passed);
     };
     return p;
 }
@@ -423,6 +440,7 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port, {}});
     s.starttls = starttls_for(u.tls.level);
     s.level = std::string(config::to_name(u.tls.level));
+    s.policy_level = u.tls.level;
     s.tls = ur.tls.get();
     s.client_certificate = ur.client_certificate;
     s.trust = ur.trust.get();

@@ -63,8 +63,10 @@ public:
                                             const std::string& client_address) const;
     // Relay control and the sender check. `client_ssl` returns the client
     // leg's SSL (null before TLS) when the check runs.
+    // `metrics` (may be null) counts the sender check's outcomes.
     smtp::session_policy policy_for(const listener_runtime& l, std::function<SSL*()> client_ssl,
-                                    std::function<void(const std::string&)> log_line) const;
+                                    std::function<void(const std::string&)> log_line,
+                                    metrics_registry* metrics) const;
     std::optional<upstream_settings> upstream_for(const listener_runtime& l) const;
     // Outbound: the TLS side of the upstream leg to `domain` under `policy`
     // (hosts are filled in by the router). `level`, when given, replaces the
@@ -90,5 +92,8 @@ private:
 // The TLS checks of one policy level (SPEC §6.1), shared by both directions.
 tls::verify_request verify_request_for(const config::domain_policy& p, const std::string& domain);
 smtp::upstream_tls starttls_for(config::tls_level level);
+// The metrics label of the entry a policy lookup found: its key as written
+// ("contoso.com", ".contoso.com"), or "other" for the default policy.
+std::string policy_entry_label(const config::policy_match& m);
 
 }  // namespace dsproxy::engine

@@ -240,7 +240,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::sha
     auto holder = std::make_shared<front_session*>(nullptr);
     auto policy = rt->policy_for(
         l, [holder]() -> SSL* { return *holder ? (*holder)->client_ssl() : nullptr; },
-        [log = log_, id](const std::string& line) { log->info("sid={} {}", id, line); });
+        [log = log_, id](const std::string& line) { log->info("sid={} {}", id, line); }, metrics_);
     auto front = rt->front_for(l, id, log_);
     front.client_endpoint = peer;
     front.local_endpoint = local;

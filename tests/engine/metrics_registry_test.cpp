@@ -61,15 +61,35 @@ BOOST_AUTO_TEST_CASE(tls_and_verification) {
     m.tls_handshake(tls_leg::in, true, "TLSv1.3");
     m.tls_handshake(tls_leg::in, true, "TLSv1.2");
     m.tls_handshake(tls_leg::out, false, "ignored");
-    m.verification_failed(tls_leg::out, "expired");
-    m.verification_failed(tls_leg::in, "not yet valid");
+    m.verification_failed(tls_leg::out, "validate", "expired");
+    m.verification_failed(tls_leg::in, "domain-secure", "not yet valid");
     const auto text = m.render();
     BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"in\",result=\"ok\"} 2"));
     BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"in\",result=\"ok\",version=\"TLSv1.3\"} 1"));
     BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"out\",result=\"failed\"} 1"));
     BOOST_TEST(text.find("ignored") == std::string::npos);
-    BOOST_TEST(has_line(text, "dsproxy_tls_verification_failures_total{leg=\"out\",reason=\"expired\"} 1"));
-    BOOST_TEST(has_line(text, "dsproxy_tls_verification_failures_total{leg=\"in\",reason=\"not_yet_valid\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_tls_verification_failures_total{leg=\"out\",level=\"validate\",reason=\"expired\"} 1"));
+    BOOST_TEST(has_line(
+        text, "dsproxy_tls_verification_failures_total{leg=\"in\",level=\"domain-secure\",reason=\"not_yet_valid\"} 1"));
+}
+
+BOOST_AUTO_TEST_CASE(policy_outcomes_by_direction_entry_level_and_outcome) {
+    metrics_registry m;
+    m.policy_evaluated(policy_direction::outbound, "fabrikam.com", "domain-secure", policy_outcome::passed);
+    m.policy_evaluated(policy_direction::outbound, "fabrikam.com", "domain-secure", policy_outcome::passed);
+    m.policy_evaluated(policy_direction::outbound, ".fabrikam.com", "validate", policy_outcome::refused);
+    m.policy_evaluated(policy_direction::inbound, "other", "opportunistic", policy_outcome::passed);
+    m.policy_evaluated(policy_direction::inbound, "contoso.com", "domain", policy_outcome::would_refuse);
+    const auto text = m.render();
+    BOOST_TEST(has_line(text, "# TYPE dsproxy_policy_outcomes_total counter"));
+    BOOST_TEST(has_line(text, "dsproxy_policy_outcomes_total{direction=\"outbound\",domain=\"fabrikam.com\","
+                              "level=\"domain-secure\",outcome=\"passed\"} 2"));
+    BOOST_TEST(has_line(text, "dsproxy_policy_outcomes_total{direction=\"outbound\",domain=\".fabrikam.com\","
+                              "level=\"validate\",outcome=\"refused\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_policy_outcomes_total{direction=\"inbound\",domain=\"other\","
+                              "level=\"opportunistic\",outcome=\"passed\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_policy_outcomes_total{direction=\"inbound\",domain=\"contoso.com\","
+                              "level=\"domain\",outcome=\"would_refuse\"} 1"));
 }
 
 BOOST_AUTO_TEST_CASE(replies_by_class_ignore_non_replies) {
@@ -122,7 +142,9 @@ BOOST_AUTO_TEST_CASE(registries_of_several_threads_add_up) {
     a.tls_handshake(tls_leg::in, true, "TLSv1.3");
     b.tls_handshake(tls_leg::in, true, "TLSv1.3");
     b.tls_handshake(tls_leg::in, true, "TLSv1.2");
-    a.verification_failed(tls_leg::out, "expired");
+    a.verification_failed(tls_leg::out, "validate", "expired");
+    a.policy_evaluated(policy_direction::outbound, "other", "opportunistic", policy_outcome::passed);
+    b.policy_evaluated(policy_direction::outbound, "other", "opportunistic", policy_outcome::passed);
     a.message_relayed(1000);
     b.message_relayed(24);
     a.reply_sent("250 ok\r\n");
@@ -140,7 +162,9 @@ BOOST_AUTO_TEST_CASE(registries_of_several_threads_add_up) {
     BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"in\",result=\"ok\",version=\"TLSv1.3\"} 2"));
     BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"in\",result=\"ok\",version=\"TLSv1.2\"} 1"));
     BOOST_TEST(has_line(text, "dsproxy_tls_handshakes_total{leg=\"out\",result=\"failed\"} 0"));
-    BOOST_TEST(has_line(text, "dsproxy_tls_verification_failures_total{leg=\"out\",reason=\"expired\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_tls_verification_failures_total{leg=\"out\",level=\"validate\",reason=\"expired\"} 1"));
+    BOOST_TEST(has_line(text, "dsproxy_policy_outcomes_total{direction=\"outbound\",domain=\"other\","
+                              "level=\"opportunistic\",outcome=\"passed\"} 2"));
     BOOST_TEST(has_line(text, "dsproxy_messages_relayed_total 2"));
     BOOST_TEST(has_line(text, "dsproxy_message_bytes_relayed_total 1024"));
     BOOST_TEST(has_line(text, "dsproxy_replies_total{class=\"2xx\"} 2"));
