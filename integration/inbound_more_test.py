@@ -1,10 +1,12 @@
 """More of the inbound engine (SPEC §1-§3, §7): BDAT through the proxy, implicit TLS, an IPv6
 listener, the greet pause (early talkers), the bad-command limit, the text-line limit, SIGHUP
-reload (a good config applies to new sessions, a bad one is refused and the old keeps serving),
+reload (a good config applies to new sessions, a bad one is refused and the old keeps serving, a
+certificate renewed on disk is served after it),
 and the client's address towards the backend with XCLIENT and with a PROXY v2 header.
 
 Real dsproxy and sink processes on loopback, certificates made at test time.
 """
+import re
 import signal
 import socket
 import ssl
@@ -156,6 +158,27 @@ class Reload(StackTest):
         c3 = self.greet(st)
         self.assert_reply(c3.command("MAIL FROM:<a@sender.test>"), 250, st=st)
         self.assertEqual(c3.command("RCPT TO:<b@new.test>").code, 250, st.logs())
+
+    def test_sighup_serves_a_certificate_renewed_on_disk(self):
+        # What certbot's deploy hook does: new files in place, then a reload.
+        st = self.stack()
+        leaf = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
+
+        def served():
+            return leaf.search(harness.s_client(st.port, "-servername", st.FQDN)).group(0)
+
+        def first_pem(path):
+            return leaf.search(Path(path).read_text()).group(0)
+
+        self.assertEqual(served(), first_pem(relay_test.MX[0]))
+        renewed_cert, renewed_key = relay_test.PKI.leaf("mx-renewed", dns=[st.FQDN])
+        name_cert, name_key = Path(relay_test.MX[0]).name, Path(relay_test.MX[1]).name
+        (st.certs_dir / name_key).write_bytes(Path(renewed_key).read_bytes())
+        (st.certs_dir / name_cert).write_bytes(Path(renewed_cert).read_bytes())
+        self.assertEqual(served(), first_pem(relay_test.MX[0]), "served the new file before the reload")
+        st.proxy.send_signal(signal.SIGHUP)
+        harness.wait_for_log(st.proxy, r"reloaded")
+        self.assertEqual(served(), first_pem(renewed_cert), st.logs())
 
 
 class ProxyV2Upstream(FakeUpstream):
