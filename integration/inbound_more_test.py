@@ -6,6 +6,7 @@ and the client's address towards the backend with XCLIENT and with a PROXY v2 he
 
 Real dsproxy and sink processes on loopback, certificates made at test time.
 """
+import json
 import re
 import signal
 import socket
@@ -179,6 +180,40 @@ class Reload(StackTest):
         st.proxy.send_signal(signal.SIGHUP)
         harness.wait_for_log(st.proxy, r"reloaded")
         self.assertEqual(served(), first_pem(renewed_cert), st.logs())
+
+
+class JsonLogs(StackTest):
+    def test_every_line_is_one_json_object_with_the_session_id(self):
+        st = self.stack(config={"logging": {"format": "json"}})
+        r = relay_test.swaks(st.port, "-tls", "--from", "alice@sender.test", "--to", "bob@example.com",
+                             "--ehlo", "client.test")
+        self.assertEqual(r.final_dot_reply()[0], 250, r)
+        # A peer's text cannot break a line or forge a member.
+        c = self.greet(st, ehlo='evil.test","level":"critical')
+        self.assertEqual(c.command('NOOP "\x01\x1b[2J\\').code, 500)  # control bytes: refused and logged
+        self.assertEqual(c.command('MAIL FROM:<"x\\"y"@sender.test>').code, 250)
+        self.assertEqual(c.command("RCPT TO:<nobody@other.test>").code, 550)
+        c.close()
+        harness.wait_for_log(st.proxy, r"relay denied|other\.test")
+        lines = [line for line in st.proxy_log().splitlines() if line.strip()]
+        records = []
+        for line in lines:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                self.fail(f"not a JSON line: {line!r}")
+        self.assertTrue(all(set(r) <= {"time", "level", "sid", "msg"} for r in records), records)
+        self.assertTrue(all(r["level"] in ("info", "warning", "error") for r in records), records)
+        txn = [r for r in records if r["msg"].startswith("txn ")]
+        self.assertEqual(len(txn), 1, records)
+        self.assertRegex(txn[0]["sid"], r"^[0-9a-f]{12}$")
+        self.assertIn('result="250 ', txn[0]["msg"])
+        tls = [r for r in records if r["msg"].startswith("tls=in result=ok")]
+        self.assertEqual([r["sid"] for r in tls], [txn[0]["sid"]])
+        # Every line of a session carries its id; lines without one are the process's own.
+        sessions = {r["sid"] for r in records if "sid" in r}
+        self.assertEqual(len(sessions), 2, records)
+        self.assertFalse([r for r in records if "sid" not in r and r["msg"].startswith(("connect from", "txn"))])
 
 
 class ProxyV2Upstream(FakeUpstream):

@@ -13,12 +13,12 @@ namespace dsproxy::log {
 
 namespace {
 
-// %* in a pattern: the message escaped for a JSON string.
+// %* in a pattern: the message as JSON members (json_members).
 class json_message_flag final : public spdlog::custom_flag_formatter {
 public:
     void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-        const auto escaped = json_escape(std::string_view(msg.payload.data(), msg.payload.size()));
-        dest.append(escaped.data(), escaped.data() + escaped.size());
+        const auto members = json_members(std::string_view(msg.payload.data(), msg.payload.size()));
+        dest.append(members.data(), members.data() + members.size());
     }
     std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
 };
@@ -31,7 +31,7 @@ std::shared_ptr<spdlog::logger> make_logger(format f, std::string_view level) {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
     if (f == format::json) {
         formatter->add_flag<json_message_flag>('*').set_pattern(
-            R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
+            R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%*})");
     } else {
         formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v");
     }
@@ -74,6 +74,21 @@ std::string json_escape(std::string_view text) {
         }
     }
     return out;
+}
+
+std::string json_members(std::string_view message) {
+    // Session lines start "sid=<id> " (the session logger's prefix): the id
+    // becomes a member of its own, so that a collector can group by it.
+    constexpr std::string_view prefix = "sid=";
+    if (message.starts_with(prefix)) {
+        const auto end = message.find(' ', prefix.size());
+        const auto id = message.substr(prefix.size(), end == std::string_view::npos ? end : end - prefix.size());
+        if (!id.empty()) {
+            const auto rest = end == std::string_view::npos ? std::string_view() : message.substr(end + 1);
+            return "\"sid\":\"" + json_escape(id) + "\",\"msg\":\"" + json_escape(rest) + '"';
+        }
+    }
+    return "\"msg\":\"" + json_escape(message) + '"';
 }
 
 std::string printable(std::string_view text, std::size_t max_length) {

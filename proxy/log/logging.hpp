@@ -28,6 +28,10 @@ std::string new_session_id();
 // that come from the network, so a peer cannot forge log lines).
 std::string json_escape(std::string_view text);
 
+// The members of one JSON log line for `message`: `"msg":"..."`, and for a
+// session line ("sid=ID rest") `"sid":"ID","msg":"rest"`.
+std::string json_members(std::string_view message);
+
 // Makes network-supplied text safe for one log line: control bytes become \xNN.
 std::string printable(std::string_view text, std::size_t max_length = 256);
 
