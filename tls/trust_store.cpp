@@ -26,18 +26,24 @@ std::vector<x509_crl_ptr> parse_crls(const std::string& bytes) {
 
 std::optional<trust_store> trust_store::load(const trust_settings& settings, std::string& error) {
     x509_store_ptr store(X509_STORE_new());
-    if (settings.ca_file.empty()) {
+    if (settings.system) {
         X509_STORE_set_default_paths(store.get());
         ERR_clear_error();
-    } else {
-        auto bytes = read_file(settings.ca_file, error);
+    }
+    for (const auto& path : settings.ca_files) {
+        auto bytes = read_file(path, error);
         if (!bytes) return std::nullopt;
         auto certs = parse_certificates(*bytes);
         if (certs.empty()) {
-            error = "no CA certificate in " + settings.ca_file;
+            error = "no CA certificate in " + path;
             return std::nullopt;
         }
         for (auto& c : certs) X509_STORE_add_cert(store.get(), c.get());
+    }
+    if (!settings.ca_dir.empty() && X509_STORE_load_path(store.get(), settings.ca_dir.c_str()) != 1) {
+        ERR_clear_error();
+        error = "cannot use " + settings.ca_dir + " as a CA directory";
+        return std::nullopt;
     }
     for (const auto& path : settings.crl_files) {
         auto bytes = read_file(path, error);

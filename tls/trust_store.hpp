@@ -16,7 +16,9 @@
 namespace dsproxy::tls {
 
 struct trust_settings {
-    std::string ca_file;                 // PEM bundle; empty: the system's default trust store
+    bool system = false;                 // OpenSSL's default paths (the system's trust store)
+    std::vector<std::string> ca_files;   // PEM bundles of anchors
+    std::string ca_dir;                  // OpenSSL hashed directory of anchors; empty: none
     std::vector<std::string> crl_files;  // PEM or DER CRLs; empty: no revocation checks
 };
 

@@ -43,7 +43,10 @@ void print(const tls::credential& c, std::time_t now) {
 std::optional<tls::certificate_store> load(const std::vector<std::string>& dirs, const std::string& ca_file,
                                            bool allow_readable, std::optional<tls::trust_store>& trust) {
     std::string error;
-    trust = tls::trust_store::load({ca_file, {}}, error);
+    tls::trust_settings settings;  // the given bundle, else the system's store
+    settings.system = ca_file.empty();
+    if (!ca_file.empty()) settings.ca_files.push_back(ca_file);
+    trust = tls::trust_store::load(settings, error);
     if (!trust) {
         std::cerr << "dsproxy cert: " << error << '\n';
         return std::nullopt;

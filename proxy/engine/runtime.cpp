@@ -19,13 +19,30 @@ tls::tls_settings tls_settings_for(const config::domain_policy& p) {
     return s;
 }
 
-std::shared_ptr<const tls::trust_store> trust_for(const config::domain_policy& p,
+// The global trust section as the store's settings.
+tls::trust_settings trust_settings_for(const config::trust& t) {
+    tls::trust_settings s;
+    s.system = t.system;
+    if (t.ca_file) s.ca_files.push_back(*t.ca_file);
+    s.ca_dir = t.ca_dir.value_or("");
+    s.crl_files = t.crl_files;
+    return s;
+}
+
+// A policy's trust (SPEC §6.1): its own `ca_file` replaces the global
+// anchors ("for this partner only"); its `crl` files are added to the global
+// ones, which are checked for every verified chain.
+std::shared_ptr<const tls::trust_store> trust_for(const config::domain_policy& p, const config::trust& global_settings,
                                                   const std::shared_ptr<const tls::trust_store>& global,
                                                   std::string& error) {
     if (!p.ca_file && p.crl.empty()) return global;
-    tls::trust_settings settings;
-    settings.ca_file = p.ca_file.value_or("");
-    settings.crl_files = p.crl;
+    tls::trust_settings settings = trust_settings_for(global_settings);
+    if (p.ca_file) {
+        settings.system = false;
+        settings.ca_files = {*p.ca_file};
+        settings.ca_dir.clear();
+    }
+    settings.crl_files.insert(settings.crl_files.end(), p.crl.begin(), p.crl.end());
     auto store = tls::trust_store::load(settings, error);
     if (!store) return nullptr;
     return std::make_shared<const tls::trust_store>(std::move(*store));
@@ -72,10 +89,7 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     rt->cfg_ = cfg;
     std::time_t now = std::time(nullptr);
 
-    tls::trust_settings trust_settings;
-    trust_settings.ca_file = cfg->trust_store.ca_file.value_or("");
-    trust_settings.crl_files = cfg->trust_store.crl_files;
-    auto trust = tls::trust_store::load(trust_settings, error);
+    auto trust = tls::trust_store::load(trust_settings_for(cfg->trust_store), error);
     if (!trust) return nullptr;
     rt->trust_ = std::make_shared<const tls::trust_store>(std::move(*trust));
 
@@ -192,7 +206,7 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
         upstream_runtime ur;
         ur.spec = &u;
         std::string why;
-        ur.trust = trust_for(u.tls, rt->trust_, why);
+        ur.trust = trust_for(u.tls, cfg->trust_store, rt->trust_, why);
         if (!ur.trust) {
             error = "upstream " + u.name + ": " + why;
             return nullptr;
@@ -235,7 +249,7 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     if (rt->has_outbound_) {
         auto make = [&](const config::domain_policy& p, upstream_runtime& out) {
             std::string why;
-            out.trust = trust_for(p, rt->trust_, why);
+            out.trust = trust_for(p, cfg->trust_store, rt->trust_, why);
             if (!out.trust) {
                 error = "policy " + (p.where.file.empty() ? std::string("default") : config::to_string(p.where)) +
                         ": " + why;
@@ -405,7 +419,7 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
             return refuse(make(530, "5.7.1 A client certificate is required for this sender domain"),
                           "no client certificate");
         std::string why;
-        auto policy_trust = trust_for(policy, trust, why);
+        auto policy_trust = trust_for(policy, cfg->trust_store, trust, why);
         if (!policy_trust) return refuse(make(454, "4.7.5 Certificate verification unavailable"), why);
         auto request = verify_request_for(policy, domain);
         request.role = tls::peer_role::client;

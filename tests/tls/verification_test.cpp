@@ -2,6 +2,12 @@
 #include "test_pki.hpp"
 
 #include "tls/peer_verification.hpp"
+#include "tls/trust_store.hpp"
+
+#include <openssl/pem.h>
+
+#include <cstdio>
+#include <filesystem>
 
 #include <boost/test/unit_test.hpp>
 
@@ -196,3 +202,50 @@ BOOST_AUTO_TEST_CASE(self_signed_certificate_made_by_dsproxy_is_a_usable_trust_a
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+void write_pem(const std::string& path, X509* cert) {
+    dsproxy::tls::bio_ptr out(BIO_new_file(path.c_str(), "w"));
+    BOOST_REQUIRE(out);
+    BOOST_REQUIRE(PEM_write_bio_X509(out.get(), cert) == 1);
+}
+
+}  // namespace
+
+// trust: `ca_file`, `ca_dir` (OpenSSL's hashed directory) and `system` each
+// add anchors; with none of them nothing is trusted.
+BOOST_FIXTURE_TEST_CASE(trust_settings_from_files_hashed_directory_and_nothing, fixture) {
+    temp_dir dir;
+    const auto leaf = ca.leaf(named({"mail.contoso.com"}));
+    std::string error;
+
+    trust_settings bundle;
+    bundle.ca_files = {dir.file("root.pem")};
+    write_pem(bundle.ca_files[0], ca.root.cert.get());
+    auto from_file = trust_store::load(bundle, error);
+    BOOST_REQUIRE_MESSAGE(from_file, error);
+    BOOST_TEST(check(leaf, *from_file).passed);
+
+    const std::string hashed = dir.file("hashed");
+    BOOST_REQUIRE(std::filesystem::create_directory(hashed));
+    char name[32];
+    std::snprintf(name, sizeof name, "/%08lx.0", X509_subject_name_hash(ca.root.cert.get()));
+    write_pem(hashed + name, ca.root.cert.get());
+    trust_settings by_dir;
+    by_dir.ca_dir = hashed;
+    auto from_dir = trust_store::load(by_dir, error);
+    BOOST_REQUIRE_MESSAGE(from_dir, error);
+    BOOST_TEST(check(leaf, *from_dir).passed);
+
+    auto nothing = trust_store::load(trust_settings{}, error);
+    BOOST_REQUIRE(nothing);
+    const auto r = check(leaf, *nothing);
+    BOOST_TEST(!r.passed);
+    BOOST_TEST(r.chain == chain_verdict::untrusted);
+
+    trust_settings missing;
+    missing.ca_files = {dir.file("absent.pem")};
+    BOOST_TEST(!trust_store::load(missing, error));
+    BOOST_TEST(error.find("absent.pem") != std::string::npos);
+}
