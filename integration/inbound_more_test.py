@@ -309,6 +309,45 @@ class ClientAddressUpstream(StackTest):
         self.assertEqual(socket.inet_ntoa(got[16:20]), "127.0.0.9")
         self.assertTrue(fake.received.startswith(b"EHLO"), fake.received[:40])
 
+    def test_proxy_v2_header_carries_the_tls_facts_of_the_client_leg(self):
+        # PP2_TYPE_SSL with a verified client certificate (verify = 0), its CN,
+        # the version and cipher, and the SNI as PP2_TYPE_AUTHORITY.
+        st = self.stack(upstream_down=True, config={"upstreams": {"backend": {"proxy_protocol": True}}})
+        fake = ProxyV2Upstream(st.sink_port, {})
+        fake.header = b""
+        fake.start()
+        self.addCleanup(fake.close)
+        cert, key = relay_test.PKI.leaf("mta.client.test", dns=["mta.client.test"], cn="mta.client.test")
+        c = st.client()
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply().code, 220)
+        self.assertEqual(c.command("EHLO client.test").code, 250)
+        self.assertEqual(c.command("STARTTLS").code, 220)
+        c.starttls(harness.client_context(cert=cert, key=key), server_hostname=st.FQDN)
+        self.assertEqual(c.command("EHLO client.test").code, 250)
+        self.assertEqual(c.command("MAIL FROM:<a@sender.test>").code, 250)
+        self.assertEqual(c.command("RCPT TO:<b@example.com>").code, 250, st.logs())
+        c.close()
+        fake.join(5)
+        got = fake.header
+        tlvs, i = {}, 16 + 12
+        while i + 3 <= len(got):
+            kind, length = got[i], struct.unpack("!H", got[i + 1:i + 3])[0]
+            tlvs[kind] = got[i + 3:i + 3 + length]
+            i += 3 + length
+        self.assertEqual(tlvs.get(0x02), st.FQDN.encode(), tlvs)  # PP2_TYPE_AUTHORITY
+        ssl_tlv = tlvs[0x20]
+        self.assertEqual(ssl_tlv[0] & 0x07, 0x07, ssl_tlv[:5])  # SSL, CERT_CONN, CERT_SESS
+        self.assertEqual(struct.unpack("!I", ssl_tlv[1:5])[0], 0, "verify must be 0 for a verified certificate")
+        subs, j = {}, 5
+        while j + 3 <= len(ssl_tlv):
+            kind, length = ssl_tlv[j], struct.unpack("!H", ssl_tlv[j + 1:j + 3])[0]
+            subs[kind] = ssl_tlv[j + 3:j + 3 + length]
+            j += 3 + length
+        self.assertEqual(subs.get(0x21), b"TLSv1.3", subs)  # PP2_SUBTYPE_SSL_VERSION
+        self.assertTrue(subs.get(0x23), subs)               # PP2_SUBTYPE_SSL_CIPHER
+        self.assertEqual(subs.get(0x22), b"mta.client.test", subs)  # PP2_SUBTYPE_SSL_CN
+
 
 if __name__ == "__main__":
     harness.main()

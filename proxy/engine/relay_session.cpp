@@ -337,16 +337,25 @@ asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const
         const auto& remote = settings().client_endpoint;
         const auto& local = settings().local_endpoint;
         protocol::proxy_tls_info tls_info;
+        std::string sni;  // PP2_TYPE_AUTHORITY: the name the client asked for
         if (client().is_tls()) {
             const auto f = client().facts();
             tls_info.tls = true;
             tls_info.version = f.protocol;
             tls_info.cipher = f.cipher;
-            tls_info.client_certificate = SSL_get0_peer_certificate(client().ssl()) != nullptr;
+            X509* peer = SSL_get0_peer_certificate(client().ssl());
+            tls_info.client_certificate = peer != nullptr;
+            tls_info.verified = server().tls() && server().tls()->client_certificate_verified;
+            if (peer) {
+                char cn[256];
+                if (X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn) > 0)
+                    tls_info.common_name = cn;
+            }
+            sni = f.sni;
         }
         const auto header = protocol::encode_v2({remote.address().to_string(), remote.port(),
                                                  local.address().to_string(), local.port()},
-                                                tls_info);
+                                                tls_info, sni);
         if (!header) {
             error = "cannot encode a PROXY v2 header for the client's addresses";
             co_return false;

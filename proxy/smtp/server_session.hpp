@@ -154,6 +154,8 @@ public:
     std::vector<server_action> on_client_closed();
 
     server_state state() const noexcept { return state_; }
+    // The client leg's TLS, once established (nullopt before or without it).
+    const std::optional<tls_facts>& tls() const noexcept { return tls_; }
     bool closed() const noexcept { return state_ == server_state::closed; }
     // False while an upstream reply is awaited, during the TLS handshake and
     // after close: the engine should not read from the client then.
