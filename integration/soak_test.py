@@ -4,9 +4,13 @@ Many concurrent SMTP clients (threads, Python's smtplib on loopback) send
 messages through `dsproxy run` (three inbound listeners) to three
 `dsproxy sink` backends that inject random faults at every stage: 4xx/5xx
 replies, closing the connection (at end-of-data: after the final dot, without
-replying) and stalling past dsproxy's short upstream timeouts. Some clients
+replying), stalling past dsproxy's short upstream timeouts, and closing the
+connection instead of the TLS handshake after STARTTLS (towards an
+`opportunistic` upstream, which dsproxy retries in plain text, and an `encrypt`
+one, which becomes a 4xx). Half the client sessions use STARTTLS. Some clients
 disconnect in the middle of DATA, some send several messages per session, and
-halfway through dsproxy is restarted (SIGTERM drain, then started again).
+halfway through dsproxy is restarted (SIGTERM drain, then started again). The
+run fails if a stage saw no fault or a TLS path was not taken.
 
 Every message carries a unique Message-ID and ends with a marker line naming
 it. Afterwards the sinks' Maildirs are read and each message is classified
@@ -43,11 +47,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
+# Per backend: its faults, whether it offers STARTTLS, and the level of dsproxy's
+# upstream policy towards it. A `tls=close` fault ends the connection instead of
+# the handshake: `opportunistic` then reconnects in plain text, `encrypt` gives
+# the client a 4xx (its MTA keeps the message).
 SINK_FAULTS = [
-    ["mail=451@0.02", "rcpt=550@0.02", "data=close@0.02", "end-of-data=452@0.03", "end-of-data=close@0.03"],
-    ["mail=close@0.02", "rcpt=stall@0.01", "data=554@0.02", "end-of-data=stall@0.02", "end-of-data=554@0.02"],
-    ["rcpt=421@0.02", "data=stall@0.01", "end-of-data=close@0.02", "end-of-data=451@0.02"],
+    ["tls=close@0.04", "mail=451@0.02", "rcpt=550@0.02", "rcpt=close@0.01", "data=close@0.02",
+     "end-of-data=452@0.03", "end-of-data=close@0.03"],
+    ["tls=close@0.04", "mail=close@0.02", "mail=550@0.01", "rcpt=stall@0.01", "data=554@0.02",
+     "end-of-data=stall@0.02", "end-of-data=554@0.02"],
+    ["rcpt=421@0.02", "data=451@0.02", "data=stall@0.01", "end-of-data=close@0.02", "end-of-data=451@0.02"],
 ]
+SINK_TLS = [True, True, False]
+UPSTREAM_LEVEL = ["opportunistic", "encrypt", "none"]
+CLIENT_STARTTLS = 0.5  # the share of client sessions that use STARTTLS
 MARKER = "X-Soak-End: "
 MID_DATA_DISCONNECT = 0.03
 CLIENT_TIMEOUT = 30
@@ -134,6 +147,7 @@ def connect(port: int) -> smtplib.SMTP:
 
 def client(ports, next_id, ledger: Ledger, seed: int) -> None:
     rng = random.Random(seed)
+    context = harness.client_context()  # dsproxy's self-signed certificates: not verified
     while True:
         msgid = next_id()
         if msgid is None:
@@ -141,6 +155,9 @@ def client(ports, next_id, ledger: Ledger, seed: int) -> None:
         try:
             with connect(rng.choice(ports)) as s:
                 s.ehlo("client.test")
+                if rng.random() < CLIENT_STARTTLS:
+                    s.starttls(context=context)
+                    s.ehlo("client.test")
                 while msgid is not None:
                     if not send_one(s, msgid, rng, ledger):
                         break
@@ -172,18 +189,21 @@ def write_config(path: Path, ports, sink_ports) -> None:
     role: inbound
     listen: ["127.0.0.1:{p}"]
     fqdn: mx{i}.accepted.test
-    tls: none
+    tls: starttls
     upstream: sink{i}""" for i, p in enumerate(ports))
     upstreams = "".join(f"""
   sink{i}:
     hosts: ["127.0.0.1:{p}"]
-    tls: {{level: none}}""" for i, p in enumerate(sink_ports))
+    tls: {{level: {level}}}""" for i, (p, level) in enumerate(zip(sink_ports, UPSTREAM_LEVEL)))
     path.write_text(f"""
 logging: {{level: info}}
 process: {{allow_root: true}}  # the tests run as whoever runs them, root included
 listeners:{listeners}
 upstreams:{upstreams}
 accepted_domains: [accepted.test]
+certificates:
+  directories: [certs]   # a self-signed certificate per listener, made at first start
+  auto_selfsigned: true
 limits:
   max_connections_per_client: 500
 timeouts:
@@ -200,10 +220,14 @@ def soak(dsproxy: str, messages: int, clients: int, seed: int) -> int:
         sink_ports = [harness.free_port() for _ in SINK_FAULTS]
         ports = [harness.free_port() for _ in SINK_FAULTS]
         sinks, maildirs = [], []
+        pki = harness.Pki(w / "pki")
         for i, (port, faults) in enumerate(zip(sink_ports, SINK_FAULTS)):
             maildirs.append(w / f"maildir{i}")
             args = [dsproxy, "sink", "--listen", f"127.0.0.1:{port}", "--maildir", maildirs[-1], "--no-fsync",
                     "--fqdn", f"sink{i}.test", "--seed", str(seed + i), "--log-level", "info"]
+            if SINK_TLS[i]:
+                cert, key = pki.leaf(f"sink{i}.test", dns=[f"sink{i}.test"])
+                args += ["--cert", cert, "--key", key]
             for f in faults:
                 args += ["--fault", f]
             sinks.append(harness.Process(args, w / f"sink{i}.log"))
@@ -277,6 +301,23 @@ def soak(dsproxy: str, messages: int, clients: int, seed: int) -> int:
         for s in sinks:
             if s.proc.returncode not in (0, -15):
                 problems.append(f"sink exited with {s.proc.returncode}")
+        # Every stage must have seen faults (single kinds are rare enough at
+        # a few thousand messages that one may not fire; they are printed above).
+        logged_as = {"mail": "MAIL", "rcpt": "RCPT", "data": "DATA", "end-of-data": "end of data", "tls": "tls"}
+        stages = {logged_as[f.split("=")[0]] for fs in SINK_FAULTS for f in fs}
+        per_stage = Counter()
+        for (stage, _), n in faults.items():
+            per_stage[stage] += n
+        quiet = sorted(st for st in stages if per_stage[st] == 0)
+        if quiet:
+            problems.append(f"no fault injected at: {quiet}")
+        if sum(faults.values()) < messages // 100:
+            problems.append(f"only {sum(faults.values())} faults injected for {messages} messages")
+        log = "".join(p.log_path.read_text(errors="replace") for p in proxies)
+        for what, pattern in (("client STARTTLS", r"tls=in result=ok"), ("upstream STARTTLS", r"tls=out .*protocol=TLS"),
+                              ("plain text after a failed upstream handshake", r"plain text after a failed handshake")):
+            if not re.search(pattern, log):
+                problems.append(f"the run did not exercise {what}")
         if seen["accepted"] == 0 or seen["refused"] == 0 or seen["aborted"] == 0:
             problems.append(f"the run did not exercise every outcome: {dict(seen)}")
         if problems:

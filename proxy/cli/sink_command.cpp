@@ -186,7 +186,8 @@ subcommand add_sink_command(CLI::App& parent) {
     app->add_flag("--no-fsync", args->no_fsync, "Do not fsync messages (benchmarks only)");
     app->add_option("--fault", args->faults,
                     "Inject a failure: STAGE=ACTION[@PROBABILITY], STAGE mail|rcpt|data|end-of-data, "
-                    "ACTION a 4xx/5xx code, close or stall (repeatable)");
+                    "ACTION a 4xx/5xx code, close or stall; or tls=close[@P]: close instead of the TLS "
+                    "handshake after STARTTLS (repeatable)");
     app->add_option("--seed", args->seed, "Random seed for probabilistic faults");
     app->add_option("--log-level", args->log_level, "trace, debug, info, warn, error")->capture_default_str();
     return {app, [args] { return run_sink(*args); }};

@@ -225,6 +225,12 @@ asio::awaitable<void> front_session::write_client(const std::string& text) {
 }
 
 asio::awaitable<void> front_session::start_tls() {
+    if (fail_handshake()) {
+        client_gone_ = true;
+        client_.close();
+        post(server_.on_tls_failed());
+        co_return;
+    }
     tls::ssl_ptr ssl = settings_.tls ? settings_.tls->new_session() : nullptr;
     if (!ssl) {
         warn("tls=in result=failed reason=no TLS context for this listener");

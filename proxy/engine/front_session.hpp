@@ -96,6 +96,10 @@ protected:
     // Called before every wait (for the client or the upstream): the relay
     // writes its gathered upstream output here. May post events.
     virtual asio::awaitable<void> before_wait() { co_return; }
+    // Called when a handshake is about to start: true makes it fail at once
+    // (the connection is closed). Only the development sink's fault
+    // injection says true.
+    virtual bool fail_handshake() { return false; }
 
     // Queues events from the server session to carry out.
     void post(std::vector<smtp::server_action> actions);

@@ -21,8 +21,9 @@ std::optional<sink_fault> parse_sink_fault(std::string_view text, std::string& e
     else if (stage == "rcpt") f.stage = smtp::upstream_stage::rcpt;
     else if (stage == "data") f.stage = smtp::upstream_stage::data;
     else if (stage == "end-of-data") f.stage = smtp::upstream_stage::end_of_data;
+    else if (stage == "tls") f.at_handshake = true;
     else {
-        error = "unknown stage '" + std::string(stage) + "' (mail, rcpt, data, end-of-data)";
+        error = "unknown stage '" + std::string(stage) + "' (mail, rcpt, data, end-of-data, tls)";
         return std::nullopt;
     }
     if (const auto at = rest.find('@'); at != std::string_view::npos) {
@@ -34,6 +35,10 @@ std::optional<sink_fault> parse_sink_fault(std::string_view text, std::string& e
             return std::nullopt;
         }
         rest = rest.substr(0, at);
+    }
+    if (f.at_handshake && rest != "close") {
+        error = "the only action at tls is close";
+        return std::nullopt;
     }
     if (rest == "close") f.what = sink_fault::action::close;
     else if (rest == "stall") f.what = sink_fault::action::stall;
@@ -56,14 +61,25 @@ sink_session::sink_session(net::tls_socket client, front_settings settings, smtp
     message_->set_fsync(sink_.fsync);
 }
 
+bool sink_session::happens(const sink_fault& f) {
+    if (f.probability >= 1.0) return true;
+    std::uniform_real_distribution<double> coin(0.0, 1.0);
+    return sink_.random && coin(*sink_.random) < f.probability;
+}
+
 const sink_fault* sink_session::fault_for(smtp::upstream_stage stage) {
-    for (const auto& f : sink_.faults) {
-        if (f.stage != stage) continue;
-        if (f.probability >= 1.0) return &f;
-        std::uniform_real_distribution<double> coin(0.0, 1.0);
-        if (sink_.random && coin(*sink_.random) < f.probability) return &f;
-    }
+    for (const auto& f : sink_.faults)
+        if (!f.at_handshake && f.stage == stage && happens(f)) return &f;
     return nullptr;
+}
+
+bool sink_session::fail_handshake() {
+    for (const auto& f : sink_.faults)
+        if (f.at_handshake && happens(f)) {
+            info("sink fault at tls: close");
+            return true;
+        }
+    return false;
 }
 
 void sink_session::append(std::string_view bytes) {

@@ -24,6 +24,7 @@ namespace dsproxy::engine {
 
 struct sink_fault {
     enum class action { reply, close, stall };
+    bool at_handshake = false;  // `tls=close`: the TLS handshake after STARTTLS's 220 (stage unused)
     smtp::upstream_stage stage = smtp::upstream_stage::end_of_data;
     action what = action::reply;
     int code = 451;
@@ -31,7 +32,8 @@ struct sink_fault {
 };
 
 // Parses "STAGE=ACTION[@PROBABILITY]": STAGE mail|rcpt|data|end-of-data,
-// ACTION a 4xx/5xx code, `close` or `stall`.
+// ACTION a 4xx/5xx code, `close` or `stall`; or `tls=close`: the connection
+// is closed instead of the handshake that follows STARTTLS's 220.
 std::optional<sink_fault> parse_sink_fault(std::string_view text, std::string& error);
 
 struct sink_settings {
@@ -50,7 +52,9 @@ private:
     asio::awaitable<void> wait_for_upstream() override;
     asio::awaitable<void> close_upstream() override;
 
+    bool fail_handshake() override;
     const sink_fault* fault_for(smtp::upstream_stage stage);
+    bool happens(const sink_fault& f);
     void append(std::string_view bytes);
 
     sink_settings sink_;
