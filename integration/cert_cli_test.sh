@@ -144,7 +144,15 @@ grep -q "pinned:      listener edge" "$work/out" && ok || fail "import --listene
 "$dsproxy" cert import cfg-issued.pem --store cfg/certs --listener nosuch -c cfg/dsproxy.yaml >/dev/null 2>"$work/err"
 [ $? = 2 ] && grep -q "no listener" "$work/err" && ok || fail "unknown listener accepted: $(cat "$work/err")"
 expect "list -c" "$dsproxy" cert list --store cfg/certs -c cfg/dsproxy.yaml
-grep -q "Served for:  mail1.contoso.com" "$work/out" && ok || fail "list -c does not say which listener serves"
+# The pin decides, as in dsproxy run: the imported certificate is served, the
+# newer self-signed one is not.
+served_for() {  # the "Served for" line of the certificate with SHA-256 $1 in "list" output
+    awk -v want="$1" '/^SHA256:/ { gsub(/[: ]/, "", $2); cur = toupper($2) } /^Served for:/ && cur == want { sub(/^Served for: +/, ""); print }' "$work/out"
+}
+[ "$(served_for "$want")" = "listener edge (mail1.contoso.com)" ] && ok \
+    || fail "list -c does not name the pinned certificate as served: $(cat "$work/out")"
+self_fp=$(openssl x509 -in cfg/certs/self.pem -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :)
+[ "$(served_for "$self_fp")" = "(none)" ] && ok || fail "list -c says the unpinned self-signed certificate is served"
 served() {
     "$dsproxy" run -c cfg/dsproxy.yaml > "$work/run.log" 2>&1 &
     local pid=$!

@@ -20,6 +20,7 @@
 #include "proxy/cli/subcommand.hpp"
 
 #include "config/loader.hpp"
+#include "proxy/engine/runtime.hpp"
 #include "tls/certificate_import.hpp"
 #include "tls/certificate_inputs.hpp"
 #include "tls/pem_io.hpp"
@@ -242,7 +243,17 @@ subcommand add_cert_command(CLI::App& parent) {
                             for (const auto& d : loaded.errors) std::cerr << config::format(d) << '\n';
                             return exit_usage;
                         }
-                        for (const auto& l : loaded.value->listeners) list->fqdns.push_back(l.fqdn);
+                        for (const auto& l : loaded.value->listeners) {
+                            if (l.tls == config::listener_tls::none) continue;
+                            list->servers.emplace_back("listener " + l.name + " (" + l.fqdn + ")",
+                                                       engine::listener_certificate_policy(
+                                                           l, loaded.value->certificates));
+                        }
+                    }
+                    for (const auto& fqdn : list->fqdns) {
+                        tls::selection_policy p;
+                        p.fqdn = fqdn;
+                        list->servers.emplace_back(fqdn, std::move(p));
                     }
                     return run_cert_list(*list);
                 }

@@ -104,14 +104,12 @@ int run_cert_list(const cert_list_args& args) {
         first = false;
         print(*c, now);
         std::vector<std::string> serves;
-        for (const auto& fqdn : args.fqdns) {
-            tls::selection_policy p;
-            p.fqdn = fqdn;
+        for (const auto& [label, p] : args.servers) {
             const auto ecdsa = tls::select_certificate(*store, p, {{}, true}, now);
             const auto rsa = tls::select_certificate(*store, p, {{}, false}, now);
-            if (ecdsa.cert == c || rsa.cert == c) serves.push_back(fqdn);
+            if (ecdsa.cert == c || rsa.cert == c) serves.push_back(label);
         }
-        if (!args.fqdns.empty()) std::cout << "Served for:  " << join(serves) << '\n';
+        if (!args.servers.empty()) std::cout << "Served for:  " << join(serves) << '\n';
     }
     if (first) std::cout << "no certificates in " << join(args.stores) << '\n';
     return 0;

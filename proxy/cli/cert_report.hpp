@@ -4,6 +4,8 @@
 // CLI glue only: loading, ranking and describing are tls/'s.
 #pragma once
 
+#include "tls/certificate_selection.hpp"
+
 #include <string>
 #include <vector>
 
@@ -13,7 +15,10 @@ struct cert_list_args {
     std::vector<std::string> stores{"."};
     std::string domain;               // --domain: candidates in selection order
     std::vector<std::string> fqdns;   // --fqdn: listener names, to say which would serve a certificate
-    std::string config_file;          // -c: the listeners' fqdns come from this configuration
+    std::string config_file;          // -c: the listeners come from this configuration
+    // Who would serve a certificate: a label ("mail1.contoso.com", or
+    // "listener edge (mail1.contoso.com)") and how it selects (fqdns and -c).
+    std::vector<std::pair<std::string, tls::selection_policy>> servers;
     std::string ca_file;              // trust store for ranking; empty: system default
     bool allow_readable_keys = false;
 };

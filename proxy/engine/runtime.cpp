@@ -160,23 +160,9 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
         lr.spec = &l;
         if (l.tls != config::listener_tls::none) {
             tls::server_settings settings;
-            settings.certificate.fqdn = l.fqdn;
-            if (l.certificate) {
-                settings.certificate.pin = l.certificate->value;
-            } else {
-                // `dsproxy cert import --listener NAME` leaves a pin in the store.
-                for (const auto& d : cfg->certificates.directories) {
-                    std::ifstream pin_file(std::filesystem::path(d) / "pins" / (l.name + ".pin"));
-                    std::string pin;
-                    if (pin_file >> pin) {
-                        settings.certificate.pin = pin;
-                        log.info("listener {}: certificate pinned by {}/pins/{}.pin", l.name, d, l.name);
-                        break;
-                    }
-                }
-            }
-            settings.certificate.fallback =
-                l.fallback == config::certificate_fallback::any ? tls::fallback_mode::any : tls::fallback_mode::none;
+            std::string pin_file;
+            settings.certificate = listener_certificate_policy(l, cfg->certificates, &pin_file);
+            if (!pin_file.empty()) log.info("listener {}: certificate pinned by {}", l.name, pin_file);
             settings.client_trust = rt->trust_;
             settings.tickets = tickets;
             settings.tls.tls13_tickets = static_cast<std::size_t>(cfg->certificates.tls13_tickets);
@@ -355,6 +341,29 @@ smtp::server_options runtime::server_options_for(const listener_runtime& l, std:
     o.data_bare_newline = lim.data_bare_lf == config::bare_lf_action::normalize ? smtp::bare_newline_policy::normalize
                                                                                 : smtp::bare_newline_policy::reject;
     return o;
+}
+
+tls::selection_policy listener_certificate_policy(const config::listener& l, const config::certificate_store& store,
+                                                  std::string* pin_file) {
+    tls::selection_policy p;
+    p.fqdn = l.fqdn;
+    p.fallback = l.fallback == config::certificate_fallback::any ? tls::fallback_mode::any : tls::fallback_mode::none;
+    if (l.certificate) {
+        p.pin = l.certificate->value;
+        return p;
+    }
+    // `dsproxy cert import --listener NAME` leaves a pin in the store.
+    for (const auto& d : store.directories) {
+        const auto path = std::filesystem::path(d) / "pins" / (l.name + ".pin");
+        std::ifstream in(path);
+        std::string pin;
+        if (in >> pin) {
+            p.pin = pin;
+            if (pin_file) *pin_file = path.string();
+            break;
+        }
+    }
+    return p;
 }
 
 std::string policy_entry_label(const config::policy_match& m) {

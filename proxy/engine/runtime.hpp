@@ -92,6 +92,12 @@ private:
 // The TLS checks of one policy level (SPEC §6.1), shared by both directions.
 tls::verify_request verify_request_for(const config::domain_policy& p, const std::string& domain);
 smtp::upstream_tls starttls_for(config::tls_level level);
+// How listener `l` chooses its certificate (SPEC §4.1): its fqdn, its
+// `certificate` pin, else a pin file `pins/NAME.pin` in a store directory
+// (named in `pin_file` when one applies), and its fallback. Shared by
+// `dsproxy run` and `dsproxy cert list -c`, so the two always agree.
+tls::selection_policy listener_certificate_policy(const config::listener& l, const config::certificate_store& store,
+                                                  std::string* pin_file = nullptr);
 // The metrics label of the entry a policy lookup found: its key as written
 // ("contoso.com", ".contoso.com"), or "other" for the default policy.
 std::string policy_entry_label(const config::policy_match& m);
