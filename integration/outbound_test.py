@@ -7,7 +7,12 @@ without STARTTLS). Python's smtplib is the sending MTA. Checks: MX order and
 failover to the next host when the certificate fails the domain policy,
 encrypt without STARTTLS deferred or rejected per on_failure with nothing
 delivered, null MX and NXDOMAIN replies, 452 for a recipient on another
-route, mode testing relays and logs, allowed_clients refuses others.
+route, mode testing relays and logs, allowed_clients refuses others; every
+wrong certificate (untrusted, expired, revoked, two nodes deep, wildcard over
+the parent, partial wildcard) at the level that must refuse it, domain-secure
+failures, opportunistic retrying in plain text after a failed handshake (and
+encrypt refusing), the policy metrics, and (DnsFailures) SERVFAIL and a silent
+DNS server deferring the recipient with 451 4.4.3.
 Only loopback addresses are used.
 """
 import os
@@ -54,12 +59,15 @@ class Outbound(unittest.TestCase):
         for name, addr, tls in (("bad", "127.0.0.2", bad), ("good", "127.0.0.3", good), ("plain", "127.0.0.4", None),
                                 ("untrusted", "127.0.0.5", untrusted), ("expired", "127.0.0.6", expired),
                                 ("revoked", "127.0.0.7", revoked), ("deep", "127.0.0.8", deep),
-                                ("parentwild", "127.0.0.9", parentwild), ("partial", "127.0.0.10", partial)):
+                                ("parentwild", "127.0.0.9", parentwild), ("partial", "127.0.0.10", partial),
+                                ("tlsfail", "127.0.0.11", good)):
             maildir = w / f"maildir-{name}"
             args = [DSPROXY, "sink", "--listen", f"{addr}:{cls.mx_port}", "--maildir", maildir, "--no-fsync",
                     "--fqdn", f"{name}.sink.test"]
             if tls:
                 args += ["--cert", tls[0], "--key", tls[1]]
+            if name == "tlsfail":  # offers STARTTLS, then closes instead of the handshake
+                args += ["--fault", "tls=close"]
             p = harness.Process(args, w / f"sink-{name}.log")
             cls.procs.append(p)
             cls.sinks[name] = maildir
@@ -86,6 +94,12 @@ class Outbound(unittest.TestCase):
             "--mx-host=secure.test,mx2.partner.test,10",
             "--mx-host=testing-plain.test,mx.plain.test,10",
             "--mx-host=crl-only.test,mx2.partner.test,10",
+            "--mx-host=secure-wrongname.test,mx1.partner.test,10",
+            "--mx-host=secure-untrusted.test,mx.untrusted.test,10",
+            "--mx-host=secure-plain.test,mx.plain.test,10",
+            "--host-record=mx.tlsfail.test,127.0.0.11",
+            "--mx-host=tlsfail-opportunistic.test,mx.tlsfail.test,10",
+            "--mx-host=tlsfail-encrypt.test,mx.tlsfail.test,10",
         ]
         cls.dns, dns_port = harness.start_dnsmasq(w, zone)
 
@@ -148,6 +162,11 @@ policies:
   secure.test: {{level: domain-secure, tls_domain: partner.test, client_certificate: relay.example.org}}
   testing-plain.test: {{level: encrypt, mode: testing}}
   crl-only.test: {{level: validate, crl: [{cls.crl}]}}  # the global anchors stay
+  secure-wrongname.test: {{level: domain-secure}}
+  secure-untrusted.test: {{level: domain-secure, tls_domain: untrusted.test}}
+  secure-plain.test: {{level: domain-secure}}
+  tlsfail-opportunistic.test: {{level: opportunistic}}
+  tlsfail-encrypt.test: {{level: encrypt}}
 """)
         cls.proxy = harness.Process([DSPROXY, "run", "-c", w / "dsproxy.yaml"], w / "dsproxy.log")
         harness.wait_for_port(cls.port, proc=cls.proxy.proc)
@@ -308,6 +327,17 @@ alias_database =
     def test_a_policy_with_only_a_crl_keeps_the_global_trust_anchors(self):
         self.delivered("crl-only.test", "good")
 
+    def test_domain_secure_refuses_a_wrong_name_an_untrusted_chain_and_no_starttls(self):
+        self.refused("secure-wrongname.test", "bad", reason="names presented")
+        self.refused("secure-untrusted.test", "untrusted", reason="untrusted")
+        self.refused("secure-plain.test", "plain", reason="STARTTLS")
+
+    def test_opportunistic_retries_in_plain_text_after_a_failed_handshake(self):
+        self.delivered("tlsfail-opportunistic.test", "tlsfail")
+        self.assertIn("connected (plain text after a failed handshake)", self.proxy.log())
+        # From encrypt up a failed handshake is a failure, never a reason for plain text.
+        self.refused("tlsfail-encrypt.test", "tlsfail", reason="handshake")
+
     def test_validate_does_not_check_names(self):
         self.delivered("validate-wrongname.test", "bad")
 
@@ -388,6 +418,67 @@ alias_database =
         with self.assertRaises(smtplib.SMTPConnectError) as ctx:
             smtplib.SMTP("127.0.0.1", self.denied_port, timeout=10)
         self.assertEqual(ctx.exception.smtp_code, 554)
+
+
+class DnsFailures(unittest.TestCase):
+    """SPEC §1/§6.3 (RFC 5321 §5): a DNS server that answers SERVFAIL, or none at all,
+    makes the RCPT a 4xx (the sending MTA retries), never a 5xx."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._wd = harness.workdir("dsproxy-outbound-dns-")
+        w = cls._wd.__enter__()
+        cls.stubs, cls.proxies, cls.ports = [], {}, {}
+        here = Path(__file__).resolve().parent
+        for mode in ("servfail", "silent"):
+            stub = subprocess.Popen([sys.executable, str(here / "dns_stub.py"), mode], stdout=subprocess.PIPE, text=True)
+            cls.stubs.append(stub)
+            dns_port = int(stub.stdout.readline())
+            port = harness.free_port()
+            (w / f"{mode}.yaml").write_text(f"""
+process: {{allow_root: true}}
+listeners:
+  smarthost:
+    role: outbound
+    listen: ["127.0.0.1:{port}"]
+    fqdn: relay.example.org
+    tls: none
+    allowed_clients: ["127.0.0.0/8"]
+outbound:
+  dns_servers: ["127.0.0.1:{dns_port}"]
+  dns_timeout: 1s
+  dns_tries: 1
+""")
+            cls.proxies[mode] = harness.Process([DSPROXY, "run", "-c", w / f"{mode}.yaml"], w / f"{mode}.log")
+            harness.wait_for_port(port, proc=cls.proxies[mode].proc)
+            cls.ports[mode] = port
+
+    @classmethod
+    def tearDownClass(cls):
+        for p in cls.proxies.values():
+            p.stop()
+        for s in cls.stubs:
+            s.kill()
+            s.wait(5)
+        cls._wd.__exit__(None, None, None)
+
+    def rcpt(self, mode):
+        with smtplib.SMTP("127.0.0.1", self.ports[mode], timeout=30) as s:
+            s.ehlo("mta.example.org")
+            self.assertEqual(s.mail("sender@example.org")[0], 250)
+            return s.rcpt("user@partner.test")
+
+    def test_servfail_defers_the_recipient(self):
+        code, text = self.rcpt("servfail")
+        self.assertEqual(code, 451, text)
+        self.assertIn(b"4.4.3", text)
+
+    def test_no_answer_defers_the_recipient_within_the_dns_timeout(self):
+        start = time.monotonic()
+        code, text = self.rcpt("silent")
+        self.assertEqual(code, 451, text)
+        self.assertIn(b"4.4.3", text)
+        self.assertLess(time.monotonic() - start, 10)
 
 
 if __name__ == "__main__":
