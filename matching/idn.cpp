@@ -20,6 +20,32 @@ bool all_digits(std::string_view s) noexcept {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Every "xn--" label must be an A-label IDNA2008 would produce: it decodes
+// (Punycode) to a U-label that encodes back to the same label. This refuses
+// "xn--zz" and non-canonical or pure-ASCII encodings, so a reference cannot
+// be a name no registry could hold.
+bool a_labels_valid(const std::string& ascii, std::string& bad_label) {
+    std::size_t start = 0;
+    while (start <= ascii.size()) {
+        const auto end = std::min(ascii.find('.', start), ascii.size());
+        const std::string label = ascii.substr(start, end - start);
+        if (label.rfind("xn--", 0) == 0) {
+            char* unicode = nullptr;
+            const int rc = idn2_to_unicode_8z8z(label.c_str(), &unicode, 0);
+            const std::unique_ptr<char, decltype(&idn2_free)> owned_unicode(unicode, &idn2_free);
+            char* back = nullptr;
+            const int rc2 = rc == IDN2_OK ? idn2_to_ascii_8z(unicode, &back, IDN2_NONTRANSITIONAL) : rc;
+            const std::unique_ptr<char, decltype(&idn2_free)> owned_back(back, &idn2_free);
+            if (rc2 != IDN2_OK || label != back) {
+                bad_label = label;
+                return false;
+            }
+        }
+        start = end + 1;
+    }
+    return true;
+}
+
 }  // namespace
 
 bool written_in_idna2008_form(std::string_view name) {
@@ -69,6 +95,10 @@ std::optional<reference_name> reference_name::parse(std::string_view input, std:
         set_error(error, "'" + std::string(input) +
                              "' is not a valid host name (labels of 1-63 letters, digits and inner hyphens, "
                              "at most 253 octets, no wildcard)");
+        return std::nullopt;
+    }
+    if (std::string bad; !a_labels_valid(ascii, bad)) {
+        set_error(error, "'" + bad + "' is not a valid IDNA2008 A-label");
         return std::nullopt;
     }
     // No top-level domain is all-numeric (RFC 3696 §2); this refuses IPv4

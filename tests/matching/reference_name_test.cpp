@@ -33,6 +33,20 @@ BOOST_AUTO_TEST_CASE(unconvertible_unicode_is_an_error_with_a_reason) {
     BOOST_TEST(!m::reference_name::parse("\xff\xfe.de", &error).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(a_labels_must_be_what_idna2008_would_write) {
+    BOOST_TEST(m::reference_name::parse("XN--BCHER-KVA.de")->text() == "xn--bcher-kva.de");
+    BOOST_TEST(m::reference_name::parse("mail.xn--fa-hia.de")->text() == "mail.xn--fa-hia.de");
+    std::string error;
+    // Punycode that decodes to nothing valid, to plain ASCII, or to a
+    // DISALLOWED code point (U+2615 encodes as xn--53h).
+    for (const char* bad : {"xn--zz.com", "mail.xn--abc.com", "xn--53h.de"}) {
+        BOOST_TEST_CONTEXT(bad) {
+            BOOST_TEST(!m::reference_name::parse(bad, &error).has_value());
+            BOOST_TEST(error.find("A-label") != std::string::npos);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(invalid_references_are_errors) {
     std::string error;
     for (const char* bad : {"", ".", "contoso.com..", "*.contoso.com", "mail..contoso.com", "-a.com", "a_b.com",
