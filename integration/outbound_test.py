@@ -95,6 +95,8 @@ class Outbound(unittest.TestCase):
             "--mx-host=testing-plain.test,mx.plain.test,10",
             "--mx-host=crl-only.test,mx2.partner.test,10",
             "--mx-host=secure-wrongname.test,mx1.partner.test,10",
+            "--mx-host=sameroute.test,mx.plain.test,10",
+            "--mx-host=otherpolicy.test,mx.plain.test,10",
             "--mx-host=secure-untrusted.test,mx.untrusted.test,10",
             "--mx-host=secure-plain.test,mx.plain.test,10",
             "--host-record=mx.tlsfail.test,127.0.0.11",
@@ -163,6 +165,7 @@ policies:
   testing-plain.test: {{level: encrypt, mode: testing}}
   crl-only.test: {{level: validate, crl: [{cls.crl}]}}  # the global anchors stay
   secure-wrongname.test: {{level: domain-secure}}
+  otherpolicy.test: {{level: opportunistic}}  # the default's level, but an entry of its own
   secure-untrusted.test: {{level: domain-secure, tls_domain: untrusted.test}}
   secure-plain.test: {{level: domain-secure}}
   tlsfail-opportunistic.test: {{level: opportunistic}}
@@ -257,6 +260,10 @@ alias_database =
         log = self.proxy.log()
         self.assertIn("trying the next host", log)
         self.assertIn("rule=one-node-deep", log)
+        # The transaction line names the route, the host used and its TLS verdict.
+        self.assertRegex(log, r"txn from=<sender@example\.org> to=<user@partner\.test> .*upstream=mx:partner\.test "
+                              r"result=\"250 .* host=mx2\.partner\.test:\d+ tls=\"TLSv1\.3 passed "
+                              r"matched=mail\.partner\.test rule=one-node-deep\"")
 
     def test_opportunistic_delivers_in_plain_text(self):
         before = self.count("plain")
@@ -295,6 +302,16 @@ alias_database =
         replies, data = self.transaction(["b@plain.test"])
         self.assertEqual((replies[0][0], data[0]), (250, 250))
         self.assertEqual((self.count("good"), self.count("plain")), (before[0] + 1, before[1] + 1))
+
+    def test_same_route_and_policy_share_a_transaction_another_policy_does_not(self):
+        before = self.count("plain")
+        replies, data = self.transaction(["a@plain.test", "b@sameroute.test", "c@otherpolicy.test"])
+        self.assertEqual([c for c, _ in replies], [250, 250, 452], replies)
+        self.assertEqual(data[0], 250)
+        self.assertEqual(self.count("plain"), before + 1)  # one message for both recipients
+        newest = max(harness.maildir_messages(self.sinks["plain"]), key=lambda p: p.stat().st_mtime)
+        self.assertIn("hello", newest.read_text())
+        self.assertRegex(self.proxy.log(), r"rcpt domain=otherpolicy\.test routes elsewhere \(policy=otherpolicy\.test\)")
 
     def refused(self, domain, sink, code=451, enhanced=b"4.7.5", reason=""):
         before = self.count(sink)
@@ -363,17 +380,20 @@ alias_database =
         self.assertIn("mode=testing reason=would refuse", self.proxy.log())
 
     def test_postfix_relayhost_through_dsproxy_to_the_partner(self):
-        # SPEC §11: Postfix as the sending MTA, dsproxy as its relayhost.
+        # Postfix as the sending MTA, dsproxy as its relayhost, the partner at domain-secure.
         self.start_postfix()
         before = self.count("good")
         with smtplib.SMTP("127.0.0.1", self.postfix_port, timeout=30) as s:
-            s.sendmail("alice@contoso.test", ["bob@partner.test"], "Subject: via postfix\r\n\r\nhello\r\n")
+            s.sendmail("alice@contoso.test", ["bob@secure.test"], "Subject: via postfix\r\n\r\nhello\r\n")
         deadline = time.monotonic() + 30
         while self.count("good") == before and time.monotonic() < deadline:
             time.sleep(0.2)
         maillog = (self.postfix_dir / "maillog").read_text(errors="replace")
         self.assertEqual(self.count("good"), before + 1, maillog[-2000:])
-        self.assertRegex(maillog, r"to=<bob@partner\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+.*status=sent")
+        self.assertRegex(maillog, r"to=<bob@secure\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+.*status=sent")
+        # The partner leg was domain-secure: verified, names matched, our certificate presented.
+        self.assertRegex(self.proxy.log(), r"txn from=<alice@contoso\.test> to=<bob@secure\.test> .*tls=\"TLSv1\.3 passed "
+                                           r"matched=mail\.partner\.test rule=one-node-deep\"")
         newest = max(harness.maildir_messages(self.sinks["good"]), key=lambda p: p.stat().st_mtime)
         self.assertIn("Subject: via postfix", newest.read_text())
 
@@ -418,6 +438,7 @@ alias_database =
         with self.assertRaises(smtplib.SMTPConnectError) as ctx:
             smtplib.SMTP("127.0.0.1", self.denied_port, timeout=10)
         self.assertEqual(ctx.exception.smtp_code, 554)
+        harness.wait_for_log(self.proxy, r"client=127\.0\.0\.1 .*not in allowed_clients|allowed_clients")
 
 
 class DnsFailures(unittest.TestCase):

@@ -51,6 +51,7 @@ struct relay_session::leg {
     upstream_host host;
     bool dead = false;
     bool would_refuse = false;  // mode testing: this connection fails the level, used anyway
+    std::string tls = "none";   // for the transaction log: protocol and verdict, once TLS is up
     // Commands and content not yet written: gathered into one write, sent
     // before any wait (flush_upstream), so MAIL+RCPT+... or a Received header,
     // a block of content and the final dot cost one syscall, not three.
@@ -491,6 +492,12 @@ asio::awaitable<bool> relay_session::upstream_tls(std::string& reason) {
     const std::string& verdict_text = verdict.summary;
     info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={}", upstream_.name, leg_->host.host,
          upstream_.level, facts.protocol, facts.cipher, verdict_text);
+    // The verdict's first words ("passed"/"failed"/"unchecked") and the name
+    // that matched, without the subject and fingerprint of the line above.
+    leg_->tls = facts.protocol + " " + verdict_text.substr(0, verdict_text.find(' '));
+    if (verdict.result.domain_match && verdict.result.domain_match->matched)
+        leg_->tls += " matched=" + log::printable(verdict.result.domain_match->matched_name) + " rule=" +
+                     std::string(matching::to_string(verdict.result.domain_match->how));
     if (!passed && !upstream_.enforce) {
         leg_->would_refuse = true;
         info("upstream={} mode=testing reason=would refuse: {}", upstream_.name, log::printable(reason));
@@ -509,9 +516,12 @@ void relay_session::log_transaction(const smtp::reply* final_reply, std::string_
         m->upstream_transaction(took);
         if (final_reply->positive()) m->message_relayed(size_);
     }
-    info("txn from={} to={} size={} upstream={} result={} duration_ms={}", log::printable(mail_->first.to_wire()),
-         rcpts.empty() ? "-" : rcpts, size_, upstream_.name,
-         final_reply ? "\"" + reply_text(*final_reply) + "\"" : "\"failed: " + log::printable(failure) + "\"", ms);
+    // The route (upstream=mx:DOMAIN or the backend), the host used and its TLS.
+    const std::string host = leg_ ? leg_->host.host + ":" + std::to_string(leg_->host.port) : "-";
+    info("txn from={} to={} size={} upstream={} result={} duration_ms={} host={} tls=\"{}\"",
+         log::printable(mail_->first.to_wire()), rcpts.empty() ? "-" : rcpts, size_, upstream_.name,
+         final_reply ? "\"" + reply_text(*final_reply) + "\"" : "\"failed: " + log::printable(failure) + "\"", ms, host,
+         leg_ ? leg_->tls : "-");
 }
 
 }  // namespace dsproxy::engine
