@@ -87,6 +87,16 @@ expect "import PKCS#7" "$dsproxy" cert import issued.p7b --store store
 expect "list" "$dsproxy" cert list --store store --ca-file ca.pem --fqdn mail1.contoso.com
 grep -q "Thumbprint:  $thumb" "$work/out" && ok || fail "list lacks the thumbprint"
 grep -q "Served for:  mail1.contoso.com" "$work/out" && ok || fail "list lacks 'Served for'"
+# Every field of the issued certificate's entry, against what openssl says of it.
+entry=$(awk -v t="$thumb" '/^Thumbprint:/ { show = ($2 == t) } show' "$work/out")
+sha256=$(openssl x509 -in issued.pem -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :)
+nb=$(date -u -d "$(openssl x509 -in issued.pem -noout -startdate | cut -d= -f2)" "+%Y-%m-%d %H:%M:%S UTC")
+na=$(date -u -d "$(openssl x509 -in issued.pem -noout -enddate | cut -d= -f2)" "+%Y-%m-%d %H:%M:%S UTC")
+for line in "SHA256:      $sha256" "Subject:     CN=mail1.contoso.com,O=Contoso Corp,C=US" \
+            "DNS names:   mail1.contoso.com, contoso.com, fabrikam.com" "NotBefore:   $nb" "NotAfter:    $na" \
+            "Issuer:      CN=Test CA" "Self-signed: no" "Key type:    rsa:2048"; do
+    grep -qxF "$line" <<<"$entry" && ok || fail "list: expected the line '$line' in: $entry"
+done
 "$dsproxy" cert selfsigned --store store --subject "CN=mail1.contoso.com" --key-out store/second.key \
     --out store/second.pem >/dev/null 2>&1
 expect "list --domain" "$dsproxy" cert list --store store --ca-file ca.pem --domain mail1.contoso.com
