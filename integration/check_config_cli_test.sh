@@ -82,6 +82,37 @@ out=$("$dsproxy" check-config -c "$work/syntax.yaml" 2>&1); rc=$?
 expect_rc "syntax error" 1 "$rc"
 expect_in "syntax error position" "$work/syntax.yaml:2:1: error: YAML syntax error" "$out"
 
+# The other error classes, all in one file and all reported at once.
+cat >"$work/classes.yaml" <<'YAML'
+include: [missing.d]
+listeners:
+  in:
+    role: inbound
+    listen: "127.0.0.1:25x"
+    fqdn: localhost
+    upstream: sink
+    allowed_clients: ["10.1.2.3/8"]
+upstreams:
+  sink: {hosts: ["127.0.0.1:2526"]}
+timeouts:
+  shutdown_drain: 5 minutes
+limits:
+  max_connections: lots
+policies:
+  contoso.com:
+    on_failure: reject
+YAML
+out=$("$dsproxy" check-config -c "$work/classes.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "error classes" 1 "$rc"
+f="$work/classes.yaml"
+expect_in "include dir missing" "$f:1:11: error: \`include\`: directory \`$work/missing.d\` does not exist" "$out"
+expect_in "bad address" "$f:5:13: error: \`listen\`: port \`25x\`" "$out"
+expect_in "bad CIDR with a suggestion" "$f:8:23: error: \`allowed_clients\`: \`10.1.2.3/8\` has host bits set below the prefix; did you mean \`10.0.0.0/8\`?" "$out"
+expect_in "bad duration" "$f:12:19: error: \`shutdown_drain\`: unknown duration unit" "$out"
+expect_in "wrong type" "$f:14:20: error: \`max_connections\`: expected a whole number, got \`lots\`" "$out"
+expect_in "missing required key" "$f:17:5: error: missing required key \`level\` in policy \`contoso.com\`" "$out"
+expect_in "all at once" "6 errors" "$out"
+
 "$dsproxy" check-config --no-such-flag >/dev/null 2>&1; expect_rc "usage error" 2 $?
 
 echo "check_config_cli: $passed passed, $failed failed"
