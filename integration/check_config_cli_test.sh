@@ -38,6 +38,24 @@ out=$(cd "$work" && "$dsproxy" check-config 2>&1); rc=$?
 expect_rc "default path missing" 1 "$rc"
 expect_in "default path missing names the file" "conf.d/dsproxy.yaml: error: cannot read the file" "$out"
 
+# The commented examples of domains.d/example.yaml are valid too, once
+# uncommented (with their partner's CA and CRL files present).
+cp -r "$root/conf.d" "$work/examples"
+rm -rf "$work/examples/certs"
+sed -E -i -e 's/^  # ( *)([a-z_.-]+):( |$)/  \1\2:\3/' \
+    -e "s|/etc/dsproxy/partners/|$work/examples/|" "$work/examples/domains.d/example.yaml"
+grep -q '^  fabrikam.com:' "$work/examples/domains.d/example.yaml" && pass || fail "examples not uncommented"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/examples/ca.key" \
+    -out "$work/examples/fabrikam-ca.pem" -days 30 -subj "/CN=Fabrikam CA" 2>/dev/null
+touch "$work/examples/index.txt"
+printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s\ndefault_md=sha256\ndefault_crl_days=30\n' "$work/examples/index.txt" \
+    >"$work/examples/ca.cnf"
+openssl ca -gencrl -config "$work/examples/ca.cnf" -keyfile "$work/examples/ca.key" \
+    -cert "$work/examples/fabrikam-ca.pem" -out "$work/examples/fabrikam.crl" 2>/dev/null
+out=$("$dsproxy" check-config -c "$work/examples/dsproxy.yaml" 2>&1); rc=$?
+expect_rc "the commented examples, uncommented" 0 "$rc"
+expect_in "the uncommented examples are in the effective config" "tls_domain: mail.fabrikam.com" "$out"
+
 # The printed config is itself a valid main file.
 mkdir -p "$work/printed"
 "$dsproxy" check-config -c "$root/conf.d/dsproxy.yaml" >"$work/printed/dsproxy.yaml"
