@@ -2,13 +2,29 @@
 # run.sh TARGET SECONDS — build one libFuzzer target with clang into
 # build-fuzz/ and run it for SECONDS on a copy of its seed corpus.
 # TARGET: matching | command_parser | reply_parser | address | server_session | client_session
-#         | config_loader | certificate_names
+#         | config_loader | certificate_names, or `all`: each of them in turn for SECONDS
+#         (a summary line per target at the end; fails if any target found a crash).
 # Crashes are written to build-fuzz/crashes/TARGET/; the committed seeds in
 # fuzz/corpus/TARGET/ are never modified (new inputs go to fuzz/corpus-work/).
 set -euo pipefail
-target=${1:?usage: fuzz/run.sh TARGET SECONDS}
+target=${1:?usage: fuzz/run.sh TARGET|all SECONDS}
 seconds=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$target" = all ]; then
+    status=0 summary=""
+    for t in matching command_parser reply_parser address server_session client_session config_loader \
+             certificate_names; do
+        log=$(mktemp)
+        "$0" "$t" "$seconds" 2>&1 | tee "$log" | grep -E "^(Done|==[0-9]+==ERROR|SUMMARY)" || true
+        runs=$(grep -oE "^Done [0-9]+ runs" "$log" | grep -oE "[0-9]+" || echo "?")
+        crashes=$(ls "$root/build-fuzz/crashes/$t" 2>/dev/null | wc -l)
+        summary+="$t: $runs runs in ${seconds} s, $crashes crash input(s)"$'\n'
+        [ "$crashes" = 0 ] && [ "$runs" != "?" ] || status=1
+        rm -f "$log"
+    done
+    printf '%s' "$summary"
+    exit "$status"
+fi
 build=$root/build-fuzz
 cxx=$(command -v clang++-14 || command -v clang++)
 cmake -S "$root" -B "$build" -G Ninja -DDSPROXY_FUZZ=ON -DDSPROXY_INTEGRATION=OFF \
