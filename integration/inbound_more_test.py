@@ -289,7 +289,7 @@ class ClientAddressUpstream(StackTest):
             replies = converse(s, [b"EHLO c.test\r\n", b"MAIL FROM:<a@sender.test>\r\n", b"RCPT TO:<b@example.com>\r\n"])
         self.assertTrue(replies[-1].startswith(b"250"), (replies, st.logs()))
         fake.join(5)
-        self.assertRegex(fake.received, rb"XCLIENT [^\r]*ADDR=127\.0\.0\.9")
+        self.assertRegex(fake.received, rb"XCLIENT ADDR=127\.0\.0\.9 NAME=\[UNAVAILABLE\] HELO=c\.test PROTO=ESMTP\r\n")
         after = fake.received.split(b"XCLIENT", 1)[1]
         self.assertIn(b"EHLO", after, "no new EHLO after XCLIENT's 220")
 

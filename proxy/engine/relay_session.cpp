@@ -265,8 +265,9 @@ asio::awaitable<bool> relay_session::open_leg(bool plain_only, std::size_t first
     if (upstream_.xclient) {
         smtp::xclient_facts facts;
         facts.addr = settings().client_endpoint.address().to_string();
-        facts.name = "[UNAVAILABLE]";
-        facts.proto = "ESMTP";
+        facts.name = "[UNAVAILABLE]";  // dsproxy does no reverse lookups
+        facts.helo = server().helo_name();
+        facts.proto = server().esmtp() ? "ESMTP" : "SMTP";
         options.xclient = facts;
     }
     std::string errors;

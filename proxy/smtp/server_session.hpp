@@ -156,6 +156,9 @@ public:
     server_state state() const noexcept { return state_; }
     // The client leg's TLS, once established (nullopt before or without it).
     const std::optional<tls_facts>& tls() const noexcept { return tls_; }
+    // The client's HELO/EHLO name (empty before it), and whether it was EHLO.
+    const std::string& helo_name() const noexcept { return helo_; }
+    bool esmtp() const noexcept { return esmtp_; }
     bool closed() const noexcept { return state_ == server_state::closed; }
     // False while an upstream reply is awaited, during the TLS handshake and
     // after close: the engine should not read from the client then.
