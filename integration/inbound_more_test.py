@@ -182,6 +182,26 @@ class Reload(StackTest):
         self.assertEqual(served(), first_pem(renewed_cert), st.logs())
 
 
+class UpstreamPhaseTimeouts(StackTest):
+    def test_each_upstream_reply_has_its_phase_timeout(self):
+        # RCPT's timeout is 1 s, the others 30 s: a backend silent after RCPT
+        # gives the client a 4xx after about 1 s, not 30.
+        st = self.stack(upstream_down=True, config={"timeouts": {"upstream": {
+            "greeting": "30s", "ehlo": "30s", "mail": "30s", "rcpt": "1s"}}})
+        fake = FakeUpstream(st.sink_port, {b"RCPT": b""})  # never answers RCPT
+        fake.start()
+        self.addCleanup(fake.close)
+        c = self.greet(st)
+        self.assertEqual(c.command("MAIL FROM:<a@sender.test>").code, 250)
+        start = time.monotonic()
+        reply = c.command("RCPT TO:<b@example.com>")
+        took = time.monotonic() - start
+        self.assertEqual(reply.code // 100, 4, (reply, st.logs()))
+        self.assertLess(took, 10, "the RCPT waited longer than its own timeout")
+        self.assertGreaterEqual(took, 0.9)
+        harness.wait_for_log(st.proxy, r"reason=timeout waiting for the reply to RCPT")
+
+
 class JsonLogs(StackTest):
     def test_every_line_is_one_json_object_with_the_session_id(self):
         st = self.stack(config={"logging": {"format": "json"}})

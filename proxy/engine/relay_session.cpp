@@ -209,17 +209,30 @@ asio::awaitable<void> relay_session::before_wait() {
     if (auto failed = co_await flush_upstream()) co_await run_client(std::move(*failed));
 }
 
+steady_clock::duration relay_session::reply_timeout(smtp::upstream_stage stage) const {
+    // The phase of the reply the upstream owes next (RFC 5321 §4.5.3.2);
+    // the server session's stage when the machine has sent nothing yet.
+    using e = smtp::client_session::expect;
+    const auto& t = upstream_.timeouts;
+    switch (leg_->machine.awaiting().value_or(e::mail)) {
+        case e::banner: return t.greeting;
+        case e::ehlo: case e::helo: case e::starttls: case e::xclient: return t.ehlo;
+        case e::mail: case e::rset: case e::quit: break;
+        case e::rcpt: return t.rcpt;
+        case e::data: return t.data_init;
+        case e::bdat_chunk: return t.data_block;
+        case e::end_of_data: return t.data_final;
+    }
+    return stage == smtp::upstream_stage::end_of_data ? t.data_final : t.mail;
+}
+
 asio::awaitable<void> relay_session::wait_for_upstream() {
     const auto stage = *server().awaiting();
     if (!leg_) {
         post(server().on_upstream_failed(stage, "no upstream connection"));
         co_return;
     }
-    const auto& t = upstream_.timeouts;
-    const auto timeout = stage == smtp::upstream_stage::data           ? t.data_init
-                         : stage == smtp::upstream_stage::end_of_data  ? t.data_final
-                         : stage == smtp::upstream_stage::bdat_chunk   ? t.data_block
-                                                                       : t.greeting;
+    const auto timeout = reply_timeout(stage);
     const auto buffer = shared_upstream_buffer();
     boost::system::error_code ec;
     const std::size_t n = leg_->socket.try_read(buffer, ec);

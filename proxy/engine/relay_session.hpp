@@ -36,7 +36,10 @@ struct upstream_host {
 
 struct upstream_timeouts {
     steady_clock::duration connect = std::chrono::seconds(30);
-    steady_clock::duration greeting = std::chrono::minutes(5);   // banner, EHLO, MAIL, RCPT
+    steady_clock::duration greeting = std::chrono::minutes(5);   // the banner (RFC 5321 §4.5.3.2.1)
+    steady_clock::duration ehlo = std::chrono::minutes(5);       // EHLO/HELO, STARTTLS, XCLIENT
+    steady_clock::duration mail = std::chrono::minutes(5);       // MAIL, RSET
+    steady_clock::duration rcpt = std::chrono::minutes(5);
     steady_clock::duration data_init = std::chrono::minutes(2);  // 354
     steady_clock::duration data_block = std::chrono::minutes(3); // each write of content
     steady_clock::duration data_final = std::chrono::minutes(10);
@@ -100,6 +103,7 @@ private:
                                      std::string& error);
     asio::awaitable<void> run_client(std::vector<smtp::client_action> actions);
     asio::awaitable<bool> upstream_tls(std::string& reason);
+    steady_clock::duration reply_timeout(smtp::upstream_stage stage) const;
     void log_transaction(const smtp::reply* final_reply, std::string_view failure);
 
     upstream_settings upstream_;

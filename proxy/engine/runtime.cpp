@@ -50,12 +50,14 @@ std::shared_ptr<const tls::trust_store> trust_for(const config::domain_policy& p
 
 smtp::reply make(int code, const std::string& text) { return smtp::make_reply(code, text); }
 
-// The engine bounds the whole set-up (greeting, EHLO, MAIL, RCPT) with one
-// deadline per reply, the longest configured of those stages.
+// One deadline per upstream reply, the configured one of its phase.
 upstream_timeouts upstream_timeouts_from(const config::upstream_timeouts& t) {
     upstream_timeouts out;
     out.connect = t.connect;
-    out.greeting = std::max({t.greeting, t.ehlo, t.mail, t.rcpt});
+    out.greeting = t.greeting;
+    out.ehlo = t.ehlo;
+    out.mail = t.mail;
+    out.rcpt = t.rcpt;
     out.data_init = t.data_init;
     out.data_block = t.data_block;
     out.data_final = t.data_final;

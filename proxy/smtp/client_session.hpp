@@ -112,6 +112,13 @@ public:
     std::vector<client_action> abort();
     std::vector<client_action> quit();
 
+    // The replies the machine can wait for; awaiting() is the next one due
+    // (the engine picks that phase's timeout).
+    enum class expect { banner, ehlo, helo, starttls, xclient, mail, rcpt, data, bdat_chunk, end_of_data, rset, quit };
+    std::optional<expect> awaiting() const noexcept {
+        return expected_.empty() ? std::nullopt : std::optional<expect>(expected_.front());
+    }
+
     client_state state() const noexcept { return state_; }
     const capabilities& upstream_capabilities() const noexcept { return caps_; }
     bool tls_active() const noexcept { return tls_; }
@@ -119,7 +126,6 @@ public:
     bool reusable() const noexcept { return state_ == client_state::idle && expected_.empty(); }
 
 private:
-    enum class expect { banner, ehlo, helo, starttls, xclient, mail, rcpt, data, bdat_chunk, end_of_data, rset, quit };
 
     std::vector<client_action> take();
     void send(std::string bytes);
