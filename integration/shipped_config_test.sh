@@ -3,7 +3,8 @@
 # conf.d/ run as it is (dsproxy on 127.0.0.1:2525 with STARTTLS, the
 # self-signed certificate for `localhost` made at first start, the sink on
 # 127.0.0.1:2526 as backend, exactly as scripts/run.sh starts them), then the
-# README's swaks and openssl s_client lines against it.
+# README's swaks and openssl s_client lines against it, and the hardened TLS
+# defaults (no TLS 1.1, ECDHE only, X25519/P-256 only) as openssl sees them.
 set -u
 dsproxy=$(readlink -f "${1:?usage: shipped_config_test.sh PATH/TO/dsproxy}")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +47,15 @@ n=$(ls "$work/maildir/new" 2>/dev/null | wc -l)
 out=$(echo QUIT | timeout 10 openssl s_client -starttls smtp -connect 127.0.0.1:2525 -brief 2>&1)
 grep -q "Protocol version: TLSv1.3" <<<"$out" && ok || fail "s_client: $out"
 grep -q "Peer certificate: CN = localhost" <<<"$out" && ok || fail "s_client does not show CN=localhost: $out"
+
+# The hardened defaults of SPEC §3, as shipped: TLS 1.2 at least, ECDHE only,
+# X25519 and P-256 only.
+handshake() { echo QUIT | timeout 10 openssl s_client -starttls smtp -connect 127.0.0.1:2525 "$@" 2>&1; }
+handshake -tls1_2 -cipher ECDHE | grep -q "^New, TLSv1.2, Cipher is ECDHE-" && ok || fail "TLS 1.2 with ECDHE refused"
+handshake -tls1_2 -cipher kRSA | grep -q "^New, TLSv1.2" && fail "a TLS 1.2 suite without ECDHE was accepted" || ok
+handshake -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' | grep -q "^New, TLSv1" && fail "TLS 1.1 accepted" || ok
+handshake -groups secp384r1 | grep -q "^New, TLSv1" && fail "group secp384r1 accepted" || ok
+handshake -groups P-256 | grep -q "^New, TLSv1.3" && ok || fail "group P-256 refused"
 
 out=$(swaks --server 127.0.0.1:2525 --from alice@sender.example --to someone@elsewhere.example 2>&1)
 grep -q '^<\*\* 550 5.7.1' <<<"$out" && ok || fail "relaying to a domain not accepted was not refused with 550 5.7.1: $out"
