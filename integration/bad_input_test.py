@@ -436,8 +436,8 @@ policies: {{default: {{level: opportunistic}}}}
         self.assertEqual(r.command(b"RCPT TO:<user@accepted.test>")[0], 250)
         self.assertEqual(r.command(b"DATA")[0], 354)
         # Each byte comes well within data_block (3 s): only the rate (500 B/s) can stop it.
-        reply, elapsed = self.slow(r, b"Subject: slow\r\n\r\n" + b"z" * 200 + b"\r\n.\r\n", seconds_per_byte=0.5)
-        self.record("slowloris, 2 bytes/s in DATA (min_data_rate 500 B/s)", reply)
+        reply, elapsed = self.slow(r, b"Subject: slow\r\n\r\n" + b"z" * 200 + b"\r\n.\r\n", seconds_per_byte=1.0)
+        self.record("slowloris, 1 byte/s in DATA (min_data_rate 500 B/s)", reply)
         self.assertEqual(reply[0], 421, reply)
         self.assertIn(b"4.4.2", reply[1])
         self.assertLess(elapsed, DATA_BLOCK + 4)
