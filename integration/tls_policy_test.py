@@ -183,6 +183,21 @@ class DomainSecure(unittest.TestCase):
         text = next(t for t in self.st.message_texts() if "Subject: trial" in t)
         self.assertNotIn("domain-secured", dsproxy_received(text))
 
+    def test_received_header_says_whether_the_client_certificate_verified(self):
+        # Default policy (no check enforced): the header still records the facts.
+        for cert, words in (("selfsigned", "client certificate not verified)"),
+                            (None, "client certificate not presented)"),
+                            ("partner", "client certificate verified)")):
+            with self.subTest(cert=cert):
+                c = self.session(cert=cert)
+                subject = f"Subject: received {cert}"
+                self.assert_mail(c, "alice@elsewhere.test", 250, "2.1.0")
+                self.assertEqual(c.command("RCPT TO:<bob@example.com>").code, 250)
+                self.assertEqual(c.command("DATA").code, 354)
+                self.assertEqual(c.command(f"{subject}\r\n\r\nhi\r\n.").code, 250, self.st.logs())
+                text = next(t for t in self.st.message_texts() if subject in t)
+                self.assertIn(words, dsproxy_received(text))
+
     def test_no_policy_sender_needs_nothing(self):
         c = self.session(tls=False)
         self.assert_mail(c, "alice@elsewhere.test", 250, "2.1.0")
