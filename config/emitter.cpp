@@ -138,11 +138,13 @@ void emit_certificates(YAML::Emitter& e, const certificate_store& c) {
     if (c.files.empty()) e << YAML::Flow;
     e << YAML::BeginSeq;
     for (const auto& f : c.files) {
-        if (f.key.empty()) {
+        if (f.key.empty() && !f.client_only) {
             e << f.certificate;
         } else {
             e << YAML::BeginMap << YAML::Key << "certificate" << YAML::Value << f.certificate;
-            e << YAML::Key << "key" << YAML::Value << f.key << YAML::EndMap;
+            if (!f.key.empty()) e << YAML::Key << "key" << YAML::Value << f.key;
+            if (f.client_only) e << YAML::Key << "client_only" << YAML::Value << true;
+            e << YAML::EndMap;
         }
     }
     e << YAML::EndSeq;

@@ -55,6 +55,9 @@ struct upstream {
 struct certificate_file {
     std::string certificate;  // PEM: certificate and chain (and the key, when `key` is empty)
     std::string key;          // separate key file, or empty
+    // Used only as our client certificate (SPEC §4.1): its EKU needs
+    // clientAuth, not serverAuth, and it is never served to clients.
+    bool client_only = false;
 };
 
 struct certificate_store {

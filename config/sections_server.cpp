@@ -40,6 +40,7 @@ constexpr std::array certificate_file_fields{
     field<CF>{"certificate",
               [](file_reader& r, const YAML::Node& n, CF& o) { r.set_path(n, path_check::file, o.certificate); }, true},
     field<CF>{"key", [](file_reader& r, const YAML::Node& n, CF& o) { r.set_path(n, path_check::file, o.key); }},
+    field<CF>{"client_only", [](file_reader& r, const YAML::Node& n, CF& o) { r.set(n, a_bool, o.client_only); }},
 };
 
 void read_certificate_files(file_reader& r, const YAML::Node& node, certificate_store& out) {

@@ -52,6 +52,9 @@ class Outbound(unittest.TestCase):
         shutil.copy(cert, certs / "relay.pem")
         shutil.copy(key, certs / "relay.key")
         os.chmod(certs / "relay.key", 0o600)
+        # A certificate only for presenting as a client (EKU clientAuth only), outside the store directory.
+        cls.client_only = cls.pki.leaf("partner-client", dns=["client.example.org"], usage="clientAuth")
+        os.chmod(cls.client_only[1], 0o600)
 
         cls.mx_port = harness.free_port()
         cls.procs = []
@@ -96,6 +99,7 @@ class Outbound(unittest.TestCase):
             "--mx-host=crl-only.test,mx2.partner.test,10",
             "--mx-host=secure-wrongname.test,mx1.partner.test,10",
             "--mx-host=sameroute.test,mx.plain.test,10",
+            "--mx-host=secure-client.test,mx2.partner.test,10",
             "--mx-host=otherpolicy.test,mx.plain.test,10",
             "--mx-host=secure-untrusted.test,mx.untrusted.test,10",
             "--mx-host=secure-plain.test,mx.plain.test,10",
@@ -129,6 +133,7 @@ listeners:
     allowed_clients: ["192.0.2.0/24"]
 certificates:
   directories: [certs]
+  files: [{{certificate: {cls.client_only[0]}, key: {cls.client_only[1]}, client_only: true}}]
 trust:
   ca_file: {cls.pki.ca_cert}
 outbound:
@@ -165,6 +170,7 @@ policies:
   testing-plain.test: {{level: encrypt, mode: testing}}
   crl-only.test: {{level: validate, crl: [{cls.crl}]}}  # the global anchors stay
   secure-wrongname.test: {{level: domain-secure}}
+  secure-client.test: {{level: domain-secure, tls_domain: partner.test, client_certificate: client.example.org}}
   otherpolicy.test: {{level: opportunistic}}  # the default's level, but an entry of its own
   secure-untrusted.test: {{level: domain-secure, tls_domain: untrusted.test}}
   secure-plain.test: {{level: domain-secure}}
@@ -370,7 +376,14 @@ alias_database =
     def test_domain_secure_presents_our_client_certificate(self):
         self.delivered("secure.test", "good")
         sink_log = next(p for p in self.procs if "127.0.0.3" in p.args[3]).log()
-        self.assertRegex(sink_log, r"sni=mx2\.partner\.test client_certificate=presented")
+        self.assertRegex(sink_log, r"sni=mx2\.partner\.test client_certificate=subject=\"CN=relay\.example\.org\"")
+
+    def test_domain_secure_presents_the_client_certificate_the_policy_names(self):
+        # client_certificate: client.example.org, a client-only certificate (clientAuth EKU).
+        self.delivered("secure-client.test", "good")
+        sink_log = next(p for p in self.procs if "127.0.0.3" in p.args[3]).log()
+        self.assertRegex(sink_log, r"sni=mx2\.partner\.test client_certificate=subject=\"CN=client\.example\.org\"")
+        self.assertNotIn("certificate refused", self.proxy.log())
 
     def test_mode_testing_relays_and_logs(self):
         before = self.count("bad")

@@ -199,7 +199,7 @@ policies:
         self.assertIn('client_certificate CN=relay.example.org', out)
         self.assertIn("match one-node-deep mail.partner.test", out)
         self.assertTrue(harness.wait_until(
-            lambda: re.search(r"sni=mx2\.partner\.test client_certificate=presented", self.sinks["good"][1].log()), 5))
+            lambda: re.search(r"sni=mx2\.partner\.test client_certificate=subject=", self.sinks["good"][1].log()), 5))
 
     def test_static_route_and_all_hosts(self):
         out = self.probe("routed.test", want=0)

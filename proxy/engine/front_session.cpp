@@ -2,6 +2,7 @@
 #include "proxy/engine/front_session.hpp"
 
 #include "proxy/log/logging.hpp"
+#include "tls/certificate_info.hpp"
 #include "tls/peer_verification.hpp"
 
 #include <boost/asio/error.hpp>
@@ -269,7 +270,8 @@ asio::awaitable<void> front_session::start_tls() {
                    "\" sha256=" + verdict.sha256 + " chain=" + (verdict.passed ? "verified" : "unverified") +
                    (verdict.passed ? std::string() : " reason=\"" + verdict.reason + "\"");
         } else {
-            peer = "presented chain=unchecked";
+            const auto info = tls::describe(*SSL_get0_peer_certificate(ssl_state));
+            peer = "subject=\"" + log::printable(info.subject) + "\" sha256=" + info.sha256 + " chain=unchecked";
         }
     }
     info("tls=in result=ok peer={} protocol={} cipher={} sni={} client_certificate={}",

@@ -96,7 +96,8 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     rt->trust_ = std::make_shared<const tls::trust_store>(std::move(*trust));
 
     std::vector<tls::store_source> sources;
-    for (const auto& f : cfg->certificates.files) sources.push_back({f.certificate, f.key, tls::certificate_use::server});
+    for (const auto& f : cfg->certificates.files)
+        sources.push_back({f.certificate, f.key, f.client_only ? tls::certificate_use::client : tls::certificate_use::server});
     for (const auto& d : cfg->certificates.directories) {
         std::error_code ec;
         if (std::filesystem::create_directories(d, ec)) rt->created_.push_back(d);

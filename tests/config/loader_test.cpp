@@ -103,7 +103,7 @@ upstreams:
     tls: {level: domain, tls_domain: contoso.com}
 accepted_domains: [contoso.com, .contoso.com]
 certificates:
-  files: [certs/mail.pem, {certificate: certs/mail.pem, key: certs/mail.key}]
+  files: [certs/mail.pem, {certificate: certs/mail.pem, key: certs/mail.key, client_only: true}]
   directories: [certs, /var/lib/dsproxy/certs]
   auto_selfsigned: true
   allow_group_readable_keys: true
@@ -176,6 +176,8 @@ outbound:
     BOOST_TEST(c.accepts("sub.contoso.com"));
     BOOST_TEST(c.certificates.files.size() == 2u);
     BOOST_TEST(c.certificates.files[1].key == root + "/certs/mail.key");
+    BOOST_TEST(!c.certificates.files[0].client_only);
+    BOOST_TEST(c.certificates.files[1].client_only);
     BOOST_TEST(c.certificates.directories[0] == root + "/certs");
     BOOST_TEST(c.certificates.directories[1] == "/var/lib/dsproxy/certs");
     BOOST_TEST(!c.trust_store.system);
