@@ -308,6 +308,16 @@ class ProxyV2Upstream(FakeUpstream):
                 return
 
 
+def parse_tlvs(data: bytes, offset: int) -> dict:
+    """PROXY v2 TLVs (type, 16-bit length, value) from `offset` on: {type: value}."""
+    out = {}
+    while offset + 3 <= len(data):
+        kind, length = data[offset], struct.unpack("!H", data[offset + 1:offset + 3])[0]
+        out[kind] = data[offset + 3:offset + 3 + length]
+        offset += 3 + length
+    return out
+
+
 def client_from(port: int, source: str):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind((source, 0))
@@ -384,20 +394,12 @@ class ClientAddressUpstream(StackTest):
         c.close()
         fake.join(5)
         got = fake.header
-        tlvs, i = {}, 16 + 12
-        while i + 3 <= len(got):
-            kind, length = got[i], struct.unpack("!H", got[i + 1:i + 3])[0]
-            tlvs[kind] = got[i + 3:i + 3 + length]
-            i += 3 + length
+        tlvs = parse_tlvs(got, 16 + 12)  # after the fixed header and the IPv4 addresses
         self.assertEqual(tlvs.get(0x02), st.FQDN.encode(), tlvs)  # PP2_TYPE_AUTHORITY
         ssl_tlv = tlvs[0x20]
         self.assertEqual(ssl_tlv[0] & 0x07, 0x07, ssl_tlv[:5])  # SSL, CERT_CONN, CERT_SESS
         self.assertEqual(struct.unpack("!I", ssl_tlv[1:5])[0], 0, "verify must be 0 for a verified certificate")
-        subs, j = {}, 5
-        while j + 3 <= len(ssl_tlv):
-            kind, length = ssl_tlv[j], struct.unpack("!H", ssl_tlv[j + 1:j + 3])[0]
-            subs[kind] = ssl_tlv[j + 3:j + 3 + length]
-            j += 3 + length
+        subs = parse_tlvs(ssl_tlv, 5)  # after the client byte and verify
         self.assertEqual(subs.get(0x21), b"TLSv1.3", subs)  # PP2_SUBTYPE_SSL_VERSION
         self.assertTrue(subs.get(0x23), subs)               # PP2_SUBTYPE_SSL_CIPHER
         self.assertEqual(subs.get(0x22), b"mta.client.test", subs)  # PP2_SUBTYPE_SSL_CN
