@@ -357,12 +357,17 @@ class ClientAddressUpstream(StackTest):
         after = fake.received.split(b"XCLIENT", 1)[1]
         self.assertIn(b"EHLO", after, "no new EHLO after XCLIENT's 220")
 
-    def test_proxy_v2_header_carries_the_client_address(self):
+    def proxy_v2_backend(self):
+        """dsproxy with `proxy_protocol: true` towards a backend that records the header."""
         st = self.stack(upstream_down=True, config={"upstreams": {"backend": {"proxy_protocol": True}}})
         fake = ProxyV2Upstream(st.sink_port, {})
         fake.header = b""
         fake.start()
         self.addCleanup(fake.close)
+        return st, fake
+
+    def test_proxy_v2_header_carries_the_client_address(self):
+        st, fake = self.proxy_v2_backend()
         with client_from(st.port, "127.0.0.9") as s:
             replies = converse(s, [b"EHLO c.test\r\n", b"MAIL FROM:<a@sender.test>\r\n", b"RCPT TO:<b@example.com>\r\n"])
         self.assertTrue(replies[-1].startswith(b"250"), (replies, st.logs()))
@@ -376,11 +381,7 @@ class ClientAddressUpstream(StackTest):
     def test_proxy_v2_header_carries_the_tls_facts_of_the_client_leg(self):
         # PP2_TYPE_SSL with a verified client certificate (verify = 0), its CN,
         # the version and cipher, and the SNI as PP2_TYPE_AUTHORITY.
-        st = self.stack(upstream_down=True, config={"upstreams": {"backend": {"proxy_protocol": True}}})
-        fake = ProxyV2Upstream(st.sink_port, {})
-        fake.header = b""
-        fake.start()
-        self.addCleanup(fake.close)
+        st, fake = self.proxy_v2_backend()
         cert, key = relay_test.PKI.leaf("mta.client.test", dns=["mta.client.test"], cn="mta.client.test")
         c = st.client()
         self.addCleanup(c.close)
