@@ -203,6 +203,34 @@ class DomainSecure(unittest.TestCase):
         self.assert_mail(c, "alice@elsewhere.test", 250, "2.1.0")
 
 
+class SenderPolicyWithItsOwnCa(unittest.TestCase):
+    """A sender domain's `ca_file` replaces the global anchors for that domain only
+    (loaded once per configuration snapshot, not at each MAIL FROM)."""
+
+    session = DomainSecure.session
+    assert_mail = DomainSecure.assert_mail
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.st.stop()
+
+    @classmethod
+    def setUpClass(cls):
+        other = harness.Pki(WORK / "other-pki")
+        config = {"policies": {"own.test": {"level": "validate", "ca_file": str(other.ca_cert)},
+                               "same.test": {"level": "validate", "ca_file": str(PKI.ca_cert)}}}
+        cls.st = Stack(WORK / "own-ca", PKI, certs=[CERTS["mx"]], config=config)
+        cls.st.start()
+
+    def test_own_ca_file_is_the_only_trust_for_its_domain(self):
+        c = self.session(cert="partner")
+        self.assert_mail(c, "alice@own.test", 454, "4.7.5")     # issued by the global CA, not own.test's
+        self.assertEqual(c.command("RSET").code, 250)
+        self.assert_mail(c, "alice@same.test", 250, "2.1.0")     # its ca_file is the issuing CA
+        self.assertEqual(c.command("RSET").code, 250)
+        self.assert_mail(c, "alice@elsewhere.test", 250, "2.1.0")  # default policy
+
+
 class DomainSecureWithoutStartTls(unittest.TestCase):
     """SPEC §6.2: STARTTLS not offered on the listener (no certificate for its fqdn) → 454 4.7.0."""
 

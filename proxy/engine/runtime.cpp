@@ -94,6 +94,23 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     auto trust = tls::trust_store::load(trust_settings_for(cfg->trust_store), error);
     if (!trust) return nullptr;
     rt->trust_ = std::make_shared<const tls::trust_store>(std::move(*trust));
+    {
+        auto trusts = std::make_shared<policy_trusts>();
+        std::vector<const config::domain_policy*> policies{&cfg->policies.fallback()};
+        for (const auto& [key, p] : cfg->policies.entries().sorted()) policies.push_back(p);
+        for (const auto* p : policies) {
+            if (!p->ca_file && p->crl.empty()) continue;
+            std::string why;
+            auto t = trust_for(*p, cfg->trust_store, rt->trust_, why);
+            if (!t) {
+                error = "policy " + (p->where.file.empty() ? std::string("default") : config::to_string(p->where)) +
+                        ": " + why;
+                return nullptr;
+            }
+            trusts->emplace(p, std::move(t));
+        }
+        rt->policy_trusts_ = std::move(trusts);
+    }
 
     std::vector<tls::store_source> sources;
     for (const auto& f : cfg->certificates.files)
@@ -238,12 +255,8 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     if (rt->has_outbound_) {
         auto make = [&](const config::domain_policy& p, upstream_runtime& out) {
             std::string why;
-            out.trust = trust_for(p, cfg->trust_store, rt->trust_, why);
-            if (!out.trust) {
-                error = "policy " + (p.where.file.empty() ? std::string("default") : config::to_string(p.where)) +
-                        ": " + why;
-                return false;
-            }
+            const auto found = rt->policy_trusts_->find(&p);
+            out.trust = found != rt->policy_trusts_->end() ? found->second : rt->trust_;
             auto ctx = tls::client_context::create({tls_settings_for(p), out.trust}, why);
             if (!ctx) {
                 error = why;
@@ -392,7 +405,8 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
     const bool starttls_offered = l.tls != nullptr && l.spec->tls == config::listener_tls::starttls;
     const bool tls_possible = l.tls != nullptr;
     auto trust = trust_;
-    p.check_sender = [cfg, trust, starttls_offered, tls_possible, client_ssl = std::move(client_ssl),
+    auto trusts = policy_trusts_;
+    p.check_sender = [cfg, trust, trusts, starttls_offered, tls_possible, client_ssl = std::move(client_ssl),
                       log_line = std::move(log_line), metrics](const smtp::path& sender,
                                                                const std::optional<smtp::tls_facts>& tls_facts) {
         smtp::sender_verdict verdict;
@@ -430,9 +444,8 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
         if (!ssl || !SSL_get0_peer_certificate(ssl))
             return refuse(make(530, "5.7.1 A client certificate is required for this sender domain"),
                           "no client certificate");
-        std::string why;
-        auto policy_trust = trust_for(policy, cfg->trust_store, trust, why);
-        if (!policy_trust) return refuse(make(454, "4.7.5 Certificate verification unavailable"), why);
+        const auto own = trusts->find(&policy);
+        const tls::trust_store* policy_trust = own != trusts->end() ? own->second.get() : trust.get();
         auto request = verify_request_for(policy, domain);
         request.role = tls::peer_role::client;
         const auto result = tls::verify_peer(*ssl, *policy_trust, request);

@@ -79,6 +79,10 @@ private:
     std::shared_ptr<const config::config> cfg_;
     std::shared_ptr<const tls::certificate_store> store_;
     std::shared_ptr<const tls::trust_store> trust_;
+    // Trust of each policy with its own `ca_file` or `crl`, loaded once per
+    // snapshot (a MAIL FROM never reads files); the rest use trust_.
+    using policy_trusts = std::map<const config::domain_policy*, std::shared_ptr<const tls::trust_store>>;
+    std::shared_ptr<const policy_trusts> policy_trusts_;
     std::vector<listener_runtime> listeners_;
     std::map<std::string, upstream_runtime, std::less<>> upstreams_;
     // Outbound: one client context for the default TLS settings, and one per
