@@ -706,6 +706,21 @@ class FakeSmtp:
     def lines(self, tls=None) -> list:
         return [line for c in self.connections for line in c.commands(tls)]
 
+    def mark(self) -> list:
+        """A snapshot of how many lines each connection has carried so far, for since()."""
+        return [len(c.lines) for c in list(self.connections)]
+
+    def since(self, mark: list, verbs=("MAIL", "RCPT", "DATA", "BDAT")) -> list:
+        """Command lines with one of `verbs` that arrived after `mark`, on any connection.
+        Counted per connection: an earlier session's connection that is still winding down
+        (its QUIT) neither hides nor fakes a line of the session under test."""
+        out = []
+        for i, c in enumerate(list(self.connections)):
+            start = mark[i] if i < len(mark) else 0
+            out += [line for _, line in c.lines[start:]
+                    if verbs is None or line.split(" ", 1)[0].split(":", 1)[0].upper() in verbs]
+        return out
+
     def close(self):
         self._stop.set()
         with contextlib.suppress(OSError):
