@@ -202,6 +202,44 @@ class UpstreamPhaseTimeouts(StackTest):
         self.assertGreaterEqual(took, 0.9)
         harness.wait_for_log(st.proxy, r"reason=timeout waiting for the reply to RCPT")
 
+    def test_an_upstream_silent_while_setting_up_is_timed_out_at_each_phase(self):
+        # The connection set-up phases (greeting, EHLO, STARTTLS, the TLS
+        # handshake) have 1 s each; MAIL and RCPT have 30 s. The upstream is
+        # opened once the first recipient is known, so each silent peer costs
+        # the client one 4xx to that RCPT after about 1 s, and the log names
+        # the phase.
+        st = self.stack(upstream_down=True, config={
+            "timeouts": {"upstream": {"greeting": "1s", "ehlo": "1s", "tls_handshake": "1s", "mail": "30s",
+                                      "rcpt": "30s"}},
+            "upstreams": {"backend": {"tls": {"level": "encrypt"}}}})
+        with_starttls = b"250-fake.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n"
+        cases = [
+            ("greeting", dict(script={}, greeting=b""), r"reason=timeout waiting for the greeting"),
+            ("EHLO", dict(script={b"EHLO": b""}), r"reason=timeout waiting for the reply to EHLO"),
+            ("STARTTLS", dict(script={b"EHLO": with_starttls, b"STARTTLS": b""}),
+             r"reason=timeout waiting for the reply to STARTTLS"),
+            ("TLS handshake", dict(script={b"EHLO": with_starttls, b"STARTTLS": b"220 2.0.0 go ahead\r\n"},
+                                   silent_after=b"STARTTLS"), r"result=failed reason=handshake failed: timeout"),
+        ]
+        for phase, fake_args, logged in cases:
+            with self.subTest(phase=phase):
+                fake = FakeUpstream(st.sink_port, **fake_args)
+                fake.start()
+                try:
+                    c = self.greet(st)
+                    start = time.monotonic()
+                    self.assertEqual(c.command("MAIL FROM:<a@sender.test>").code, 250)
+                    reply = c.command("RCPT TO:<b@example.com>")
+                    took = time.monotonic() - start
+                    self.assertEqual(reply.code // 100, 4, (reply, st.logs()))
+                    self.assertGreaterEqual(took, 0.9, "answered before the phase's timeout")
+                    self.assertLess(took, 10, "waited for RCPT's 30 s, not the phase's 1 s")
+                    harness.wait_for_log(st.proxy, logged)
+                    self.assertNotIn(b"MAIL FROM", fake.received, "MAIL went to a peer that was not set up")
+                    c.close()
+                finally:
+                    fake.close()
+
 
 def status_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -7,6 +7,7 @@ smuggling), §1/§10 (no open relay, address tricks) and §8 (SIGTERM drains).
 
 Usage: python3 relay_test.py PATH/TO/dsproxy [unittest arguments]
 """
+import contextlib
 import shutil
 import signal
 import smtplib
@@ -243,9 +244,11 @@ class FakeUpstream(threading.Thread):
     """A scripted SMTP upstream for one connection: `script` maps a command prefix to the exact
     bytes answered (several replies in one write when the script says so). Records what it got."""
 
-    def __init__(self, port: int, script: dict):
+    def __init__(self, port: int, script: dict, greeting=b"220 fake.test ESMTP\r\n", silent_after=None):
+        """greeting: b"" for an upstream that never greets. silent_after: a command prefix after
+        whose scripted answer nothing more is ever written (a peer that stalls in the TLS handshake)."""
         super().__init__(daemon=True)
-        self.script = script
+        self.script, self.greeting, self.silent_after = script, greeting, silent_after
         self.received = b""
         self.server = socket.create_server(("127.0.0.1", port))
         self.server.settimeout(15)
@@ -257,8 +260,8 @@ class FakeUpstream(threading.Thread):
             return
         with conn:
             conn.settimeout(10)
-            conn.sendall(b"220 fake.test ESMTP\r\n")
-            buffer = b""
+            conn.sendall(self.greeting)
+            buffer, silent = b"", False
             try:
                 while True:
                     data = conn.recv(65536)
@@ -266,14 +269,19 @@ class FakeUpstream(threading.Thread):
                         return
                     self.received += data
                     buffer += data
-                    while b"\r\n" in buffer:
+                    while b"\r\n" in buffer and not silent:
                         line, _, buffer = buffer.partition(b"\r\n")
                         answer = next((v for k, v in self.script.items() if line.upper().startswith(k)), b"250 ok\r\n")
                         conn.sendall(answer)
+                        silent = self.silent_after is not None and line.upper().startswith(self.silent_after)
             except OSError:
                 return
 
     def close(self):
+        # shutdown() wakes an accept() blocked in the thread; close() alone would leave the
+        # listening socket alive (and its port taken) until the accept timed out.
+        with contextlib.suppress(OSError):
+            self.server.shutdown(socket.SHUT_RDWR)
         self.server.close()
         self.join(5)
 

@@ -245,8 +245,12 @@ asio::awaitable<void> relay_session::wait_for_upstream() {
             co_await leg_->socket.wait_ready_within(leg_->socket.wants_write(), timer(), timeout, stopping_flag(), ec);
         if (!ready) {
             if (stopping()) co_return;
-            info("upstream={} host={} reason=timeout waiting for the reply to {}", upstream_.name, leg_->host.host,
-                 smtp::to_string(stage));
+            // Named after what the upstream owes (its greeting, the reply to
+            // EHLO, ...), not the client's command that is waiting for it.
+            const auto owed = leg_->machine.awaiting();
+            info("upstream={} host={} reason=timeout waiting for {}", upstream_.name, leg_->host.host,
+                 owed ? std::string(smtp::client_session::describe(*owed))
+                      : "the reply to " + std::string(smtp::to_string(stage)));
             co_await run_client(leg_->machine.on_timeout());
             co_return;
         }

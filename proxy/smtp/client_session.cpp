@@ -214,6 +214,24 @@ std::vector<client_action> client_session::on_closed() {
     return take();
 }
 
+std::string_view client_session::describe(expect e) noexcept {
+    switch (e) {
+        case expect::banner: return "the greeting";
+        case expect::ehlo: return "the reply to EHLO";
+        case expect::helo: return "the reply to HELO";
+        case expect::starttls: return "the reply to STARTTLS";
+        case expect::xclient: return "the reply to XCLIENT";
+        case expect::mail: return "the reply to MAIL";
+        case expect::rcpt: return "the reply to RCPT";
+        case expect::data: return "the reply to DATA";
+        case expect::bdat_chunk: return "the reply to BDAT";
+        case expect::end_of_data: return "the reply to end of data";
+        case expect::rset: return "the reply to RSET";
+        case expect::quit: return "the reply to QUIT";
+    }
+    return "a reply";
+}
+
 std::vector<client_action> client_session::on_timeout() {
     fail("upstream timed out");
     return take();

@@ -118,6 +118,8 @@ public:
     std::optional<expect> awaiting() const noexcept {
         return expected_.empty() ? std::nullopt : std::optional<expect>(expected_.front());
     }
+    // What is awaited, for a log line: "the greeting", "the reply to EHLO", ...
+    static std::string_view describe(expect e) noexcept;
 
     client_state state() const noexcept { return state_; }
     const capabilities& upstream_capabilities() const noexcept { return caps_; }
