@@ -241,6 +241,33 @@ class UpstreamPhaseTimeouts(StackTest):
                     fake.close()
 
 
+class UpstreamDiesMidMessage(StackTest):
+    def test_a_backend_closing_in_the_middle_of_the_body_never_yields_a_250(self):
+        # The backend takes 64 KiB of a 4 MiB message and drops the connection.
+        # The client must not be told the message was accepted: a 4xx (at the
+        # dot, or a 421 and a closed connection) leaves the message with it.
+        st = self.stack(upstream_down=True)
+        fake = FakeUpstream(st.sink_port, {b"DATA": b"354 go ahead\r\n"}, hangup_after=(b"DATA", 64 * 1024))
+        fake.start()
+        self.addCleanup(fake.close)
+        c = self.greet(st)
+        self.assertEqual(c.command("MAIL FROM:<a@sender.test>").code, 250)
+        self.assertEqual(c.command("RCPT TO:<b@example.com>").code, 250)
+        self.assertEqual(c.command("DATA").code, 354)
+        body = "Subject: cut short\r\n\r\n" + ("x" * 998 + "\r\n") * 4200
+        try:
+            c.send(body + ".\r\n")
+            reply = c.reply()
+        except OSError as e:  # dsproxy may close after its 421: that is a refusal too
+            reply = None
+            self.assertTrue(fake.hung_up.is_set(), e)
+        self.assertTrue(fake.hung_up.wait(10), "the fake backend never saw 64 KiB of body")
+        if reply is not None:
+            self.assertEqual(reply.code // 100, 4, (reply, st.logs()))
+        harness.wait_for_log(st.proxy, r"txn from=<a@sender\.test> to=<b@example\.com> .*result=\"failed: ")
+        self.assertNotRegex(st.proxy_log(), r"txn from=<a@sender\.test>.* result=\"250", st.logs())
+
+
 def status_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):

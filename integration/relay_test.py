@@ -244,11 +244,16 @@ class FakeUpstream(threading.Thread):
     """A scripted SMTP upstream for one connection: `script` maps a command prefix to the exact
     bytes answered (several replies in one write when the script says so). Records what it got."""
 
-    def __init__(self, port: int, script: dict, greeting=b"220 fake.test ESMTP\r\n", silent_after=None):
+    def __init__(self, port: int, script: dict, greeting=b"220 fake.test ESMTP\r\n", silent_after=None,
+                 hangup_after=None):
         """greeting: b"" for an upstream that never greets. silent_after: a command prefix after
-        whose scripted answer nothing more is ever written (a peer that stalls in the TLS handshake)."""
+        whose scripted answer nothing more is ever written (a peer that stalls in the TLS handshake).
+        hangup_after: (command prefix, n): once n bytes more have arrived after that command's
+        answer, the connection is closed without a word (a backend that dies mid-message)."""
         super().__init__(daemon=True)
         self.script, self.greeting, self.silent_after = script, greeting, silent_after
+        self.hangup_after = hangup_after
+        self.hung_up = threading.Event()
         self.received = b""
         self.server = socket.create_server(("127.0.0.1", port))
         self.server.settimeout(15)
@@ -261,19 +266,27 @@ class FakeUpstream(threading.Thread):
         with conn:
             conn.settimeout(10)
             conn.sendall(self.greeting)
-            buffer, silent = b"", False
+            buffer, silent, counting = b"", False, None
             try:
                 while True:
                     data = conn.recv(65536)
                     if not data:
                         return
                     self.received += data
+                    if counting is not None:
+                        counting += len(data)
+                        if counting >= self.hangup_after[1]:
+                            self.hung_up.set()
+                            return
+                        continue
                     buffer += data
                     while b"\r\n" in buffer and not silent:
                         line, _, buffer = buffer.partition(b"\r\n")
                         answer = next((v for k, v in self.script.items() if line.upper().startswith(k)), b"250 ok\r\n")
                         conn.sendall(answer)
                         silent = self.silent_after is not None and line.upper().startswith(self.silent_after)
+                        if self.hangup_after and line.upper().startswith(self.hangup_after[0]):
+                            counting, buffer = len(buffer), b""
             except OSError:
                 return
 
