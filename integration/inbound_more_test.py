@@ -99,6 +99,24 @@ class Ipv6(StackTest):
         self.assertIn("connect from ::1", st.proxy_log())
 
 
+class MultiAddressListener(StackTest):
+    def test_one_listener_on_two_addresses_serves_both(self):
+        first, second = harness.free_port(), harness.free_port()
+        st = self.stack(config={"listeners": {"edge": {"listen": [f"127.0.0.1:{first}", f"127.0.0.2:{second}"]}}})
+        for host, port in (("127.0.0.1", first), ("127.0.0.2", second)):
+            with self.subTest(address=f"{host}:{port}"):
+                harness.wait_for_port(port, host=host, proc=st.proxy.proc)
+                c = harness.SmtpClient(port, host=host)
+                self.addCleanup(c.close)
+                self.assertEqual(c.reply().code, 220)
+                self.assertEqual(c.command("EHLO c.test").code, 250)
+                self.assertEqual(self.send_message(c, st).code, 250, st.logs())
+        self.assertEqual(len(st.messages()), 2, st.logs())
+        log = st.proxy_log()
+        self.assertIn(f"listener edge (inbound) on 127.0.0.1:{first}", log)
+        self.assertIn(f"listener edge (inbound) on 127.0.0.2:{second}", log)
+
+
 class GreetPause(StackTest):
     def test_early_talker_gets_554_and_polite_client_is_served(self):
         st = self.stack(config={"limits": {"greeting_delay": "1s"}})
