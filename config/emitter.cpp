@@ -75,6 +75,9 @@ void emit_limits(YAML::Emitter& e, const limits& l) {
     e << YAML::Key << "message_size" << YAML::Value << format_size(l.message_size);
     e << YAML::Key << "max_recipients" << YAML::Value << l.max_recipients;
     e << YAML::Key << "max_bad_commands" << YAML::Value << l.max_bad_commands;
+    e << YAML::Key << "reply_line_length" << YAML::Value << l.reply_line_length;
+    e << YAML::Key << "reply_lines" << YAML::Value << l.reply_lines;
+    e << YAML::Key << "pipelined_input" << YAML::Value << format_size(l.pipelined_input);
     e << YAML::Key << "greeting_delay" << YAML::Value << format_duration(l.greeting_delay);
     e << YAML::Key << "min_data_rate" << YAML::Value << format_size(l.min_data_rate);
     e << YAML::Key << "data_bare_lf" << YAML::Value << name(l.data_bare_lf);

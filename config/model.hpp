@@ -87,6 +87,9 @@ struct limits {
     std::uint64_t message_size = 50ull << 20;       // SIZE, 552 5.3.4
     std::uint64_t max_recipients = 100;                // RFC 5321 §4.5.3.1.8; 452 4.5.3
     std::uint64_t max_bad_commands = 20;               // then 421 and close (Postfix's hard limit)
+    std::uint64_t reply_line_length = 512;          // a next hop's reply lines, RFC 5321 §4.5.3.1.5
+    std::uint64_t reply_lines = 100;                // lines of one multi-line reply from a next hop
+    std::uint64_t pipelined_input = 64ull << 10;    // bytes held unread behind a pending command
     duration greeting_delay = 0s;                   // wait before the banner; talkers get 554
     std::uint64_t min_data_rate = 500;              // bytes per second in DATA (Postfix's default)
     bare_lf_action data_bare_lf = bare_lf_action::reject;  // SMTP smuggling

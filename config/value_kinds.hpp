@@ -42,6 +42,16 @@ inline constexpr std::uint64_t min_command_line_length = 512;
 inline constexpr std::uint64_t min_text_line_length = 1000;
 // Beyond this a "line" is a buffer-exhaustion attempt, not text.
 inline constexpr std::uint64_t max_line_length = 1 << 20;
+// RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets with CRLF; a
+// client must take at least that.
+inline constexpr std::uint64_t min_reply_line_length = 512;
+// Lines of one reply: an EHLO reply has about a dozen; the product with
+// reply_line_length bounds what one reply may hold in memory.
+inline constexpr std::uint64_t max_reply_lines = 10'000;
+// Pipelined input is held after one read of the session's 64 KiB buffer, so
+// a bound below that could refuse a single well-formed read.
+inline constexpr std::uint64_t min_pipelined_input = 64 << 10;
+inline constexpr std::uint64_t max_pipelined_input = 64 << 20;
 
 inline constexpr value_kind<bool> a_bool{[] { return std::string("`true` or `false`"); }, parse_bool};
 inline constexpr value_kind<std::string> a_domain_name{[] { return std::string("a domain name"); },
@@ -93,6 +103,36 @@ inline constexpr value_kind<std::uint64_t> a_text_line_length{
         auto n = parse_count(t, max_line_length, e);
         if (n && *n < min_text_line_length) {
             if (e) *e = "must be at least 1000 octets (RFC 5321 §4.5.3.1.6), got " + std::string(t);
+            return std::nullopt;
+        }
+        return n;
+    }};
+inline constexpr value_kind<std::uint64_t> a_reply_line_length{
+    [] { return std::string("a number of octets"); },
+    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
+        auto n = parse_count(t, max_line_length, e);
+        if (n && *n < min_reply_line_length) {
+            if (e) *e = "must be at least 512 octets (RFC 5321 §4.5.3.1.5), got " + std::string(t);
+            return std::nullopt;
+        }
+        return n;
+    }};
+inline constexpr value_kind<std::uint64_t> a_reply_line_count{
+    [] { return std::string("a number of lines from 1 to 10000"); },
+    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
+        auto n = parse_count(t, max_reply_lines, e);
+        if (n && *n == 0) {
+            if (e) *e = "must be at least 1";
+            return std::nullopt;
+        }
+        return n;
+    }};
+inline constexpr value_kind<std::uint64_t> a_pipelined_input_size{
+    [] { return std::string("a size from `64KiB` to `64MiB`"); },
+    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
+        auto n = parse_size(t, e);
+        if (n && (*n < min_pipelined_input || *n > max_pipelined_input)) {
+            if (e) *e = "must be from 64KiB (one read) to 64MiB, got " + std::string(t);
             return std::nullopt;
         }
         return n;

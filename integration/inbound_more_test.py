@@ -259,6 +259,41 @@ class UpstreamPhaseTimeouts(StackTest):
                     fake.close()
 
 
+class UpstreamReplyLimits(StackTest):
+    LONG_BANNER = b"220 fake.test " + b"x" * 700 + b"\r\n"  # 717 octets: over RFC 5321's 512
+
+    # An EHLO reply of 150 lines: over the default of 100.
+    LONG_EHLO = b"".join(b"250-X-EXTENSION-%d\r\n" % i for i in range(149)) + b"250 PIPELINING\r\n"
+
+    def rcpt_reply(self, config, greeting=LONG_BANNER, script=None):
+        st = self.stack(upstream_down=True, config=config)
+        fake = FakeUpstream(st.sink_port, script or {}, greeting=greeting)
+        fake.start()
+        self.addCleanup(fake.close)
+        c = self.greet(st)
+        self.assertEqual(c.command("MAIL FROM:<a@sender.test>").code, 250)
+        return st, c.command("RCPT TO:<b@example.com>")
+
+    def test_a_reply_line_over_reply_line_length_fails_the_upstream(self):
+        st, reply = self.rcpt_reply({})
+        self.assertEqual(reply.code // 100, 4, (reply, st.logs()))
+        harness.wait_for_log(st.proxy, r"reason=.*reply line too long")
+
+    def test_reply_line_length_from_the_configuration_admits_it(self):
+        st, reply = self.rcpt_reply({"limits": {"reply_line_length": 1024}})
+        self.assertEqual(reply.code, 250, (reply, st.logs()))
+
+    def test_a_reply_over_reply_lines_fails_the_upstream(self):
+        st, reply = self.rcpt_reply({}, greeting=b"220 fake.test\r\n", script={b"EHLO": self.LONG_EHLO})
+        self.assertEqual(reply.code // 100, 4, (reply, st.logs()))
+        harness.wait_for_log(st.proxy, r"reason=.*too many reply lines")
+
+    def test_reply_lines_from_the_configuration_admits_it(self):
+        st, reply = self.rcpt_reply({"limits": {"reply_lines": 200}}, greeting=b"220 fake.test\r\n",
+                                    script={b"EHLO": self.LONG_EHLO})
+        self.assertEqual(reply.code, 250, (reply, st.logs()))
+
+
 class UpstreamDiesMidMessage(StackTest):
     def test_a_backend_closing_in_the_middle_of_the_body_never_yields_a_250(self):
         # The backend takes 64 KiB of a 4 MiB message and drops the connection.

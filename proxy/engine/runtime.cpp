@@ -65,6 +65,15 @@ upstream_timeouts upstream_timeouts_from(const config::upstream_timeouts& t) {
     return out;
 }
 
+// What the upstream leg takes from a next hop: reply size, and unread bytes.
+smtp::smtp_limits upstream_limits_from(const config::limits& l) {
+    smtp::smtp_limits out;
+    out.reply_line_max = l.reply_line_length;
+    out.reply_lines_max = l.reply_lines;
+    out.pending_input_max = l.pipelined_input;
+    return out;
+}
+
 }  // namespace
 
 smtp::upstream_tls starttls_for(config::tls_level level) {
@@ -319,6 +328,7 @@ upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, cons
         s.client_certificate = tls::select_certificate(*store_, sp, {}, std::time(nullptr)).cert;
     }
     s.timeouts = upstream_timeouts_from(cfg_->timeout.upstream);
+    s.limits = upstream_limits_from(cfg_->limit);
     s.helo_name = l.spec->fqdn;
     return s;
 }
@@ -354,6 +364,7 @@ smtp::server_options runtime::server_options_for(const listener_runtime& l, std:
     o.limits.recipients_max = lim.max_recipients;
     o.limits.message_size_max = lim.message_size;
     o.limits.bad_commands_max = static_cast<unsigned>(lim.max_bad_commands);
+    o.limits.pending_input_max = lim.pipelined_input;
     o.data_bare_newline = lim.data_bare_lf == config::bare_lf_action::normalize ? smtp::bare_newline_policy::normalize
                                                                                 : smtp::bare_newline_policy::reject;
     return o;
@@ -489,6 +500,7 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     s.xclient = u.xclient;
     s.proxy_protocol = u.proxy_protocol;
     s.timeouts = upstream_timeouts_from(cfg_->timeout.upstream);
+    s.limits = upstream_limits_from(cfg_->limit);
     s.helo_name = l.spec->fqdn;
     s.reject_on_policy_failure = u.tls.on_failure == config::failure_action::reject;
     return s;

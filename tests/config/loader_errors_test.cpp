@@ -267,6 +267,32 @@ BOOST_AUTO_TEST_CASE(all_errors_of_all_files_at_once) {
     BOOST_TEST(r.errors.back().where.file.ends_with("d/3.yaml"));
 }
 
+BOOST_AUTO_TEST_CASE(line_and_buffer_limits_below_the_rfc_minimum_or_out_of_range) {
+    temp_tree tree;
+    const auto r = load_with(tree, R"(limits:
+  command_line_length: 511
+  text_line_length: 999
+  reply_line_length: 100
+  reply_lines: 0
+  pipelined_input: 4KiB
+)");
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 2, 24, "must be at least 512 octets (RFC 5321 §4.5.3.1.4), got 511"),
+               all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 3, 21, "must be at least 1000 octets (RFC 5321 §4.5.3.1.6), got 999"),
+               all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 4, 22, "must be at least 512 octets (RFC 5321 §4.5.3.1.5), got 100"),
+               all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 5, 16, "`reply_lines`: must be at least 1"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 6, 20, "`pipelined_input`: must be from 64KiB (one read) to 64MiB, got 4KiB"),
+               all_errors(r));
+    BOOST_TEST(r.errors.size() == 5u, all_errors(r));
+
+    const auto big = load_with(tree, "limits: {reply_lines: 10001, pipelined_input: 1GiB}\n");
+    BOOST_TEST(has_error(big, "dsproxy.yaml", base + 1, 23, "`reply_lines`: `10001` is too large; the maximum is 10000"),
+               all_errors(big));
+    BOOST_TEST(has_error(big, "dsproxy.yaml", base + 1, 47, "got 1GiB"), all_errors(big));
+}
+
 BOOST_AUTO_TEST_CASE(bad_outbound_values) {
     temp_tree tree;
     const auto r = load_with(tree, R"(outbound:

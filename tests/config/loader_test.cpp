@@ -25,6 +25,9 @@ BOOST_AUTO_TEST_CASE(minimal_config_gets_every_default) {
     BOOST_TEST(c.limit.command_line_length == 512u);
     BOOST_TEST(c.limit.text_line_length == 1000u);
     BOOST_TEST(c.limit.max_recipients == 100u);
+    BOOST_TEST(c.limit.reply_line_length == 512u);
+    BOOST_TEST(c.limit.reply_lines == 100u);
+    BOOST_TEST(c.limit.pipelined_input == 64u << 10);
     BOOST_TEST((c.limit.data_bare_lf == bare_lf_action::reject));
     BOOST_TEST((c.timeout.upstream.greeting == 5min));
     BOOST_TEST((c.timeout.upstream.data_init == 2min));
@@ -72,6 +75,9 @@ limits:
   message_size: 10MiB
   max_recipients: 50
   max_bad_commands: 3
+  reply_line_length: 2048
+  reply_lines: 200
+  pipelined_input: 1MiB
   greeting_delay: 2s
   min_data_rate: 1KiB
   data_bare_lf: normalize
@@ -146,6 +152,9 @@ outbound:
     BOOST_TEST(c.metric.listen->port == 9325);
     BOOST_TEST(c.limit.message_size == 10u << 20);
     BOOST_TEST(c.limit.min_data_rate == 1024u);
+    BOOST_TEST(c.limit.reply_line_length == 2048u);
+    BOOST_TEST(c.limit.reply_lines == 200u);
+    BOOST_TEST(c.limit.pipelined_input == 1u << 20);
     BOOST_TEST((c.limit.greeting_delay == 2s));
     BOOST_TEST((c.timeout.shutdown_drain == 500ms));
     BOOST_TEST((c.timeout.upstream.tls_handshake == 15s));
@@ -199,7 +208,7 @@ outbound:
     BOOST_TEST(to_string(p.route[0]) == "smtp.fabrikam.com:25");
     BOOST_TEST(to_string(p.route[1]) == "[2001:db8::25]:2525");
     BOOST_TEST(p.where.file == root + "/dsproxy.yaml");
-    BOOST_TEST(p.where.line == 57);
+    BOOST_TEST(p.where.line == 60);
     BOOST_TEST(*c.certificates.ticket_key_file == root + "/certs/tickets.key");
     BOOST_TEST(c.certificates.tls13_tickets == 1u);
     BOOST_TEST(c.process.io_threads == 4u);
