@@ -58,6 +58,10 @@ class Process:
         self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT, env=env,
                                      stdin=subprocess.DEVNULL)
 
+    def log_mark(self) -> int:
+        """Where the log ends now; wait_for_log(..., since=mark) looks only after it."""
+        return len(self.log())
+
     def log(self) -> str:
         if not self._log.closed:
             self._log.flush()
@@ -221,14 +225,16 @@ def metric_sample(text: str, name: str, labels: str = "") -> float:
     return 0.0
 
 
-def wait_for_log(process: "Process", pattern: str, timeout: float = 15.0):
-    """Waits until the process's log matches the regular expression; returns the match."""
+def wait_for_log(process: "Process", pattern: str, timeout: float = 15.0, since: int = 0):
+    """Waits until the process's log matches the regular expression; returns the match.
+    since: a log_mark() taken before the action, so that a line an earlier test of a shared
+    process wrote cannot stand in for the one this action must write."""
     rx = re.compile(pattern)
 
     def found():
         if process.proc.poll() is not None:
             raise RuntimeError(f"{process.args[0]} exited with {process.proc.returncode}:\n{process.log()}")
-        return rx.search(process.log())
+        return rx.search(process.log()[since:])
 
     match = wait_until(found, timeout)
     if not match:

@@ -367,6 +367,9 @@ class JsonLogs(StackTest):
         self.assertEqual(c.command("RCPT TO:<nobody@other.test>").code, 550)
         c.close()
         harness.wait_for_log(st.proxy, r"relay denied|other\.test")
+        # Both sessions over (their last line written), so no line is read half-written.
+        self.assertTrue(harness.wait_until(lambda: st.proxy_log().count("disconnect duration_ms=") >= 2, 10),
+                        st.logs())
         lines = [line for line in st.proxy_log().splitlines() if line.strip()]
         records = []
         for line in lines:

@@ -111,8 +111,8 @@ class Interrupt(StackTest):
         c = self.greet(st)
         start = time.monotonic()
         st.proxy.send_signal(signal.SIGINT)
-        self.assertEqual(st.proxy.proc.wait(timeout=10), 0, st.logs())
-        self.assertLess(time.monotonic() - start, 5, "SIGINT waited for the drain timeout")
+        self.assertEqual(st.proxy.proc.wait(timeout=30), 0, st.logs())
+        self.assertLess(time.monotonic() - start, 20, "SIGINT waited for the 60 s drain timeout")
         self.assertTrue(c.closed_within(5))
 
 

@@ -93,6 +93,11 @@ trust:
         harness.wait_for_port(cls.port, proc=cls.proxy.proc)
         harness.wait_for_port(cls.metrics_port, proc=cls.proxy.proc)
         cls.url = f"http://127.0.0.1:{cls.metrics_port}/metrics"
+        # wait_for_port's probe is a connection too: counted (and gone) before any test's "before".
+        settled = harness.wait_until(lambda: (lambda t: harness.metric_sample(
+            t, "dsproxy_connections_total", 'listener="inbound"') >= 1 and harness.metric_sample(
+            t, "dsproxy_connections_current") == 0)(harness.scrape(cls.url)), 10, 0.1)
+        assert settled, "the start-up probe connection was never counted and closed"
 
     @classmethod
     def tearDownClass(cls):

@@ -98,8 +98,8 @@ trust:
   ca_file: {pki.ca_cert}
 outbound:
   dns_servers: ["127.0.0.1:{cls.dns_port}"]
-  dns_timeout: 1s
-  dns_tries: 1
+  dns_timeout: 3s
+  dns_tries: 2
   mx_port: {cls.mx_port}
   address_order: ipv4-only
 timeouts:

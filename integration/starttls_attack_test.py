@@ -166,6 +166,7 @@ class Attacks(unittest.TestCase):
     def test_commands_pipelined_behind_starttls_in_one_segment_are_discarded(self):
         c = self.greet()
         before = self.fakes["good"].mark()
+        log_mark = self.proxy.log_mark()
         # One write with TCP_NODELAY: one segment, read by dsproxy in one read.
         c.send("STARTTLS\r\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@accepted.test>\r\nDATA\r\n")
         self.assertEqual(c.reply().code, 220)
@@ -179,7 +180,7 @@ class Attacks(unittest.TestCase):
         self.assertEqual(r.code, 503, r)
         self.assertTrue(r.text.startswith("5.5.1 "), r)
         self.assertEqual(self.fakes["good"].since(before), [], "injected commands reached the backend")
-        self.assertRegex(self.proxy.log(), r"\d+ bytes pipelined after STARTTLS dropped")
+        harness.wait_for_log(self.proxy, r"\d+ bytes pipelined after STARTTLS dropped", since=log_mark)
         RESULTS.append(("client: MAIL/RCPT/DATA pipelined behind STARTTLS", "discarded; 503 after TLS"))
 
     def test_plaintext_after_starttls_in_a_second_segment_breaks_the_handshake(self):
