@@ -13,6 +13,7 @@ import re
 import shutil
 import smtplib
 import socket
+import subprocess
 import ssl
 import sys
 import time
@@ -39,6 +40,7 @@ class Metrics(unittest.TestCase):
         certs = w / "certs"
         certs.mkdir()
         shutil.copy(mx_cert, certs / "mx.pem")
+        cls.mx_cert = certs / "mx.pem"
         shutil.copy(mx_key, certs / "mx.key")
         (certs / "mx.key").chmod(0o600)
         cls.ca = pki.ca_cert
@@ -200,6 +202,17 @@ trust:
                               > harness.metric_sample(before, "dsproxy_connections_refused_total", reason), "a refusal counted")
         self.assertEqual(harness.metric_sample(after, "dsproxy_connections_refused_total", reason)
                          - harness.metric_sample(before, "dsproxy_connections_refused_total", reason), 1)
+
+    def test_certificate_expiry_gauge(self):
+        out = subprocess.run(["openssl", "x509", "-in", str(self.mx_cert), "-noout", "-enddate", "-fingerprint", "-sha1"],
+                             check=True, capture_output=True, text=True).stdout
+        not_after = ssl.cert_time_to_seconds(re.search(r"notAfter=(.*)", out).group(1).strip())
+        thumbprint = re.search(r"Fingerprint=([0-9A-F:]+)", out).group(1).replace(":", "")
+        text = harness.scrape(self.url)
+        self.assertIn("# TYPE dsproxy_certificate_expiry_timestamp_seconds gauge", text)
+        labels = f'name="mx.example.org",thumbprint="{thumbprint}",use="server"'
+        self.assertEqual(harness.metric_sample(text, "dsproxy_certificate_expiry_timestamp_seconds", labels), not_after,
+                         text[-1500:])
 
     def test_only_get_metrics(self):
         base = f"http://127.0.0.1:{self.metrics_port}"

@@ -56,6 +56,20 @@ std::shared_ptr<spdlog::logger> logger_for(const config::config& cfg) {
                             config::to_name(cfg.log.level));
 }
 
+// The expiry gauge of the current snapshot's store, for a scrape.
+std::string certificate_gauges(const engine::runtime& rt) {
+    std::vector<engine::certificate_sample> samples;
+    for (const auto& c : rt.store().all()) {
+        engine::certificate_sample s;
+        s.name = c->names.empty() ? c->info.subject : c->names.front();
+        s.thumbprint = c->info.sha1_thumbprint;
+        s.use = c->use == tls::certificate_use::client ? "client" : "server";
+        s.not_after = static_cast<std::int64_t>(c->info.not_after);
+        samples.push_back(std::move(s));
+    }
+    return engine::metrics_registry::render_certificates(samples);
+}
+
 // One warning per certificate that expires within 30 days or has expired.
 void warn_expiring(const engine::runtime& rt, spdlog::logger& log) {
     for (const auto& f : tls::expiring_certificates(rt.store(), std::time(nullptr))) {
@@ -151,7 +165,7 @@ int run_proxy(const run_args& args) {
         log->critical("cannot start: {}", error);
         return 1;
     }
-    engine::metrics_endpoint metrics_http(io, pool.registries(), log);
+    engine::metrics_endpoint metrics_http(io, pool.registries(), log, [&slot] { return certificate_gauges(*slot.current()); });
     if (const auto& where = rt->cfg().metric.listen; where && !metrics_http.start(*where, error)) {
         log->critical("cannot start: {}", error);
         return 1;

@@ -24,8 +24,8 @@ constexpr std::uint64_t body_limit = 1024;
 }  // namespace
 
 metrics_endpoint::metrics_endpoint(asio::io_context& io, std::vector<const metrics_registry*> registries,
-                                   std::shared_ptr<spdlog::logger> log)
-    : io_(io), registries_(std::move(registries)), log_(std::move(log)), acceptor_(io) {}
+                                   std::shared_ptr<spdlog::logger> log, std::function<std::string()> gauges)
+    : io_(io), registries_(std::move(registries)), gauges_(std::move(gauges)), log_(std::move(log)), acceptor_(io) {}
 
 bool metrics_endpoint::start(const config::host_port& where, std::string& error) {
     boost::system::error_code ec;
@@ -96,6 +96,7 @@ asio::awaitable<void> metrics_endpoint::serve(asio::ip::tcp::socket socket) {
             response.result(http::status::ok);
             response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
             response.body() = metrics_registry::render(registries_);
+            if (gauges_) response.body() += gauges_();
         }
         if (response.result() != http::status::ok) response.set(http::field::content_type, "text/plain");
         response.prepare_payload();

@@ -20,6 +20,7 @@
 #include <spdlog/logger.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,8 +36,10 @@ public:
 
     // The registries outlive the endpoint; they may be updated from other
     // threads while a scrape reads them (metrics_registry locks).
+    // `gauges`, when set, renders samples of the current state (the
+    // certificate store's expiry times) appended to each scrape.
     metrics_endpoint(asio::io_context& io, std::vector<const metrics_registry*> registries,
-                     std::shared_ptr<spdlog::logger> log);
+                     std::shared_ptr<spdlog::logger> log, std::function<std::string()> gauges = {});
 
     // Binds and starts serving. False with `error` set when it cannot bind.
     bool start(const config::host_port& where, std::string& error);
@@ -49,6 +52,7 @@ private:
 
     asio::io_context& io_;
     std::vector<const metrics_registry*> registries_;
+    std::function<std::string()> gauges_;
     std::shared_ptr<spdlog::logger> log_;
     asio::ip::tcp::acceptor acceptor_;
     std::size_t open_ = 0;

@@ -186,6 +186,16 @@ std::string metrics_registry::render(std::span<const metrics_registry* const> re
     return render(total);
 }
 
+std::string metrics_registry::render_certificates(std::span<const certificate_sample> certificates) {
+    std::string out;
+    header(out, "dsproxy_certificate_expiry_timestamp_seconds", "gauge",
+           "When each certificate of the store expires (its notAfter, Unix time), by name, SHA-1 thumbprint and use.");
+    for (const auto& c : certificates)
+        out += fmt::format("dsproxy_certificate_expiry_timestamp_seconds{{{},{},{}}} {}\n", label("name", c.name),
+                           label("thumbprint", c.thumbprint), label("use", c.use), c.not_after);
+    return out;
+}
+
 std::string metrics_registry::render(const values& v) {
     std::string out;
     header(out, "dsproxy_connections_total", "counter", "Client connections admitted, by listener.");

@@ -38,6 +38,14 @@ enum class tls_leg { in, out };  // client leg (we are the TLS server) or upstre
 // FROM on an inbound listener (§6.2), or the recipient domain's, enforced on
 // the next hop of an outbound transaction (§6.3).
 enum class policy_direction { inbound, outbound };
+
+// One certificate of the store, as the expiry gauge shows it.
+struct certificate_sample {
+    std::string name;        // the first name it serves (or its subject when it has none)
+    std::string thumbprint;  // SHA-1, the Exchange Thumbprint that pins and `cert list` use
+    std::string use;         // "server" or "client"
+    std::int64_t not_after = 0;  // Unix time
+};
 enum class policy_outcome { passed, refused, would_refuse };  // would_refuse: mode testing, relayed
 
 class metrics_registry {
@@ -69,6 +77,10 @@ public:
     // The sum of several registries (one per I/O thread): counters and
     // histogram buckets added, label sets merged, the gauge summed.
     static std::string render(std::span<const metrics_registry* const> registries);
+    // dsproxy_certificate_expiry_timestamp_seconds: the store's certificates
+    // (a gauge of the current snapshot, not a counter of events), so an alert
+    // can fire on `... - time() < 14 * 86400` when a renewal did not happen.
+    static std::string render_certificates(std::span<const certificate_sample> certificates);
 
 private:
     struct histogram {

@@ -213,3 +213,21 @@ BOOST_AUTO_TEST_CASE(updates_and_scrapes_from_several_threads) {
     BOOST_TEST(has_line(text, "dsproxy_replies_total{class=\"2xx\"} 40000"));
     BOOST_TEST(has_line(text, "dsproxy_connections_current 0"));
 }
+
+BOOST_AUTO_TEST_CASE(certificate_expiry_gauge_has_one_sample_per_certificate) {
+    const std::vector<certificate_sample> certs{
+        {"mail.contoso.com", "A9993E364706816ABA3E25717850C26C9CD0D89D", "server", 1798761600},
+        {"CN=odd \"name\"\\x", "84983E441C3BD26EBAAE4AA1F95129E5E54670F1", "client", 1767225600},
+    };
+    const auto text = metrics_registry::render_certificates(certs);
+    BOOST_TEST(has_line(text, "# TYPE dsproxy_certificate_expiry_timestamp_seconds gauge"));
+    BOOST_TEST(has_line(text, "dsproxy_certificate_expiry_timestamp_seconds{name=\"mail.contoso.com\","
+                              "thumbprint=\"A9993E364706816ABA3E25717850C26C9CD0D89D\",use=\"server\"} 1798761600"),
+               text);
+    // A subject used as the name is escaped like any label value.
+    BOOST_TEST(has_line(text, "dsproxy_certificate_expiry_timestamp_seconds{name=\"CN=odd \\\"name\\\"\\\\x\","
+                              "thumbprint=\"84983E441C3BD26EBAAE4AA1F95129E5E54670F1\",use=\"client\"} 1767225600"),
+               text);
+    BOOST_TEST(metrics_registry::render_certificates({}).find("dsproxy_certificate_expiry_timestamp_seconds{") ==
+               std::string::npos);
+}
