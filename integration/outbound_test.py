@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import smtplib
+import ssl
 import subprocess
 import sys
 import time
@@ -109,6 +110,11 @@ class Outbound(unittest.TestCase):
             "--mx-host=tlsfail-encrypt.test,mx.tlsfail.test,10",
         ]
         cls.dns, dns_port = harness.start_dnsmasq(w, zone)
+        # A next hop that speaks TLS 1.2 only, with one cipher: the target of policies whose
+        # min_tls or ciphers it cannot meet (reached by a static route, not MX).
+        cls.tls12 = harness.FakeSmtp(cert=good[0], key=good[1], name="tls12.sink.test")
+        cls.tls12.context.maximum_version = ssl.TLSVersion.TLSv1_2
+        cls.tls12.context.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
 
         cls.port = harness.free_port()
         cls.denied_port = harness.free_port()
@@ -177,6 +183,9 @@ policies:
   secure-plain.test: {{level: domain-secure}}
   tlsfail-opportunistic.test: {{level: opportunistic}}
   tlsfail-encrypt.test: {{level: encrypt}}
+  tls12.test: {{level: encrypt, route: ["127.0.0.1:{cls.tls12.port}"]}}
+  tls13-only.test: {{level: encrypt, min_tls: "1.3", route: ["127.0.0.1:{cls.tls12.port}"]}}
+  chacha-only.test: {{level: encrypt, ciphers: ECDHE-ECDSA-CHACHA20-POLY1305, route: ["127.0.0.1:{cls.tls12.port}"]}}
 """)
         cls.proxy = harness.Process([DSPROXY, "run", "-c", w / "dsproxy.yaml"], w / "dsproxy.log")
         harness.wait_for_port(cls.port, proc=cls.proxy.proc)
@@ -236,6 +245,7 @@ alias_database =
             for p in cls.procs:
                 print(p.log()[-3000:])
         cls.proxy.stop()
+        cls.tls12.close()
         for p in cls.procs:
             if p.proc.poll() is not None:
                 print(f"\n{p.args[3]} exited early with {p.proc.returncode}:\n{p.log()[-2000:]}")
@@ -361,6 +371,26 @@ alias_database =
         self.assertIn("connected (plain text after a failed handshake)", self.proxy.log())
         # From encrypt up a failed handshake is a failure, never a reason for plain text.
         self.refused("tlsfail-encrypt.test", "tlsfail", reason="handshake")
+
+    def test_min_tls_and_ciphers_of_a_policy_bind_the_next_hop_handshake(self):
+        # Control: the TLS 1.2 next hop is fine for a policy without either key.
+        n = len(self.tls12.messages())
+        replies, data = self.transaction(["user@tls12.test"])
+        self.assertEqual((replies[0][0], data[0] if data else None), (250, 250), replies)
+        self.assertEqual(len(self.tls12.messages()), n + 1)
+        self.assertTrue(self.tls12.messages()[-1]["tls"])
+        harness.wait_for_log(self.proxy, r"txn from=<sender@example\.org> to=<user@tls12\.test> .*tls=\"TLSv1\.2 ")
+        # min_tls 1.3 and a cipher list it does not share: no handshake, 451, nothing crosses.
+        for domain in ("tls13-only.test", "chacha-only.test"):
+            with self.subTest(domain=domain):
+                replies, data = self.transaction([f"user@{domain}"])
+                self.assertEqual(replies[0][0], 451, replies)
+                self.assertIn(b"4.7.5", replies[0][1])
+                self.assertIsNone(data)
+                self.assertIn("handshake", replies[0][1].decode().split(f"{domain} not satisfied", 1)[1])
+        self.assertEqual(len(self.tls12.messages()), n + 1, "mail crossed although the handshake was refused")
+        harness.wait_for_log(self.proxy, r"tls=out upstream=static:tls13-only\.test .*result=failed .*protocol version")
+        harness.wait_for_log(self.proxy, r"tls=out upstream=static:chacha-only\.test .*result=failed .*handshake failure")
 
     def test_validate_does_not_check_names(self):
         self.delivered("validate-wrongname.test", "bad")
