@@ -7,6 +7,7 @@ Usage: python3 tls_policy_test.py PATH/TO/dsproxy [unittest arguments]
 """
 import shutil
 import smtplib
+import ssl
 import tempfile
 import unittest
 from pathlib import Path
@@ -83,6 +84,8 @@ POLICIES = {
         "partner.test": {"level": "domain-secure"},                          # on_failure: defer
         "strict.test": {"level": "domain-secure", "on_failure": "reject"},
         "trial.test": {"level": "domain-secure", "mode": "testing"},
+        "tls13.test": {"level": "encrypt", "min_tls": "1.3"},
+        "chacha.test": {"level": "encrypt", "ciphers": "ECDHE-ECDSA-CHACHA20-POLY1305", "on_failure": "reject"},
     }
 }
 
@@ -117,6 +120,36 @@ class DomainSecure(unittest.TestCase):
         self.assertEqual(r.code, code, msg)
         self.assertTrue(r.text.startswith(enhanced + " "), msg)
         return r
+
+    def tls_session(self, max_version=None, ciphers=None):
+        ctx = client_context(PKI.ca_cert)
+        if max_version:
+            ctx.maximum_version = max_version
+        if ciphers:
+            ctx.set_ciphers(ciphers)
+        c = SmtpClient(self.st.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply().code, 220)
+        self.assertEqual(c.command("EHLO client.test").code, 250)
+        self.assertEqual(c.command("STARTTLS").code, 220)
+        c.starttls(ctx)
+        self.assertEqual(c.command("EHLO client.test").code, 250)
+        return c
+
+    def test_min_tls_of_a_sender_policy_binds_the_client_leg(self):
+        self.assert_mail(self.tls_session(), "alice@tls13.test", 250, "2.1.0")
+        self.assert_mail(self.tls_session(max_version=ssl.TLSVersion.TLSv1_2), "alice@tls13.test", 454, "4.7.5")
+        harness.wait_for_log(self.st.proxy, r"policy=tls13\.test level=encrypt sender_domain=tls13\.test refused "
+                                            r"reason=\"TLSv1\.2 is below the policy's min_tls 1\.3\"")
+
+    def test_ciphers_of_a_sender_policy_bind_the_client_leg(self):
+        tls12 = ssl.TLSVersion.TLSv1_2
+        self.assert_mail(self.tls_session(tls12, "ECDHE-ECDSA-CHACHA20-POLY1305"), "alice@chacha.test", 250, "2.1.0")
+        self.assert_mail(self.tls_session(tls12, "ECDHE-ECDSA-AES128-GCM-SHA256"), "alice@chacha.test", 550, "5.7.1")
+        harness.wait_for_log(self.st.proxy, r"sender_domain=chacha\.test refused reason=\"cipher "
+                                            r"ECDHE-ECDSA-AES128-GCM-SHA256 is not in the policy's ciphers\"")
+        # The list is OpenSSL's, for TLS 1.2: a TLS 1.3 session is not refused by it.
+        self.assert_mail(self.tls_session(), "alice@chacha.test", 250, "2.1.0")
 
     def test_no_tls_530(self):
         c = self.session(tls=False)

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dsproxy::tls {
 
@@ -47,6 +48,11 @@ std::optional<int> parse_tls_version(std::string_view text) noexcept;
 // Applies `settings` and the fixed hardening to `ctx`. On failure returns
 // false and a sentence (e.g. a cipher string OpenSSL does not know).
 bool apply_settings(SSL_CTX& ctx, const tls_settings& settings, std::string& error);
+
+// The TLS 1.2 cipher names (OpenSSL's, as SSL_CIPHER_get_name gives them)
+// that the cipher list `list` selects; nullopt and a sentence when it
+// selects none. For checking what a peer negotiated against a policy.
+std::optional<std::vector<std::string>> tls12_cipher_names(const std::string& list, std::string& error);
 
 // The handshake verify callback: never fails a handshake over the chain.
 // OpenSSL keeps the last problem in SSL_get_verify_result(); the decision is

@@ -119,6 +119,19 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
             trusts->emplace(p, std::move(t));
         }
         rt->policy_trusts_ = std::move(trusts);
+        auto ciphers = std::make_shared<policy_ciphers>();
+        for (const auto* p : policies) {
+            if (p->ciphers.empty()) continue;
+            std::string why;
+            auto names = tls::tls12_cipher_names(p->ciphers, why);
+            if (!names) {
+                error = "policy " + (p->where.file.empty() ? std::string("default") : config::to_string(p->where)) +
+                        ": ciphers: " + why;
+                return nullptr;
+            }
+            ciphers->emplace(p, std::set<std::string, std::less<>>(names->begin(), names->end()));
+        }
+        rt->policy_ciphers_ = std::move(ciphers);
     }
 
     std::vector<tls::store_source> sources;
@@ -417,7 +430,8 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
     const bool tls_possible = l.tls != nullptr;
     auto trust = trust_;
     auto trusts = policy_trusts_;
-    p.check_sender = [cfg, trust, trusts, starttls_offered, tls_possible, client_ssl = std::move(client_ssl),
+    auto ciphers = policy_ciphers_;
+    p.check_sender = [cfg, trust, trusts, ciphers, starttls_offered, tls_possible, client_ssl = std::move(client_ssl),
                       log_line = std::move(log_line), metrics](const smtp::path& sender,
                                                                const std::optional<smtp::tls_facts>& tls_facts) {
         smtp::sender_verdict verdict;
@@ -450,6 +464,18 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
                                         : "5.7.0 Must issue a STARTTLS command first"),
                           starttls_offered ? "STARTTLS offered but not used" : "TLS required");
         }
+        // The policy's min_tls and ciphers bind the client's leg as they bind
+        // a next hop's (SPEC §6.1: either direction). `ciphers` is an OpenSSL
+        // cipher list, which governs TLS 1.2; TLS 1.3 suites are all AEAD.
+        if (policy.min_tls == config::tls_version::v1_3 && tls_facts->protocol != "TLSv1.3")
+            return refuse(reject ? make(550, "5.7.1 TLS version not accepted for this sender domain")
+                                 : make(454, "4.7.5 TLS version not accepted for this sender domain"),
+                          tls_facts->protocol + " is below the policy's min_tls 1.3");
+        if (const auto own = ciphers->find(&policy);
+            own != ciphers->end() && tls_facts->protocol == "TLSv1.2" && !own->second.contains(tls_facts->cipher))
+            return refuse(reject ? make(550, "5.7.1 TLS cipher not accepted for this sender domain")
+                                 : make(454, "4.7.5 TLS cipher not accepted for this sender domain"),
+                          "cipher " + tls_facts->cipher + " is not in the policy's ciphers");
         if (policy.level == config::tls_level::encrypt) return count(policy_outcome::passed);
         SSL* ssl = client_ssl ? client_ssl() : nullptr;
         if (!ssl || !SSL_get0_peer_certificate(ssl))

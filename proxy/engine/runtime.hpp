@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,10 @@ private:
     // snapshot (a MAIL FROM never reads files); the rest use trust_.
     using policy_trusts = std::map<const config::domain_policy*, std::shared_ptr<const tls::trust_store>>;
     std::shared_ptr<const policy_trusts> policy_trusts_;
+    // TLS 1.2 cipher names of each policy with its own `ciphers`, for the
+    // sender check of what the client negotiated (inbound).
+    using policy_ciphers = std::map<const config::domain_policy*, std::set<std::string, std::less<>>>;
+    std::shared_ptr<const policy_ciphers> policy_ciphers_;
     std::vector<listener_runtime> listeners_;
     std::map<std::string, upstream_runtime, std::less<>> upstreams_;
     // Outbound: one client context for the default TLS settings, and one per

@@ -192,6 +192,18 @@ BOOST_AUTO_TEST_CASE(hardened_settings) {
     BOOST_TEST(*parse_tls_version("TLSv1.3") == TLS1_3_VERSION);
 }
 
+BOOST_AUTO_TEST_CASE(a_cipher_list_names_its_tls12_ciphers_only) {
+    std::string error;
+    const auto one = tls12_cipher_names("ECDHE-ECDSA-CHACHA20-POLY1305", error);
+    BOOST_TEST_REQUIRE(one.has_value(), error);
+    BOOST_TEST(*one == std::vector<std::string>{"ECDHE-ECDSA-CHACHA20-POLY1305"});  // no TLS 1.3 suite in it
+    const auto defaults = tls12_cipher_names(std::string(default_tls12_ciphers), error);
+    BOOST_TEST_REQUIRE(defaults.has_value(), error);
+    BOOST_TEST(defaults->size() == 6u);
+    BOOST_TEST(!tls12_cipher_names("RC4-MD5:NOT-A-CIPHER", error));
+    BOOST_TEST(error.find("no usable TLS 1.2 cipher") != std::string::npos, error);
+}
+
 BOOST_AUTO_TEST_CASE(shared_ticket_key_file_resumes_across_instances_and_rotates) {
     temp_dir dir;
     const std::string path = dir.file("tickets.key");
