@@ -87,36 +87,27 @@ inline constexpr value_kind<std::uint64_t> a_count{
         }
         return n;
     }};
+// A line length in octets from `min` (what RFC 5321 `section` says a peer
+// must accept) up to max_line_length.
+inline std::optional<std::uint64_t> parse_line_length(std::string_view t, std::uint64_t min, std::string_view section,
+                                                      std::string* e) {
+    auto n = parse_count(t, max_line_length, e);
+    if (n && *n < min) {
+        if (e) *e = "must be at least " + std::to_string(min) + " octets (RFC 5321 " + std::string(section) + "), got " +
+                    std::string(t);
+        return std::nullopt;
+    }
+    return n;
+}
 inline constexpr value_kind<std::uint64_t> a_command_line_length{
     [] { return std::string("a number of octets"); },
-    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
-        auto n = parse_count(t, max_line_length, e);
-        if (n && *n < min_command_line_length) {
-            if (e) *e = "must be at least 512 octets (RFC 5321 §4.5.3.1.4), got " + std::string(t);
-            return std::nullopt;
-        }
-        return n;
-    }};
+    [](std::string_view t, std::string* e) { return parse_line_length(t, min_command_line_length, "§4.5.3.1.4", e); }};
 inline constexpr value_kind<std::uint64_t> a_text_line_length{
     [] { return std::string("a number of octets"); },
-    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
-        auto n = parse_count(t, max_line_length, e);
-        if (n && *n < min_text_line_length) {
-            if (e) *e = "must be at least 1000 octets (RFC 5321 §4.5.3.1.6), got " + std::string(t);
-            return std::nullopt;
-        }
-        return n;
-    }};
+    [](std::string_view t, std::string* e) { return parse_line_length(t, min_text_line_length, "§4.5.3.1.6", e); }};
 inline constexpr value_kind<std::uint64_t> a_reply_line_length{
     [] { return std::string("a number of octets"); },
-    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
-        auto n = parse_count(t, max_line_length, e);
-        if (n && *n < min_reply_line_length) {
-            if (e) *e = "must be at least 512 octets (RFC 5321 §4.5.3.1.5), got " + std::string(t);
-            return std::nullopt;
-        }
-        return n;
-    }};
+    [](std::string_view t, std::string* e) { return parse_line_length(t, min_reply_line_length, "§4.5.3.1.5", e); }};
 inline constexpr value_kind<std::uint64_t> a_reply_line_count{
     [] { return std::string("a number of lines from 1 to 10000"); },
     [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
