@@ -156,6 +156,45 @@ class BadCommands(StackTest):
         self.assertEqual(st.messages(), [])
 
 
+class SignalsWhileStarting(StackTest):
+    """A signal that arrives while dsproxy starts is handled once it runs, never the default
+    action (which kills the process): a SIGHUP from a script racing the start, a SIGTERM from
+    a service manager that changed its mind."""
+
+    def spawn(self, st):
+        st.proxy = harness.Process([harness.DSPROXY, "run", "-c", st.config_path], st.root / "dsproxy.log")
+        return st.proxy
+
+    def test_sighup_during_start_is_a_reload_not_a_kill(self):
+        st = self.stack()
+        st.proxy.stop()
+        p = self.spawn(st)
+        # From its first log line (before that it is still loading: no process can catch a
+        # signal before main) until it says it started, and a little after.
+        self.assertTrue(harness.wait_until(lambda: p.log() or p.proc.poll() is not None, 30, 0.001), p.log())
+        started = re.compile(r"dsproxy \S+ started with")
+        end = time.monotonic() + 30
+        while True:  # at least once, and once more the moment "started" is seen (what a script does)
+            self.assertIsNone(p.proc.poll(), "SIGHUP during start killed dsproxy:\n" + p.log())
+            p.send_signal(signal.SIGHUP)
+            if started.search(p.log()) or time.monotonic() > end:
+                break
+            time.sleep(0.001)
+        p.send_signal(signal.SIGHUP)
+        harness.wait_for_log(p, r"reloaded ")
+        self.assertIsNone(p.proc.poll(), p.log())
+        c = self.greet(st)
+        self.assertEqual(self.send_message(c, st).code, 250, st.logs())
+
+    def test_sigterm_during_start_drains_and_exits_zero(self):
+        st = self.stack()
+        st.proxy.stop()
+        p = self.spawn(st)
+        time.sleep(0.01)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.proc.wait(timeout=30), 0, p.log())
+
+
 class Reload(StackTest):
     def test_sighup_applies_a_good_config_and_refuses_a_bad_one(self):
         st = self.stack()

@@ -126,6 +126,15 @@ void warn_start_only_changes(const config::config& before, const config::config&
 }
 
 int run_proxy(const run_args& args) {
+    // SIGTERM, SIGINT and SIGHUP are held (blocked, so pending) until the
+    // signal set below exists: one that arrives while dsproxy starts (a
+    // SIGHUP from a script that saw the "started" line, a SIGTERM from the
+    // service manager) is then handled by the loop instead of taking the
+    // default action, which would kill the process.
+    sigset_t held, before_start;
+    sigemptyset(&held);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&held, s);
+    pthread_sigmask(SIG_BLOCK, &held, &before_start);
     auto loaded = config::load(args.file);
     if (!loaded.ok()) {
         for (const auto& d : loaded.errors) std::cerr << config::format(d) << '\n';
@@ -160,6 +169,8 @@ int run_proxy(const run_args& args) {
 
     // The main thread's loop: signals, reloads, metrics, expiry checks.
     boost::asio::io_context io(1);
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+    pthread_sigmask(SIG_SETMASK, &before_start, nullptr);  // what was held is delivered to the set now
     engine::server_pool pool(engine::io_thread_count(process.io_threads), slot, log);
     if (!pool.open(error)) {
         log->critical("cannot start: {}", error);
@@ -215,7 +226,6 @@ int run_proxy(const run_args& args) {
     daily.expires_after(std::chrono::hours(24));
     daily.async_wait(on_day);
 
-    boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     bool stopping = false;
     std::function<void(const boost::system::error_code&, int)> on_signal;
     on_signal = [&](const boost::system::error_code& ec, int sig) {
