@@ -190,7 +190,8 @@ class SignalsWhileStarting(StackTest):
         st = self.stack()
         st.proxy.stop()
         p = self.spawn(st)
-        time.sleep(0.01)
+        # From its first log line on: before main, no process can catch a signal.
+        self.assertTrue(harness.wait_until(lambda: p.log() or p.proc.poll() is not None, 30, 0.001), p.log())
         p.send_signal(signal.SIGTERM)
         self.assertEqual(p.proc.wait(timeout=30), 0, p.log())
 
