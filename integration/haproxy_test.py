@@ -29,7 +29,7 @@ import harness  # noqa: E402
 CLIENT = "127.0.0.77"  # a loopback address of its own, so HAProxy's (127.0.0.1) is not mistaken for it
 
 
-@unittest.skipUnless(shutil.which("haproxy"), "haproxy is not installed (scripts/install-deps.sh installs it)")
+@unittest.skipUnless(shutil.which("haproxy"), "haproxy is not installed (scripts/install-deps.sh test installs it)")
 class HAProxyInFront(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -22,7 +22,7 @@ trap cleanup EXIT
 
 dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
 if [ ! -x "$dnsmasq" ]; then
-    echo "FAIL: dnsmasq not found (scripts/install-deps.sh installs dnsmasq-base)"
+    echo "FAIL: dnsmasq not found (scripts/install-deps.sh test installs dnsmasq-base)"
     exit 1
 fi
 

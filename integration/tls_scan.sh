@@ -17,14 +17,14 @@
 #
 #   integration/tls_scan.sh build/proxy/dsproxy [--keep]   (--keep: leave the work dir)
 # Exit: 0 clean, 1 a HIGH/CRITICAL finding or a failure, 77 testssl.sh not
-# installed (scripts/install-deps.sh installs the Debian package testssl.sh);
+# installed (scripts/install-deps.sh test installs the Debian package testssl.sh);
 # under CI (CI=true) a missing testssl.sh is a failure, never a skip.
 set -uo pipefail
 dsproxy=$(realpath "${1:?usage: tls_scan.sh PATH/TO/dsproxy [--keep]}")
 keep=${2:-}
 testssl=$(command -v testssl || command -v testssl.sh || true)
 if [ -z "$testssl" ]; then
-    echo "tls_scan: testssl.sh is not installed (apt-get install testssl.sh; scripts/install-deps.sh does it)" >&2
+    echo "tls_scan: testssl.sh is not installed (apt-get install testssl.sh; scripts/install-deps.sh test does it)" >&2
     [ "${CI:-}" = true ] && exit 1
     exit 77
 fi

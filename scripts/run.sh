@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# run.sh — the README's run command: install dependencies, build, and run
+# run.sh — the README's run command: install what building and running need
+# (scripts/install-deps.sh build: compiler, CMake, libraries; no test tool,
+# no mail server, no service), build, and run
 # dsproxy on the shipped configuration (conf.d/dsproxy.yaml): an inbound
 # listener on 127.0.0.1:2525 (STARTTLS with a self-signed certificate made on
 # first start) in front of the development sink on 127.0.0.1:2526, which
@@ -10,7 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${DSPROXY_BUILD_DIR:-$root/build}
-"$root/scripts/install-deps.sh" >&2
+"$root/scripts/install-deps.sh" build >&2
 "$root/scripts/build.sh" >&2
 dsproxy=$build/proxy/dsproxy
 if [ "$#" -gt 0 ]; then exec "$dsproxy" "$@"; fi

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# test.sh — the README's test command: install dependencies, build, and run
+# test.sh — the README's test command: install the build and test
+# dependencies (it says which first: the test tools include Postfix, which
+# replaces an installed Exim, and HAProxy and rsyslog), build, and run
 # the whole test suite (unit tests and integration tests) through CTest; then
 # build everything again with ASan+UBSan (-DDSPROXY_SANITIZE=ON) into a second
 # build directory and run the whole suite once more under the sanitizers
@@ -18,7 +20,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${DSPROXY_BUILD_DIR:-$root/build}
 sbuild=${DSPROXY_SANITIZE_BUILD_DIR:-$root/build-sanitize}
 jobs=$(nproc)
-"$root/scripts/install-deps.sh"
+echo "test.sh: installing what is missing of the build and packaging tools and these test tools:" \
+    "$("$root/scripts/install-deps.sh" list-test | tr '\n' ' ')"
+echo "test.sh: (Postfix provides mail-transport-agent and replaces an installed Exim; the services" \
+    "are not started: every test runs its own instance in a temporary directory)"
+"$root/scripts/install-deps.sh" build package test
 
 DSPROXY_BUILD_DIR=$build "$root/scripts/build.sh"
 (cd "$build" && ctest --output-on-failure -j"$jobs")
