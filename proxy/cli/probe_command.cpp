@@ -123,10 +123,7 @@ std::string hostport(const std::string& host, std::uint16_t port) {
 // DNS and certificates are remote input: never print control bytes raw.
 std::string clean(std::string_view s) { return log::printable(s, 512); }
 
-std::string first_line(const smtp::reply& r) {
-    const auto wire = r.to_wire();
-    return clean(std::string_view(wire).substr(0, wire.find("\r\n")));
-}
+std::string first_line(const smtp::reply& r) { return clean(r.first_line()); }
 
 void print_names(std::ostream& out, const char* what, const matching::match_result& m) {
     if (m.matched) {
@@ -163,9 +160,9 @@ void print_host(std::ostream& out, const engine::upstream_settings& u, const eng
                 << u.client_certificate->info.sha256 << ")\n";
         if (r.verdict && r.verdict->checked) {
             const auto& v = r.verdict->result;
-            const std::string unrequired = u.verify.check_chain ? "" : " (not required at level " + u.level + ")";
+            const std::string unrequired = u.verify.check_chain ? "" : " (not required at level " + u.level() + ")";
             if (v.chain == tls::chain_verdict::not_checked) {
-                out << "  chain not checked at level " << u.level << '\n';
+                out << "  chain not checked at level " << u.level() << '\n';
             } else if (v.chain == tls::chain_verdict::ok) {
                 out << "  chain ok" << unrequired << '\n';
             } else {
@@ -176,13 +173,14 @@ void print_host(std::ostream& out, const engine::upstream_settings& u, const eng
             if (v.domain_match)
                 print_names(out, ("domain " + u.verify.domain->text() + " (domain rules)").c_str(), *v.domain_match);
             else
-                out << "  names not checked at level " << u.level << '\n';
+                out << "  names not checked at level " << u.level() << '\n';
             if (v.host_match) print_names(out, ("host " + h.host + " (host rules, match_host)").c_str(), *v.host_match);
         }
     }
-    const char* outcome = r.outcome == engine::probe_outcome::passed    ? "pass"
-                          : r.outcome == engine::probe_outcome::refused ? "refuse"
-                                                                        : "unreachable";
+    const char* outcome = r.outcome == engine::probe_outcome::passed        ? "pass"
+                          : r.outcome == engine::probe_outcome::refused     ? "refuse"
+                          : r.outcome == engine::probe_outcome::retry_plain ? "retry"
+                                                                            : "unreachable";
     out << "  result " << outcome << ": " << clean(r.reason) << '\n';
 }
 
@@ -221,7 +219,7 @@ asio::awaitable<int> probe(const probe_args& args, const probe_target& target, c
         upstream.name = "host:" + target.name;
         upstream.hosts = {h};
     }
-    std::cout << "policy " << policy_key << " domain " << (domain.empty() ? "-" : domain) << " level " << upstream.level
+    std::cout << "policy " << policy_key << " domain " << (domain.empty() ? "-" : domain) << " level " << upstream.level()
               << (level ? " (--level)" : "") << " on_failure "
               << (upstream.reject_on_policy_failure ? "reject" : "defer") << '\n';
     for (const auto& h : upstream.hosts) {
@@ -230,26 +228,37 @@ asio::awaitable<int> probe(const probe_args& args, const probe_target& target, c
         std::cout << "route " << hostport(h.host, h.port) << ' ' << addresses << '\n';
     }
 
+    // The relay's own decisions (next_hop_attempt), host after host; --all
+    // goes on after a host that passes, with the attempt the relay would
+    // start on the next one.
     std::optional<std::string> passed_at;
-    std::string last_refusal;
     bool testing_refusal = false;
-    for (const auto& h : upstream.hosts) {
-        const auto r = co_await engine::probe_host(upstream, h, std::chrono::seconds(args.timeout_seconds));
+    const auto cap = std::chrono::seconds(args.timeout_seconds);
+    engine::next_hop_attempt attempt(upstream.requirement(), upstream.hosts.size());
+    std::optional<engine::next_step> last;
+    while (!upstream.hosts.empty()) {
+        const std::size_t index = attempt.host();
+        const auto& h = upstream.hosts[index];
+        const auto r = co_await engine::probe_host(upstream, h, attempt, cap);
         print_host(std::cout, upstream, h, r);
-        if (r.outcome == engine::probe_outcome::passed && !passed_at) {
+        last = r.decision.step;
+        if (r.decision.step == engine::next_step::next_host || r.decision.step == engine::next_step::plain_retry)
+            continue;
+        if (r.decision.step == engine::next_step::proceed && !passed_at) {
             passed_at = hostport(h.host, h.port);
             testing_refusal = r.would_refuse_in_testing;
-            if (!args.all) break;
         }
-        if (r.outcome == engine::probe_outcome::refused) last_refusal = r.reason;
+        if (r.decision.step != engine::next_step::proceed || !args.all || index + 1 >= upstream.hosts.size()) break;
+        attempt = engine::next_hop_attempt(upstream.requirement(), upstream.hosts.size(), index + 1);
     }
     if (passed_at) {
         std::cout << "verdict pass " << *passed_at
                   << (testing_refusal ? " (mode testing: the level would refuse it)" : "") << '\n';
         co_return 0;
     }
-    if (!last_refusal.empty()) {
-        const auto reply = engine::policy_failure_reply(upstream, domain.empty() ? target.name : domain, last_refusal);
+    if (last == engine::next_step::policy_refusal && attempt.policy_failure()) {
+        const auto reply = engine::policy_failure_reply(upstream, domain.empty() ? target.name : domain,
+                                                        attempt.policy_failure()->text);
         std::cout << "verdict refuse " << first_line(reply) << '\n';
         co_return 1;
     }

@@ -84,7 +84,7 @@ asio::awaitable<void> metrics_endpoint::serve(asio::ip::tcp::socket socket) {
         response.version(request.version());
         response.keep_alive(false);
         const auto target = request.target();
-        const bool is_metrics = target == "/metrics" || target.starts_with("/metrics?");
+        const bool is_metrics = target == "/metrics" || target.starts_with("/metrics?");  // wire: HTTP target
         if (request.method() != http::verb::get) {
             response.result(http::status::method_not_allowed);
             response.set(http::field::allow, "GET");

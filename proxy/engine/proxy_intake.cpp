@@ -68,7 +68,7 @@ asio::awaitable<intake_result> read_header(asio::ip::tcp::socket& socket) {
             want = more_needed(got);
             continue;
         }
-        out.version = got.starts_with("PROXY ") ? "v1" : "v2";
+        out.version = got.starts_with("PROXY ") ? "v1" : "v2";  // wire: v1 is text, v2 a binary signature
         boost::system::error_code pec, lec;
         out.client = socket.remote_endpoint(pec);
         out.local = socket.local_endpoint(lec);

@@ -1,15 +1,12 @@
 // relay_session — see relay_session.hpp.
 #include "proxy/engine/relay_session.hpp"
 
+#include "proxy/engine/next_hop_link.hpp"
 #include "proxy/engine/outbound_router.hpp"
 #include "proxy/engine/upstream_check.hpp"
 #include "proxy/log/logging.hpp"
+#include "proxy/net/next_hop_connect.hpp"
 #include "proxy/protocol/proxy_header.hpp"
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <array>
 #include <deque>
@@ -18,7 +15,6 @@ namespace dsproxy::engine {
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Upstream output gathered before a write is forced: one client read's worth
 // of content plus a Received header and the final dot fit.
 constexpr std::size_t max_gathered = 64 * 1024;
@@ -28,27 +24,17 @@ std::span<char> shared_upstream_buffer() {
     return buffer;
 }
 
-std::optional<asio::ip::address> ip_literal(const std::string& host) {
-    boost::system::error_code ec;
-    const auto address = asio::ip::make_address(host, ec);
-    if (ec) return std::nullopt;
-    return address;
-}
-
-std::string reply_text(const smtp::reply& r) {
-    std::string wire = r.to_wire();
-    const auto eol = wire.find("\r\n");
-    return log::printable(wire.substr(0, eol), 200);
-}
+std::string reply_text(const smtp::reply& r) { return log::printable(r.first_line(), 200); }
 
 }  // namespace
 
 struct relay_session::leg {
-    leg(net::tls_socket s, smtp::client_options o, upstream_host h)
-        : socket(std::move(s)), machine(std::move(o)), host(std::move(h)) {}
+    leg(net::tls_socket s, smtp::client_options o, upstream_host h, std::size_t i)
+        : socket(std::move(s)), machine(std::move(o)), host(std::move(h)), index(i) {}
     net::tls_socket socket;
     smtp::client_session machine;
     upstream_host host;
+    std::size_t index;  // of upstream_.hosts: a later transaction fails over from here
     bool dead = false;
     bool would_refuse = false;  // mode testing: this connection fails the level, used anyway
     std::string tls = "none";   // for the transaction log: protocol and verdict, once TLS is up
@@ -81,7 +67,7 @@ asio::awaitable<bool> relay_session::choose_route(const smtp::path& first_recipi
     route_domain_ = decision.domain;
     std::string hosts;
     for (const auto& h : upstream_.hosts) hosts += (hosts.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
-    info("route domain={} policy={} level={} hosts={}{}", route_domain_, policy_key_, upstream_.level, hosts,
+    info("route domain={} policy={} level={} hosts={}{}", route_domain_, policy_key_, upstream_.level(), hosts,
          reuse ? " (connection reused)" : "");
     co_return true;
 }
@@ -106,30 +92,61 @@ void relay_session::count_policy_outcome(policy_outcome outcome) {
     // Per-domain policies are the outbound role's (the inbound role's
     // upstream policy is the backend's, not a domain's).
     if (auto* m = settings().metrics; m && router_)
-        m->policy_evaluated(policy_direction::outbound, upstream_.policy_entry, config::to_name(upstream_.policy_level),
+        m->policy_evaluated(policy_direction::outbound, upstream_.policy_entry, config::to_name(upstream_.floor.level),
                             outcome);
 }
 
-void relay_session::note_policy_passed() {
-    // The MAIL reply: a connection satisfied the level, or, in mode testing,
-    // is used although it does not. A level from `encrypt` up on a plain
-    // connection can only be mode testing (enforced, the leg would have failed).
-    if (!leg_->would_refuse && upstream_.policy_level >= config::tls_level::encrypt && !leg_->socket.is_tls()) {
-        leg_->would_refuse = true;
+void relay_session::note_would_refuse(const attempt_decision& d, const std::string& reason) {
+    // Mode testing: the connection fails a check and is used anyway; said
+    // once per connection.
+    if (!d.would_refuse || leg_->would_refuse) return;
+    leg_->would_refuse = true;
+    if (*d.would_refuse == smtp::failure_kind::starttls_missing)
         info("upstream={} host={} mode=testing reason=would refuse: no TLS (level {})", upstream_.name,
-             leg_->host.host, upstream_.level);
-    }
-    count_policy_outcome(leg_->would_refuse ? policy_outcome::would_refuse : policy_outcome::passed);
+             leg_->host.host, upstream_.level());
+    else
+        info("upstream={} mode=testing reason=would refuse: {}", upstream_.name, log::printable(reason));
 }
 
-void relay_session::report_exhausted(smtp::upstream_stage stage, const std::string& reason) {
-    if (!policy_failure_.empty() && stage == smtp::upstream_stage::mail) {
+void relay_session::conclude(const attempt_decision& d, smtp::upstream_stage stage, const std::string& reason) {
+    if (mail_) log_transaction(nullptr, reason);
+    mail_.reset();
+    if (d.step == next_step::policy_refusal && stage == smtp::upstream_stage::mail && attempt_->policy_failure()) {
         // SPEC §6.3: no host passed the domain's TLS policy; no data crosses.
         count_policy_outcome(policy_outcome::refused);
-        post(server().on_upstream_reply(stage, policy_failure_reply(upstream_, route_domain_, policy_failure_)));
+        post(server().on_upstream_reply(
+            stage, policy_failure_reply(upstream_, route_domain_, attempt_->policy_failure()->text)));
         return;
     }
     post(server().on_upstream_failed(stage, reason));
+}
+
+asio::awaitable<std::optional<std::vector<smtp::client_action>>> relay_session::follow(const attempt_decision& d,
+                                                                                        smtp::upstream_stage stage,
+                                                                                        const std::string& reason) {
+    switch (d.step) {
+    case next_step::proceed: break;
+    case next_step::next_host:
+    case next_step::plain_retry:
+        // Set-up failed on this host (connection, STARTTLS, certificate):
+        // the next MX host, as an MTA would (SPEC §6.3); or, opportunistic
+        // after a failed handshake, the same host in plain text.
+        if (d.step == next_step::next_host) info("upstream={} trying the next host", upstream_.name);
+        if (leg_) co_await leg_->socket.shutdown();
+        leg_.reset();
+        if (!mail_) break;
+        if (const bool opened = co_await open_leg(); !opened) break;  // (no co_await inside ||: g++ 12)
+        co_return leg_->machine.mail(mail_->first, mail_->second);
+    case next_step::policy_refusal:
+    case next_step::give_up:
+        conclude(d, stage, reason);
+        if (leg_ && leg_->dead) {
+            co_await leg_->socket.shutdown();
+            leg_.reset();
+        }
+        break;
+    }
+    co_return std::nullopt;
 }
 
 relay_session::~relay_session() = default;
@@ -141,16 +158,19 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
         recipients_.clear();
         size_ = 0;
         started_ = steady_clock::now();
-        mail_accepted_ = false;
-        policy_failure_.clear();
-        if (router_ && !co_await choose_route(m->first_recipient)) {
-            mail_.reset();
-            co_return;
+        if (router_) {
+            // (Hoisted: g++ 12 miscompiles a co_await inside a short-circuit operand.)
+            const bool routed = co_await choose_route(m->first_recipient);
+            if (!routed) {
+                mail_.reset();
+                co_return;
+            }
         }
         if (leg_ && (!leg_->machine.reusable() || leg_->dead)) leg_.reset();
+        attempt_.emplace(upstream_.requirement(), upstream_.hosts.size(), leg_ ? leg_->index : 0);
         if (!leg_) {
-            plain_fallback_ = false;
-            if (!co_await open_leg(false, 0)) co_return;
+            const bool opened = co_await open_leg();
+            if (!opened) co_return;
         }
         co_await run_client(leg_->machine.mail(m->reverse_path, m->params));
         co_return;
@@ -168,7 +188,10 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
         co_return;
     }
     if (auto* r = std::get_if<upstream_rcpt>(&action)) {
-        if (router_ && !recipients_.empty() && !co_await same_route(r->forward_path)) co_return;
+        if (router_ && !recipients_.empty()) {
+            const bool same = co_await same_route(r->forward_path);  // (hoisted, as above)
+            if (!same) co_return;
+        }
         recipients_.push_back(r->forward_path.to_wire());
         co_await run_client(leg_->machine.rcpt(r->forward_path, r->params));
     } else if (auto* d = std::get_if<upstream_data>(&action)) {
@@ -262,22 +285,16 @@ asio::awaitable<void> relay_session::wait_for_upstream() {
 asio::awaitable<void> relay_session::close_upstream() {
     if (!leg_) co_return;
     co_await flush_upstream();  // (nothing is pending here in practice: every wait flushed)
-    if (leg_->machine.reusable() && !leg_->dead) {
-        // Polite QUIT; its reply is not waited for beyond a short bound.
-        for (auto& a : leg_->machine.quit())
-            if (auto* s = std::get_if<smtp::client_actions::send>(&a)) {
-                boost::system::error_code ec;
-                co_await timed(timer(), std::chrono::seconds(5), leg_->socket.write_all(s->bytes, ec));
-            }
-    }
-    co_await leg_->socket.shutdown();
+    if (leg_->dead)
+        co_await leg_->socket.shutdown();
+    else  // polite QUIT; its reply is not waited for
+        co_await quit_next_hop(leg_->socket, leg_->machine, timer(), std::chrono::seconds(5));
     leg_.reset();
 }
 
-asio::awaitable<bool> relay_session::open_leg(bool plain_only, std::size_t first_host) {
+asio::awaitable<bool> relay_session::open_leg() {
     smtp::client_options options;
     options.helo_name = upstream_.helo_name;
-    options.starttls = plain_only ? smtp::upstream_tls::none : upstream_.starttls;
     options.limits = upstream_.limits;
     if (upstream_.xclient) {
         smtp::xclient_facts facts;
@@ -288,69 +305,33 @@ asio::awaitable<bool> relay_session::open_leg(bool plain_only, std::size_t first
         options.xclient = facts;
     }
     std::string errors;
-    for (std::size_t i = first_host; i < upstream_.hosts.size(); ++i) {
-        const auto& host = upstream_.hosts[i];
-        std::string error;
-        if (co_await connect_to(host, options, error)) {
-            host_index_ = i;
+    while (true) {
+        const auto& host = upstream_.hosts[attempt_->host()];
+        options.starttls = attempt_->starttls();
+        auto failure = co_await connect_to(host, options);
+        if (!failure) {
             info("upstream={} host={}:{} connected{}", upstream_.name, host.host, host.port,
-                 plain_only ? " (plain text after a failed handshake)" : "");
+                 attempt_->plain() ? " (plain text after a failed handshake)" : "");
             co_return true;
         }
-        info("upstream={} host={}:{} reason={}", upstream_.name, host.host, host.port, error);
+        info("upstream={} host={}:{} reason={}", upstream_.name, host.host, host.port, failure->text);
         if (!errors.empty()) errors += "; ";
-        errors += host.host + ": " + error;
+        errors += host.host + ": " + failure->text;
+        const auto d = attempt_->on_failure(*failure);
+        if (d.step != next_step::next_host) {
+            conclude(d, smtp::upstream_stage::mail, "cannot connect to the upstream: " + errors);
+            co_return false;
+        }
     }
-    report_exhausted(smtp::upstream_stage::mail, "cannot connect to the upstream: " + errors);
-    co_return false;
 }
 
-asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const smtp::client_options& options,
-                                               std::string& error) {
-    auto executor = co_await asio::this_coro::executor;
-    std::vector<net::tcp::endpoint> endpoints;
-    if (!host.addresses.empty()) {
-        for (const auto& a : host.addresses) {
-            boost::system::error_code aec;
-            const auto address = asio::ip::make_address(a, aec);
-            if (!aec) endpoints.emplace_back(address, host.port);
-        }
-    } else if (const auto literal = ip_literal(host.host)) {
-        // An IP literal (the usual backend): no resolver, whose thread would
-        // cost two context switches per session.
-        endpoints.emplace_back(*literal, host.port);
-    } else {
-        net::tcp::resolver resolver(executor);
-        auto resolved = co_await timed(timer(), upstream_.timeouts.connect,
-                                       resolver.async_resolve(host.host, std::to_string(host.port), use_tuple));
-        if (!resolved) {
-            error = "name resolution timed out";
-            co_return false;
-        }
-        auto [rec, results] = std::move(*resolved);
-        if (rec) {
-            error = "cannot resolve: " + rec.message();
-            co_return false;
-        }
-        for (const auto& r : results) endpoints.push_back(r.endpoint());
-    }
-    if (endpoints.empty()) {
-        error = "no address to connect to";
-        co_return false;
-    }
-    net::tcp::socket socket(executor);
+asio::awaitable<std::optional<smtp::upstream_failure>> relay_session::connect_to(const upstream_host& host,
+                                                                                 const smtp::client_options& options) {
     const auto connect_started = steady_clock::now();
-    auto connected = co_await timed(timer(), upstream_.timeouts.connect,
-                                    asio::async_connect(socket, endpoints, use_tuple));
-    if (!connected) {
-        error = "connect timed out";
-        co_return false;
-    }
-    if (auto [cec, ep] = *connected; cec) {
-        error = "connect failed: " + cec.message();
-        co_return false;
-    }
-    net::tls_socket upstream_socket(std::move(socket));
+    auto connected = co_await net::connect_next_hop(host.host, host.port, host.addresses, timer(),
+                                                    upstream_.timeouts.connect);
+    if (!connected.socket) co_return smtp::upstream_failure{smtp::failure_kind::connect, connected.error};
+    net::tls_socket upstream_socket(std::move(*connected.socket));
     if (upstream_.proxy_protocol) {
         // PROXY v2 with the client's addresses and the TLS facts of its leg.
         const auto& remote = settings().client_endpoint;
@@ -376,20 +357,19 @@ asio::awaitable<bool> relay_session::connect_to(const upstream_host& host, const
                                                  local.address().to_string(), local.port()},
                                                 tls_info, sni);
         if (!header) {
-            error = "cannot encode a PROXY v2 header for the client's addresses";
-            co_return false;
+            co_return smtp::upstream_failure{smtp::failure_kind::connect,
+                                            "cannot encode a PROXY v2 header for the client's addresses"};
         }
         boost::system::error_code wec;
         const bool written =
             co_await timed(timer(), upstream_.timeouts.connect, upstream_socket.write_all(*header, wec));
         if (!written || wec) {
-            error = "cannot send the PROXY header";
-            co_return false;
+            co_return smtp::upstream_failure{smtp::failure_kind::connect, "cannot send the PROXY header"};
         }
     }
     if (auto* m = settings().metrics) m->upstream_connected(steady_clock::now() - connect_started);
-    leg_ = std::make_unique<leg>(std::move(upstream_socket), options, host);
-    co_return true;
+    leg_ = std::make_unique<leg>(std::move(upstream_socket), options, host, attempt_->host());
+    co_return std::nullopt;
 }
 
 asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action> first) {
@@ -411,26 +391,23 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
             if (auto failed = co_await flush_upstream()) more(std::move(*failed));
         } else if (std::holds_alternative<smtp::client_actions::start_tls>(action)) {
             std::string reason;
-            if (co_await upstream_tls(reason)) {
+            const auto d = co_await upstream_tls(reason);
+            if (d.step == next_step::proceed) {
+                note_would_refuse(d, reason);
                 more(leg_->machine.on_tls_established());
-            } else if (upstream_.starttls == smtp::upstream_tls::opportunistic && reason.starts_with("handshake")) {
-                // Opportunistic only: a failed handshake leaves a dead
-                // connection; retry once in plain text with the same MAIL.
-                const std::size_t host = host_index_;
-                leg_.reset();
-                plain_fallback_ = true;
-                if (!co_await open_leg(true, host)) co_return;
-                queue.clear();  // what the old connection's machine still wanted is moot
-                if (mail_) more(leg_->machine.mail(mail_->first, mail_->second));
-            } else {
-                leg_->dead = true;
-                policy_failure_ = reason;
-                more(leg_->machine.on_tls_failed(reason));
+                continue;
             }
+            leg_->dead = true;  // a failed handshake or a refused certificate: never used again
+            auto next = co_await follow(d, smtp::upstream_stage::mail, reason);
+            queue.clear();  // what the old connection's machine still wanted is moot
+            if (next) more(std::move(*next));
         } else if (auto* r = std::get_if<result>(&action)) {
-            if (r->stage == smtp::upstream_stage::mail) {
-                if (leg_) note_policy_passed();
-                if (r->value.positive()) mail_accepted_ = true;
+            if (r->stage == smtp::upstream_stage::mail && leg_ && attempt_ && !attempt_->done()) {
+                // The MAIL reply: a connection satisfied the policy, or, in
+                // mode testing, is used although it does not.
+                const auto d = attempt_->on_ready(leg_->socket.is_tls());
+                note_would_refuse(d, {});
+                count_policy_outcome(leg_->would_refuse ? policy_outcome::would_refuse : policy_outcome::passed);
             }
             if (r->stage == smtp::upstream_stage::end_of_data) {
                 log_transaction(&r->value, {});
@@ -440,29 +417,13 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
         } else if (auto* f = std::get_if<failure>(&action)) {
             info("upstream={} host={} stage={} reason={}", upstream_.name, leg_ ? leg_->host.host : "-",
                  smtp::to_string(f->stage), log::printable(f->reason));
-            if (upstream_.starttls == smtp::upstream_tls::required && policy_failure_.empty() &&
-                f->reason.find("STARTTLS") != std::string::npos)
-                policy_failure_ = f->reason;  // SPEC §6.3: STARTTLS not offered is a policy failure
-            if (f->stage == smtp::upstream_stage::mail && !mail_accepted_ && mail_ &&
-                host_index_ + 1 < upstream_.hosts.size()) {
-                // Set-up failed on this host (connection, STARTTLS, certificate):
-                // the next MX host, as an MTA would (SPEC §6.3).
-                info("upstream={} trying the next host", upstream_.name);
-                if (leg_) co_await leg_->socket.shutdown();
-                leg_.reset();
-                plain_fallback_ = false;
-                if (!co_await open_leg(false, host_index_ + 1)) {
-                    log_transaction(nullptr, f->reason);
-                    mail_.reset();
-                    co_return;
-                }
-                queue.clear();  // the old connection's remaining actions (its close) are moot
-                more(leg_->machine.mail(mail_->first, mail_->second));
-                continue;
-            }
-            if (mail_) log_transaction(nullptr, f->reason);
-            mail_.reset();
-            report_exhausted(f->stage, f->reason);
+            attempt_decision d;
+            d.step = next_step::give_up;  // no attempt: nothing to fail over
+            if (attempt_) d = attempt_->on_failure({f->kind, f->reason});
+            auto next = co_await follow(d, f->stage, f->reason);
+            if (!next) continue;
+            queue.clear();  // the old connection's remaining actions (its close) are moot
+            more(std::move(*next));
         } else if (std::holds_alternative<close_connection>(action)) {
             if (leg_) {
                 co_await leg_->socket.shutdown();
@@ -474,54 +435,31 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
     }
 }
 
-asio::awaitable<bool> relay_session::upstream_tls(std::string& reason) {
-    if (!upstream_.tls) {
-        reason = "no TLS client context for this upstream";
-        co_return false;
-    }
+asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reason) {
     if (!leg_->out.empty()) {
         // Never carry plaintext across the upgrade: STARTTLS was the last command.
         reason = "handshake setup failed: commands pending after STARTTLS";
-        co_return false;
+        co_return attempt_->on_failure({smtp::failure_kind::handshake, reason});
     }
-    std::string error;
-    tls::ssl_ptr ssl = upstream_.tls->new_session(leg_->host.host, upstream_.client_certificate.get(), error);
-    if (!ssl) {
-        reason = "handshake setup failed: " + error;
-        co_return false;
-    }
-    boost::system::error_code ec;
-    const bool done = co_await timed(timer(), upstream_.timeouts.tls_handshake,
-                                     leg_->socket.upgrade(std::move(ssl), net::tls_role::client, ec, error));
-    if (auto* m = settings().metrics) m->tls_handshake(tls_leg::out, done && !ec, leg_->socket.facts().protocol);
-    if (!done || ec) {
-        reason = "handshake failed: " + (done ? error : std::string("timeout"));
+    const auto tls = co_await start_next_hop_tls(leg_->socket, upstream_, leg_->host.host, timer(),
+                                                 upstream_.timeouts.tls_handshake, settings().metrics);
+    if (tls.failure) {
+        reason = tls.failure->text;
         info("tls=out upstream={} host={} result=failed reason={}", upstream_.name, leg_->host.host,
              log::printable(reason));
-        co_return false;
+        co_return attempt_->on_failure(*tls.failure);
     }
-    const auto facts = leg_->socket.facts();
-    const auto verdict = judge_upstream_certificate(*leg_->socket.ssl(), upstream_, leg_->host.host);
-    const bool passed = verdict.passed;
-    if (!passed) reason = verdict.reason;
-    if (!passed && settings().metrics)
-        settings().metrics->verification_failed(tls_leg::out, config::to_name(upstream_.policy_level),
-                                                failure_label(verdict.result));
-    const std::string& verdict_text = verdict.summary;
+    const auto& verdict = tls.verdict;
+    reason = verdict.reason;
     info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={}", upstream_.name, leg_->host.host,
-         upstream_.level, facts.protocol, facts.cipher, verdict_text);
-    // The verdict's first words ("passed"/"failed"/"unchecked") and the name
-    // that matched, without the subject and fingerprint of the line above.
-    leg_->tls = facts.protocol + " " + verdict_text.substr(0, verdict_text.find(' '));
+         upstream_.level(), tls.facts.protocol, tls.facts.cipher, verdict.summary);
+    // The verdict's word and the name that matched, without the subject and
+    // fingerprint of the line above.
+    leg_->tls = tls.facts.protocol + " " + std::string(verdict_word(verdict));
     if (verdict.result.domain_match && verdict.result.domain_match->matched)
         leg_->tls += " matched=" + log::printable(verdict.result.domain_match->matched_name) + " rule=" +
                      std::string(matching::to_string(verdict.result.domain_match->how));
-    if (!passed && !upstream_.enforce) {
-        leg_->would_refuse = true;
-        info("upstream={} mode=testing reason=would refuse: {}", upstream_.name, log::printable(reason));
-        co_return true;
-    }
-    co_return passed;
+    co_return attempt_->on_verdict(tls.sources(), verdict.reason);
 }
 
 void relay_session::log_transaction(const smtp::reply* final_reply, std::string_view failure) {

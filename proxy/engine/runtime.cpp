@@ -76,14 +76,6 @@ smtp::smtp_limits upstream_limits_from(const config::limits& l) {
 
 }  // namespace
 
-smtp::upstream_tls starttls_for(config::tls_level level) {
-    switch (level) {
-        case config::tls_level::none: return smtp::upstream_tls::none;
-        case config::tls_level::opportunistic: return smtp::upstream_tls::opportunistic;
-        default: return smtp::upstream_tls::required;
-    }
-}
-
 tls::verify_request verify_request_for(const config::domain_policy& p, const std::string& domain) {
     tls::verify_request r;
     r.check_chain = p.level >= config::tls_level::validate;
@@ -316,17 +308,12 @@ upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, cons
     const upstream_runtime& ur = it != outbound_custom_.end() ? it->second : outbound_default_;
     upstream_settings s;
     s.name = domain;
-    const bool testing = policy.mode == config::policy_mode::testing;
-    // mode testing: evaluate and log what would fail, relay as opportunistic.
-    s.starttls = testing && policy.level > config::tls_level::opportunistic ? smtp::upstream_tls::opportunistic
-                                                                           : starttls_for(policy.level);
-    s.level = std::string(config::to_name(policy.level)) + (testing ? " (testing)" : "");
-    s.policy_level = policy.level;
+    // mode testing: evaluate and log what would fail, relay as opportunistic (combine()).
+    s.floor = {policy.level, policy.mode == config::policy_mode::testing};
     s.tls = ur.tls.get();
     s.trust = ur.trust.get();
     s.verify = verify_request_for(policy, domain);
     s.match_host = policy.match_host;
-    s.enforce = !testing;
     s.reject_on_policy_failure = policy.on_failure == config::failure_action::reject;
     if (policy.level == config::tls_level::domain_secure || policy.client_certificate) {
         tls::selection_policy sp;
@@ -514,15 +501,12 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     upstream_settings s;
     s.name = u.name;
     for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port, {}});
-    s.starttls = starttls_for(u.tls.level);
-    s.level = std::string(config::to_name(u.tls.level));
-    s.policy_level = u.tls.level;
+    s.floor = {u.tls.level, u.tls.mode == config::policy_mode::testing};
     s.tls = ur.tls.get();
     s.client_certificate = ur.client_certificate;
     s.trust = ur.trust.get();
     s.verify = verify_request_for(u.tls, u.tls.tls_domain.value_or(""));
     s.match_host = u.tls.match_host;
-    s.enforce = u.tls.mode == config::policy_mode::enforce;
     s.xclient = u.xclient;
     s.proxy_protocol = u.proxy_protocol;
     s.timeouts = upstream_timeouts_from(cfg_->timeout.upstream);

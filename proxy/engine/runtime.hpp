@@ -100,7 +100,6 @@ private:
 
 // The TLS checks of one policy level (SPEC §6.1), shared by both directions.
 tls::verify_request verify_request_for(const config::domain_policy& p, const std::string& domain);
-smtp::upstream_tls starttls_for(config::tls_level level);
 // How listener `l` chooses its certificate (SPEC §4.1): its fqdn, its
 // `certificate` pin, else a pin file `pins/NAME.pin` in a store directory
 // (named in `pin_file` when one applies), and its fallback. Shared by

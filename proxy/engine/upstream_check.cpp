@@ -16,7 +16,7 @@ upstream_verdict judge_upstream_certificate(SSL& ssl, const upstream_settings& u
     const auto& v = out.result;
     // Below validate nothing is required: the findings are only logged.
     out.passed = v.passed || (!request.check_chain && !request.domain && !request.host);
-    out.summary = std::string(v.passed ? "passed" : "failed") + " subject=\"" + log::printable(v.subject) +
+    out.summary = std::string(verdict_word(out)) + " subject=\"" + log::printable(v.subject) +
                   "\" issuer=\"" + log::printable(v.issuer) + "\" sha256=" + v.sha256;
     if (v.domain_match && v.domain_match->matched)
         out.summary += " matched=" + log::printable(v.domain_match->matched_name) + " rule=" +
@@ -26,6 +26,11 @@ upstream_verdict judge_upstream_certificate(SSL& ssl, const upstream_settings& u
         out.reason = "certificate check failed: " + v.reason;
     }
     return out;
+}
+
+std::string_view verdict_word(const upstream_verdict& v) noexcept {
+    if (!v.checked) return "unchecked";
+    return v.result.passed ? "passed" : "failed";
 }
 
 std::string_view failure_label(const tls::verification_result& v) {

@@ -10,7 +10,7 @@
 // Must not: do I/O or log.
 #pragma once
 
-#include "proxy/engine/relay_session.hpp"
+#include "proxy/engine/upstream_settings.hpp"
 #include "proxy/smtp/reply.hpp"
 #include "tls/peer_verification.hpp"
 
@@ -33,6 +33,9 @@ struct upstream_verdict {
 // The checks of `u`'s level on a finished handshake with `host` (the name
 // connected to, for match_host).
 upstream_verdict judge_upstream_certificate(SSL& ssl, const upstream_settings& u, const std::string& host);
+
+// "passed", "failed" or "unchecked": the verdict's word for the log.
+std::string_view verdict_word(const upstream_verdict& v) noexcept;
 
 // The metrics label of a failed check: the chain's problem, else which name
 // check failed (a bounded set: chain verdicts and two names).

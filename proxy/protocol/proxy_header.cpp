@@ -101,17 +101,17 @@ bool parse_port(std::string_view text, std::uint16_t& port) {
 }
 
 parse_result parse_v1(std::span<const char> in) {
-    const std::string_view text(in.data(), std::min(in.size(), max_v1_size));
-    const auto crlf = text.find("\r\n");
+    const std::string_view bytes(in.data(), std::min(in.size(), max_v1_size));
+    const auto crlf = bytes.find("\r\n");  // wire: the v1 header ends at its CRLF
     if (crlf == std::string_view::npos) {
         if (in.size() >= max_v1_size) return invalid("PROXY v1: no CRLF within 107 octets");
         return {};
     }
-    const std::string_view line = text.substr(0, crlf);
+    const std::string_view line = bytes.substr(0, crlf);
     parse_result r;
     r.status = parse_status::complete;
     r.header.consumed = crlf + 2;
-    if (line == "PROXY UNKNOWN" || line.starts_with("PROXY UNKNOWN ")) {
+    if (line == "PROXY UNKNOWN" || line.starts_with("PROXY UNKNOWN ")) {  // wire: the v1 UNKNOWN form
         r.header.local = true;
         return r;
     }

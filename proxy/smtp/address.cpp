@@ -234,7 +234,7 @@ path_parse parse_path(std::string_view text, path_kind kind, std::size_t path_ma
 bool has_routing_operators(const mailbox& box) noexcept {
     std::string_view local = box.local_part;
     if (box.quoted && local.size() >= 2) local = local.substr(1, local.size() - 2);
-    return local.find_first_of("%!@") != std::string_view::npos;
+    return local.find_first_of("%!@") != std::string_view::npos;  // wire: source-route characters
 }
 
 }  // namespace dsproxy::smtp

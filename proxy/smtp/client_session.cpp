@@ -43,14 +43,15 @@ upstream_stage client_session::current_stage() const noexcept {
 
 // Everything the server side waits for is answered with one failure; the
 // connection is then unusable.
-void client_session::fail(std::string reason) {
+void client_session::fail(failure_kind kind, std::string reason) {
     if (state_ == client_state::closed) return;
+    failure_ = upstream_failure{kind, reason};
     bool someone_waits = pending_mail_.has_value() || state_ == client_state::transaction ||
                          state_ == client_state::content;
     for (const auto e : expected_)
         someone_waits |= e == expect::mail || e == expect::rcpt || e == expect::data || e == expect::bdat_chunk ||
                          e == expect::end_of_data;
-    if (someone_waits) out_.emplace_back(ca::failure{current_stage(), reason});
+    if (someone_waits) out_.emplace_back(ca::failure{current_stage(), kind, reason});
     out_.emplace_back(ca::log_note{"reason=" + reason});
     out_.emplace_back(ca::close_connection{});
     state_ = client_state::closed;
@@ -62,7 +63,7 @@ void client_session::fail(std::string reason) {
 std::vector<client_action> client_session::on_bytes(std::string_view bytes) {
     if (state_ == client_state::closed) return take();
     if (state_ == client_state::tls_handshake) {
-        fail("upstream sent plaintext after its 220 to STARTTLS");
+        fail(failure_kind::starttls_refused, "upstream sent plaintext after its 220 to STARTTLS");
         return take();
     }
     input_.append(bytes);
@@ -71,24 +72,24 @@ std::vector<client_action> client_session::on_bytes(std::string_view bytes) {
         input_.erase(0, p.consumed);
         if (p.state == reply_parse::status::incomplete) break;
         if (p.state == reply_parse::status::failed) {
-            fail("malformed upstream reply: " + std::string(to_string(p.error)));
+            fail(failure_kind::protocol, "malformed upstream reply: " + std::string(to_string(p.error)));
             break;
         }
         on_reply(p.value);
         if (state_ == client_state::tls_handshake) {
             // A reply pre-staged behind the 220 would be read as if it came
             // through TLS: refuse the connection instead.
-            if (!input_.empty()) fail("upstream sent plaintext after its 220 to STARTTLS");
+            if (!input_.empty()) fail(failure_kind::starttls_refused, "upstream sent plaintext after its 220 to STARTTLS");
             else out_.emplace_back(ca::start_tls{});
             break;
         }
     }
-    if (input_.size() > options_.limits.pending_input_max) fail("upstream sent too much unsolicited data");
+    if (input_.size() > options_.limits.pending_input_max) fail(failure_kind::protocol, "upstream sent too much unsolicited data");
     return take();
 }
 
 void client_session::on_reply(const reply& r) {
-    if (expected_.empty()) return fail("unsolicited upstream reply " + std::to_string(r.code));
+    if (expected_.empty()) return fail(failure_kind::protocol, "unsolicited upstream reply " + std::to_string(r.code));
     const expect e = expected_.front();
     expected_.pop_front();
     switch (e) {
@@ -107,7 +108,7 @@ void client_session::on_reply(const reply& r) {
             state_ = client_state::content;
             result(upstream_stage::data, r);
         } else {
-            if (r.code >= 300 && r.code < 400) return fail("unexpected reply to DATA " + std::to_string(r.code));
+            if (r.code >= 300 && r.code < 400) return fail(failure_kind::protocol, "unexpected reply to DATA " + std::to_string(r.code));
             converting_ = false;
             result(upstream_stage::data, r);
         }
@@ -120,7 +121,7 @@ void client_session::on_reply(const reply& r) {
         bdat_upstream_ = converting_ = false;
         return result(upstream_stage::end_of_data, r);
     case expect::rset:
-        if (!r.positive()) return fail("upstream refused RSET " + std::to_string(r.code));
+        if (!r.positive()) return fail(failure_kind::protocol, "upstream refused RSET " + std::to_string(r.code));
         return;
     case expect::quit:
         state_ = client_state::closed;
@@ -132,7 +133,7 @@ void client_session::on_reply(const reply& r) {
 void client_session::setup_reply(expect e, const reply& r) {
     switch (e) {
     case expect::banner:
-        if (r.code != 220) return fail("upstream greeting " + std::to_string(r.code));
+        if (r.code != 220) return fail(failure_kind::greeting, "upstream greeting " + std::to_string(r.code));
         send("EHLO " + options_.helo_name + "\r\n");
         return expect_reply(expect::ehlo);
     case expect::ehlo:
@@ -144,7 +145,7 @@ void client_session::setup_reply(expect e, const reply& r) {
         caps_ = parse_ehlo_reply(r);
         return after_greeting();
     case expect::helo:
-        if (r.code != 250) return fail("upstream refused HELO " + std::to_string(r.code));
+        if (r.code != 250) return fail(failure_kind::protocol, "upstream refused HELO " + std::to_string(r.code));
         caps_ = {};
         return after_greeting();
     case expect::starttls:
@@ -153,12 +154,12 @@ void client_session::setup_reply(expect e, const reply& r) {
             return;
         }
         if (options_.starttls == upstream_tls::required)
-            return fail("upstream refused STARTTLS " + std::to_string(r.code));
+            return fail(failure_kind::starttls_refused, "upstream refused STARTTLS " + std::to_string(r.code));
         out_.emplace_back(ca::log_note{"reason=upstream refused STARTTLS, continuing without TLS"});
         caps_.starttls = false;
         return after_greeting();
     case expect::xclient:
-        if (r.code != 220) return fail("upstream refused XCLIENT " + std::to_string(r.code));
+        if (r.code != 220) return fail(failure_kind::protocol, "upstream refused XCLIENT " + std::to_string(r.code));
         xclient_done_ = true;
         send("EHLO " + options_.helo_name + "\r\n");
         return expect_reply(expect::ehlo);
@@ -171,7 +172,7 @@ void client_session::after_greeting() {
         send("STARTTLS\r\n");
         return expect_reply(expect::starttls);
     }
-    if (!tls_ && options_.starttls == upstream_tls::required) return fail("upstream does not offer STARTTLS");
+    if (!tls_ && options_.starttls == upstream_tls::required) return fail(failure_kind::starttls_missing, "upstream does not offer STARTTLS");
     if (options_.xclient && caps_.xclient && !xclient_done_) {
         const auto& x = *options_.xclient;
         std::string cmd = "XCLIENT";
@@ -196,8 +197,8 @@ std::vector<client_action> client_session::on_tls_established() {
     return take();
 }
 
-std::vector<client_action> client_session::on_tls_failed(std::string_view why) {
-    fail(why.empty() ? std::string("TLS handshake with the upstream failed")
+std::vector<client_action> client_session::on_tls_failed(failure_kind kind, std::string_view why) {
+    fail(kind, why.empty() ? std::string("TLS handshake with the upstream failed")
                      : "TLS with the upstream failed: " + std::string(why));
     return take();
 }
@@ -208,7 +209,7 @@ std::vector<client_action> client_session::on_closed() {
             state_ = client_state::closed;
             expected_.clear();
         } else {
-            fail("upstream closed the connection");
+            fail(failure_kind::closed, "upstream closed the connection");
         }
     }
     return take();
@@ -233,13 +234,13 @@ std::string_view client_session::describe(expect e) noexcept {
 }
 
 std::vector<client_action> client_session::on_timeout() {
-    fail("upstream timed out");
+    fail(failure_kind::timeout, "upstream timed out");
     return take();
 }
 
 std::vector<client_action> client_session::mail(const path& reverse_path, const mail_parameters& params) {
     if (state_ == client_state::closed) {
-        out_.emplace_back(ca::failure{upstream_stage::mail, "upstream connection closed"});
+        out_.emplace_back(ca::failure{upstream_stage::mail, failure_kind::closed, "upstream connection closed"});
         return take();
     }
     pending_mail_.emplace(reverse_path, params);
@@ -272,7 +273,7 @@ void client_session::send_mail() {
 
 std::vector<client_action> client_session::rcpt(const path& forward_path, const rcpt_parameters& params) {
     if (state_ != client_state::transaction) {
-        out_.emplace_back(ca::failure{upstream_stage::rcpt, "no upstream transaction"});
+        out_.emplace_back(ca::failure{upstream_stage::rcpt, failure_kind::protocol, "no upstream transaction"});
         return take();
     }
     rcpt_parameters p = params;
@@ -287,13 +288,13 @@ std::vector<client_action> client_session::rcpt(const path& forward_path, const 
 
 std::vector<client_action> client_session::begin_data(data_mode mode) {
     if (state_ != client_state::transaction) {
-        out_.emplace_back(ca::failure{upstream_stage::data, "no upstream transaction"});
+        out_.emplace_back(ca::failure{upstream_stage::data, failure_kind::protocol, "no upstream transaction"});
         return take();
     }
     if (std::find(expected_.begin(), expected_.end(), expect::data) != expected_.end()) {
         // A second DATA behind an unanswered one would be read by the
         // upstream as the first line of the message (found by fuzzing).
-        fail("DATA requested while one is unanswered");
+        fail(failure_kind::protocol, "DATA requested while one is unanswered");
         return take();
     }
     bdat_upstream_ = mode == data_mode::bdat && caps_.chunking;
@@ -311,7 +312,7 @@ std::vector<client_action> client_session::begin_data(data_mode mode) {
 
 std::vector<client_action> client_session::bdat(std::uint64_t size, bool last) {
     if (state_ != client_state::content || (!bdat_upstream_ && !converting_)) {
-        fail("BDAT chunk outside a BDAT transaction");
+        fail(failure_kind::protocol, "BDAT chunk outside a BDAT transaction");
         return take();
     }
     chunk_remaining_ = size;
@@ -334,7 +335,7 @@ void client_session::finish_chunk() {
 
 std::vector<client_action> client_session::bytes(std::string content) {
     if (state_ != client_state::content) {
-        fail("message bytes outside message content");
+        fail(failure_kind::protocol, "message bytes outside message content");
         return take();
     }
     if (!bdat_upstream_ && !converting_) {
@@ -342,7 +343,7 @@ std::vector<client_action> client_session::bytes(std::string content) {
         return take();
     }
     if (content.size() > chunk_remaining_) {
-        fail("more BDAT bytes than the chunk size");
+        fail(failure_kind::protocol, "more BDAT bytes than the chunk size");
         return take();
     }
     const std::size_t n = content.size();
@@ -360,7 +361,7 @@ std::vector<client_action> client_session::bytes(std::string content) {
 
 std::vector<client_action> client_session::end_of_data() {
     if (state_ != client_state::content || bdat_upstream_ || converting_) {
-        fail("end of data outside DATA content");
+        fail(failure_kind::protocol, "end of data outside DATA content");
         return take();
     }
     send(".\r\n");

@@ -73,9 +73,9 @@ namespace client_actions {
 struct send { std::string bytes; };
 struct start_tls {};
 struct result { upstream_stage stage; reply value; };          // -> server_session::on_upstream_reply
-struct failure { upstream_stage stage; std::string reason; };  // -> server_session::on_upstream_failed
+struct failure { upstream_stage stage; failure_kind kind; std::string reason; };  // -> server_session::on_upstream_failed
 struct close_connection {};
-struct log_note { std::string text; };
+struct log_note { std::string text; };  // "reason=...": one key=value phrase of a log line
 }  // namespace client_actions
 
 using client_action = std::variant<client_actions::send, client_actions::start_tls, client_actions::result,
@@ -97,8 +97,8 @@ public:
 
     std::vector<client_action> on_bytes(std::string_view bytes);
     std::vector<client_action> on_tls_established();
-    // `why`: the engine's reason (handshake error, certificate verdict), for the log.
-    std::vector<client_action> on_tls_failed(std::string_view why = {});
+    // `kind`: handshake or certificate; `why`: the engine's reason, for the log.
+    std::vector<client_action> on_tls_failed(failure_kind kind = failure_kind::handshake, std::string_view why = {});
     std::vector<client_action> on_closed();
     std::vector<client_action> on_timeout();
 
@@ -126,6 +126,9 @@ public:
     bool tls_active() const noexcept { return tls_; }
     // True when a further transaction can use this connection.
     bool reusable() const noexcept { return state_ == client_state::idle && expected_.empty(); }
+    // Why the connection failed, once it has (the failure action carries the
+    // same, but only when a transaction waits; the probe sends none).
+    const std::optional<upstream_failure>& failure() const noexcept { return failure_; }
 
 private:
 
@@ -136,7 +139,7 @@ private:
     void setup_reply(expect e, const reply& r);
     void after_greeting();
     void send_mail();
-    void fail(std::string reason);
+    void fail(failure_kind kind, std::string reason);
     void result(upstream_stage s, reply r);
     upstream_stage current_stage() const noexcept;
     void finish_chunk();
@@ -157,6 +160,7 @@ private:
     std::uint64_t chunk_remaining_ = 0;
     bool chunk_last_ = false;
     dot_stuffer stuffer_;
+    std::optional<upstream_failure> failure_;
 };
 
 }  // namespace dsproxy::smtp

@@ -20,6 +20,12 @@ std::string reply::to_wire() const {
     return out;
 }
 
+std::string reply::first_line() const {
+    const std::string code_text = std::to_string(code);
+    if (lines.empty()) return code_text;
+    return code_text + (lines.size() > 1 ? "-" : " ") + lines.front();
+}
+
 reply make_reply(int code, std::string_view text) {
     reply r;
     r.code = code;

@@ -32,6 +32,8 @@ struct reply {
 
     // "250-a\r\n250 b\r\n"; an empty reply renders as "NNN\r\n".
     std::string to_wire() const;
+    // The first line of to_wire() without its CRLF ("NNN-text" when more follow).
+    std::string first_line() const;
 };
 
 // One-line reply whose text starts with the enhanced code: make_reply(550,

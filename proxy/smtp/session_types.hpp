@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace dsproxy::smtp {
 
@@ -29,6 +30,43 @@ enum class upstream_stage {
 };
 
 std::string_view to_string(upstream_stage s) noexcept;
+
+// Why an upstream connection ended before it was usable, or broke later: the
+// value every decision about a next hop is taken on (retry in plain text, try
+// the next host, refuse under the TLS policy). The text beside it is for the
+// log only; no code reads it to learn what happened.
+enum class failure_kind {
+    connect,           // no TCP connection (no address, refused, unreachable, timed out, PROXY header)
+    greeting,          // the banner was not 220
+    starttls_missing,  // TLS required, STARTTLS not in the EHLO reply
+    starttls_refused,  // STARTTLS answered with an error (TLS required), or its 220 followed by plaintext
+    handshake,         // the TLS handshake failed (or could not be set up)
+    certificate,       // the handshake worked, the policy's certificate checks did not
+    protocol,          // a reply out of order or malformed, HELO/XCLIENT/RSET refused, too much unsolicited data
+    closed,            // the upstream closed the connection
+    timeout,           // a reply did not come in time
+};
+
+constexpr std::string_view to_string(failure_kind k) noexcept {
+    switch (k) {
+    case failure_kind::connect: return "connect";
+    case failure_kind::greeting: return "greeting";
+    case failure_kind::starttls_missing: return "starttls_missing";
+    case failure_kind::starttls_refused: return "starttls_refused";
+    case failure_kind::handshake: return "handshake";
+    case failure_kind::certificate: return "certificate";
+    case failure_kind::protocol: return "protocol";
+    case failure_kind::closed: return "closed";
+    case failure_kind::timeout: return "timeout";
+    }
+    return "unknown";
+}
+
+// One upstream failure: the kind decides, the text is logged.
+struct upstream_failure {
+    failure_kind kind = failure_kind::protocol;
+    std::string text;
+};
 
 // How the client sends the message, which decides how the upstream gets it.
 enum class data_mode {

@@ -165,6 +165,44 @@ BOOST_AUTO_TEST_CASE(required_tls_not_offered_fails) {
     BOOST_TEST((h.c.state() == client_state::closed));
 }
 
+// Issue 14: every failure carries its kind; decisions are taken on it, the
+// text is for the log.
+BOOST_AUTO_TEST_CASE(failures_carry_their_kind) {
+    const auto kind_after = [](upstream_tls t, std::vector<std::string> replies, bool timeout = false) {
+        client_harness h(opts(t));
+        h.absorb(h.c.mail(parse_path("<>", path_kind::reverse).value, {}));
+        for (const auto& r : replies) h.feed(r);
+        if (timeout) h.absorb(h.c.on_timeout());
+        BOOST_TEST_REQUIRE(h.last<ca::failure>() != nullptr);
+        BOOST_TEST(h.c.failure().has_value());
+        BOOST_TEST((h.c.failure()->kind == h.last<ca::failure>()->kind));
+        return h.last<ca::failure>()->kind;
+    };
+    BOOST_TEST((kind_after(upstream_tls::required, {"220 x\r\n", ehlo_plain}) == failure_kind::starttls_missing));
+    BOOST_TEST((kind_after(upstream_tls::required, {"220 x\r\n", ehlo_full, "454 4.7.0 no\r\n"}) ==
+                failure_kind::starttls_refused));
+    BOOST_TEST((kind_after(upstream_tls::opportunistic, {"554 go away\r\n"}) == failure_kind::greeting));
+    BOOST_TEST((kind_after(upstream_tls::opportunistic, {"220 x\r\n", "hello\r\n"}) ==
+                failure_kind::protocol));
+    // CVE-2011-0411 from the upstream: STARTTLS not really granted.
+    BOOST_TEST((kind_after(upstream_tls::required, {"220 x\r\n", ehlo_full, "220 go\r\n250 injected\r\n"}) ==
+                failure_kind::starttls_refused));
+    BOOST_TEST((kind_after(upstream_tls::opportunistic, {"220 x\r\n"}, true) == failure_kind::timeout));
+    client_harness closed(opts());
+    closed.absorb(closed.c.mail(parse_path("<>", path_kind::reverse).value, {}));
+    closed.absorb(closed.c.on_closed());
+    BOOST_TEST((closed.last<ca::failure>()->kind == failure_kind::closed));
+    // A handshake or certificate failure is the engine's to name.
+    client_harness tls(opts(upstream_tls::required));
+    tls.absorb(tls.c.mail(parse_path("<>", path_kind::reverse).value, {}));
+    tls.feed("220 x\r\n");
+    tls.feed(ehlo_full);
+    tls.feed("220 go\r\n");
+    tls.absorb(tls.c.on_tls_failed(failure_kind::certificate, "names"));
+    BOOST_TEST((tls.last<ca::failure>()->kind == failure_kind::certificate));
+    BOOST_TEST(tls.last<ca::failure>()->reason == "TLS with the upstream failed: names");
+}
+
 BOOST_AUTO_TEST_CASE(ehlo_refused_falls_back_to_helo) {
     client_harness h(opts());
     BOOST_TEST(h.feed("220 old\r\n") == "EHLO mx.contoso.com\r\n");

@@ -1,0 +1,47 @@
+// next_hop_link — see next_hop_link.hpp.
+#include "proxy/engine/next_hop_link.hpp"
+
+#include "proxy/engine/timed.hpp"
+
+namespace dsproxy::engine {
+
+asio::awaitable<next_hop_tls> start_next_hop_tls(net::tls_socket& socket, const upstream_settings& u,
+                                                 const std::string& host, asio::steady_timer& timer,
+                                                 steady_clock::duration timeout, metrics_registry* metrics) {
+    next_hop_tls out;
+    std::string error;
+    tls::ssl_ptr ssl = u.tls ? u.tls->new_session(host, u.client_certificate.get(), error) : nullptr;
+    if (!ssl) {
+        out.failure = smtp::upstream_failure{
+            smtp::failure_kind::handshake,
+            u.tls ? "handshake setup failed: " + error : std::string("no TLS client context for this upstream")};
+        co_return out;
+    }
+    boost::system::error_code ec;
+    const bool done = co_await timed(timer, timeout, socket.upgrade(std::move(ssl), net::tls_role::client, ec, error));
+    if (metrics) metrics->tls_handshake(tls_leg::out, done && !ec, socket.facts().protocol);
+    if (!done || ec) {
+        out.failure = smtp::upstream_failure{smtp::failure_kind::handshake,
+                                             "handshake failed: " + (done ? error : std::string("timeout"))};
+        co_return out;
+    }
+    out.facts = socket.facts();
+    out.verdict = judge_upstream_certificate(*socket.ssl(), u, host);
+    if (!out.verdict.passed && metrics)
+        metrics->verification_failed(tls_leg::out, config::to_name(u.floor.level), failure_label(out.verdict.result));
+    co_return out;
+}
+
+asio::awaitable<void> quit_next_hop(net::tls_socket& socket, smtp::client_session& machine,
+                                    asio::steady_timer& timer, steady_clock::duration bound) {
+    if (machine.reusable()) {
+        for (auto& a : machine.quit())
+            if (auto* s = std::get_if<smtp::client_actions::send>(&a)) {
+                boost::system::error_code ec;
+                co_await timed(timer, bound, socket.write_all(s->bytes, ec));
+            }
+    }
+    co_await timed(timer, bound, socket.shutdown());
+}
+
+}  // namespace dsproxy::engine

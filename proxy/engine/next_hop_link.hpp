@@ -1,0 +1,46 @@
+// next_hop_link — the I/O steps on a next hop's connection that the relay and
+// `dsproxy probe` share: the STARTTLS handshake with the upstream's TLS
+// context and its certificate judgement, and the polite QUIT.
+//
+// Owns: nothing beyond one call; the socket and the SMTP machine are the
+// caller's. Must not: decide what a failure means (next_hop_attempt does) or
+// log (the caller logs, with its own session id).
+#pragma once
+
+#include "proxy/engine/metrics_registry.hpp"
+#include "proxy/engine/upstream_check.hpp"
+#include "proxy/engine/upstream_settings.hpp"
+#include "proxy/net/tls_socket.hpp"
+#include "proxy/smtp/client_session.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <optional>
+#include <string>
+
+namespace dsproxy::engine {
+
+namespace asio = boost::asio;
+
+struct next_hop_tls {
+    std::optional<smtp::upstream_failure> failure;  // the handshake failed (kind handshake); else:
+    net::tls_facts facts;
+    upstream_verdict verdict;                        // the level's checks (upstream_check)
+    // The verdict per policy source, for next_hop_attempt::on_verdict.
+    certificate_verdict sources() const { return {verdict.passed, true}; }
+};
+
+// Upgrades `socket` (STARTTLS answered 220) with `u`'s client context, SNI
+// `host` and client certificate, within `timeout` on `timer`, and judges the
+// certificate. `metrics` (may be null) counts the handshake and a failed check.
+asio::awaitable<next_hop_tls> start_next_hop_tls(net::tls_socket& socket, const upstream_settings& u,
+                                                 const std::string& host, asio::steady_timer& timer,
+                                                 steady_clock::duration timeout, metrics_registry* metrics);
+
+// QUIT when the connection can take it (its reply is not waited for), then
+// close_notify and close; each write bounded by `bound`.
+asio::awaitable<void> quit_next_hop(net::tls_socket& socket, smtp::client_session& machine,
+                                    asio::steady_timer& timer, steady_clock::duration bound);
+
+}  // namespace dsproxy::engine

@@ -1,0 +1,70 @@
+// upstream_settings — everything the upstream leg of a session needs to know
+// about where it connects and under which TLS policy: the hosts in order,
+// the policy sources (the YAML floor, what the destination publishes), the
+// TLS context, trust and client certificate, timeouts and limits.
+//
+// Owns: plain data, built by runtime (upstream_for, outbound_upstream_for)
+// and read by relay_session, probe_session and upstream_check.
+// Must not: hold decisions: next_hop_attempt decides, from requirement().
+#pragma once
+
+#include "proxy/engine/next_hop_attempt.hpp"
+#include "proxy/smtp/limits.hpp"
+#include "tls/client_context.hpp"
+#include "tls/peer_verification.hpp"
+#include "tls/trust_store.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsproxy::engine {
+
+using std::chrono::steady_clock;
+
+struct upstream_host {
+    std::string host;  // name or IP literal (SNI and match_host use it)
+    std::uint16_t port = 25;
+    std::vector<std::string> addresses;  // already resolved (outbound routing); empty: resolve `host`
+};
+
+struct upstream_timeouts {
+    steady_clock::duration connect = std::chrono::seconds(30);
+    steady_clock::duration greeting = std::chrono::minutes(5);   // the banner (RFC 5321 §4.5.3.2.1)
+    steady_clock::duration ehlo = std::chrono::minutes(5);       // EHLO/HELO, STARTTLS, XCLIENT
+    steady_clock::duration mail = std::chrono::minutes(5);       // MAIL, RSET
+    steady_clock::duration rcpt = std::chrono::minutes(5);
+    steady_clock::duration data_init = std::chrono::minutes(2);  // 354
+    steady_clock::duration data_block = std::chrono::minutes(3); // each write of content
+    steady_clock::duration data_final = std::chrono::minutes(10);
+    steady_clock::duration tls_handshake = std::chrono::minutes(1);
+};
+
+struct upstream_settings {
+    std::string name;                            // for the log
+    std::vector<upstream_host> hosts;            // tried in order
+    policy_floor floor;                          // the YAML policy's level and mode
+    // What the destination publishes (DANE, MTA-STS); nothing is looked up yet.
+    destination_requirement destination = destination_requirement::none;
+    std::string policy_entry = "other";          // the policy entry that applied (metrics; outbound)
+    const tls::client_context* tls = nullptr;    // required unless the requirement is no TLS
+    std::shared_ptr<const tls::credential> client_certificate;
+    const tls::trust_store* trust = nullptr;     // verifies the upstream's chain
+    tls::verify_request verify;                  // what the level checks after the handshake
+    bool match_host = false;                     // also RFC 6125 host rules against the host connected to
+    bool xclient = false;
+    bool proxy_protocol = false;
+    upstream_timeouts timeouts;
+    std::string helo_name = "localhost";
+    smtp::smtp_limits limits;
+    // What a TLS policy failure on every host answers (SPEC §6.1 on_failure):
+    // 4xx (defer) or 5xx (reject).
+    bool reject_on_policy_failure = false;
+
+    tls_requirement requirement() const { return combine(floor, destination); }
+    std::string level() const { return level_name(floor); }  // "domain (testing)", for the log
+};
+
+}  // namespace dsproxy::engine
