@@ -26,6 +26,7 @@ build=(
   libboost1.81-dev libboost-test1.81-dev
   libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libidn2-dev libcli11-dev
   libc-ares-dev
+  nlohmann-json3-dev  # TLS-RPT counter keys and reports (RFC 8460 JSON)
 )
 package=(
   dpkg-dev debhelper fakeroot lintian
