@@ -27,6 +27,7 @@ build=(
   libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libidn2-dev libcli11-dev
   libc-ares-dev
   nlohmann-json3-dev  # TLS-RPT counter keys and reports (RFC 8460 JSON)
+  libsqlite3-dev libhiredis-dev  # the policy store: embedded SQLite, shared Redis (SPEC §6.4)
 )
 package=(
   dpkg-dev debhelper fakeroot lintian
@@ -44,6 +45,7 @@ test=(
   bash-completion      # the completion test sources the installed completion
   python3-matplotlib   # renders the dashboard's panels from a real run (docs/dashboard.png)
   systemd       # systemd-analyze verify/security of the unit (no service manager needed)
+  redis-server  # the shared store of the store tests and the fleet test (own port, foreground, temp dir)
 )
 
 groups=("$@")
