@@ -3,45 +3,12 @@
 
 #include <hiredis/hiredis.h>
 
-#include <arpa/inet.h>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
-#include <netinet/in.h>
-#include <spawn.h>
 #include <stdexcept>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
-#include <vector>
-
-extern char** environ;
 
 namespace dsproxy::test {
-
-std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-        throw std::runtime_error("free_port: no socket");
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
-pid_t spawn(const std::vector<std::string>& argv) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = -1;
-    if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0)
-        throw std::runtime_error("cannot start " + argv[0]);
-    return pid;
-}
 
 redis_server::redis_server(std::uint16_t port) {
     char tmpl[] = "/tmp/dsproxy-redis-XXXXXX";
@@ -73,17 +40,8 @@ redis_server::redis_server(std::uint16_t port) {
 redis_server::~redis_server() { stop(); }
 
 void redis_server::stop() {
-    if (pid_ > 0) {
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        for (int i = 0; i < 100 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        if (::waitpid(pid_, &status, WNOHANG) == 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, &status, 0);
-        }
-        pid_ = -1;
-    }
+    dsproxy::test::stop(pid_);
+    pid_ = -1;
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
 }

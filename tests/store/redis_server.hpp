@@ -3,6 +3,8 @@
 // SIGKILL) when the object goes. Throws when it cannot start in 10 s.
 #pragma once
 
+#include "tests/support/process.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -27,11 +29,5 @@ private:
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;
 };
-
-// A loopback TCP port nobody listens on now.
-std::uint16_t free_port();
-
-// Runs `argv` as a child process; its pid.
-pid_t spawn(const std::vector<std::string>& argv);
 
 }  // namespace dsproxy::test

@@ -1,6 +1,7 @@
 // policy_cache: RFC 8461 §5.1 — use until max_age, a changed id fetches, a
 // failed fetch keeps the unexpired cache, refresh ahead of expiry.
 #include "proxy/sts/policy_cache.hpp"
+#include "proxy/sts/policy_response.hpp"
 #include "tests/sts/printers.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -9,12 +10,6 @@ namespace s = dsproxy::sts;
 using s::cache_action;
 using s::fetch_error;
 using s::sts_state;
-
-namespace dsproxy::sts {
-inline std::ostream& operator<<(std::ostream& os, cache_action a) { return os << to_string(a); }
-inline std::ostream& operator<<(std::ostream& os, sts_state st) { return os << to_string(st); }
-inline std::ostream& operator<<(std::ostream& os, fetch_error e) { return os << to_string(e); }
-}  // namespace dsproxy::sts
 
 namespace {
 
@@ -132,4 +127,25 @@ BOOST_AUTO_TEST_CASE(counter_keys_round_trip) {
     BOOST_TEST(s::utc_day(0) == "1970-01-01");
     BOOST_TEST(s::utc_day(1'800'000'000) == "2027-01-15");
     BOOST_TEST(s::utc_day(951'868'799) == "2000-02-29");
+}
+
+BOOST_AUTO_TEST_CASE(policy_responses_are_judged_strictly) {
+    const std::string body = "version: STSv1\nmode: enforce\nmx: *.example.net\nmax_age: 86400\n";
+    auto j = s::judge_policy_response(200, "text/plain", body, "id1", t0);
+    BOOST_REQUIRE(j.policy.has_value());
+    BOOST_TEST(j.policy->id == "id1");
+    BOOST_TEST(j.policy->fetched_at == t0);
+    BOOST_TEST(j.policy->expires_at == t0 + 86400);
+    BOOST_TEST(j.policy->body == body);
+    BOOST_TEST(s::judge_policy_response(200, "Text/Plain; charset=utf-8", body, "i", t0).policy.has_value());
+    BOOST_TEST(s::judge_policy_response(200, " text/plain ;charset=\"x\"", body, "i", t0).policy.has_value());
+    for (const unsigned status : {301u, 302u, 304u, 404u, 500u, 204u})
+        BOOST_TEST(s::judge_policy_response(status, "text/plain", body, "i", t0).error == fetch_error::http_status);
+    for (const char* type : {"", "text/html", "text/plainx", "application/octet-stream", "text/plain-ish; x"})
+        BOOST_TEST(s::judge_policy_response(200, type, body, "i", t0).error == fetch_error::content_type, type);
+    j = s::judge_policy_response(200, "text/plain", "version: STSv1\nmode: enforce\nmax_age: 1\n", "i", t0);
+    BOOST_TEST(j.error == fetch_error::invalid);
+    BOOST_TEST(!j.policy.has_value());
+    BOOST_TEST(j.detail == "policy invalid: no mx for mode enforce or testing");
+    BOOST_TEST(s::to_string(s::policy_url("Example.NET")) == "https://mta-sts.Example.NET/.well-known/mta-sts.txt");
 }
