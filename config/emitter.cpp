@@ -128,6 +128,7 @@ void emit_outbound(YAML::Emitter& e, const outbound_routing& o) {
     e << YAML::Key << "dns_servers" << YAML::Value, list(e, o.dns_servers);
     e << YAML::Key << "dns_timeout" << YAML::Value << format_duration(o.dns_timeout);
     e << YAML::Key << "dns_tries" << YAML::Value << o.dns_tries;
+    e << YAML::Key << "trust_anchors" << YAML::Value, list(e, o.trust_anchors);
     e << YAML::Key << "mx_port" << YAML::Value << o.mx_port;
     e << YAML::Key << "max_mx_hosts" << YAML::Value << o.max_mx_hosts;
     e << YAML::Key << "max_addresses_per_host" << YAML::Value << o.max_addresses_per_host;

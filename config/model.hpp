@@ -142,9 +142,12 @@ struct process_settings {
 
 // The outbound engine's DNS and routing: next hops from MX records, then A/AAAA.
 struct outbound_routing {
-    std::vector<host_port> dns_servers;              // IP literals, port 53 when not written; empty: /etc/resolv.conf
-    duration dns_timeout = 5s;                       // per try and server (resolv.conf's default)
+    std::vector<host_port> dns_servers;              // forwarders, port 53 when not written; empty: /etc/resolv.conf
+    duration dns_timeout = 5s;                       // one lookup gives up after dns_timeout x dns_tries
     std::uint64_t dns_tries = 2;                     // resolv.conf's `attempts` default
+    // DNSSEC trust anchors (DS/DNSKEY in zone-file syntax, SPEC §6.4);
+    // an empty list: no validation, every answer insecure, DANE never applies.
+    std::vector<std::string> trust_anchors{"/usr/share/dns/root.key"};
     std::uint16_t mx_port = 25;                      // MX and implicit-MX delivery (tests use another)
     std::uint64_t max_mx_hosts = 5;                  // MX hosts tried per domain, by preference
     std::uint64_t max_addresses_per_host = 4;        // addresses tried per next-hop host

@@ -88,6 +88,8 @@ constexpr std::array outbound_fields{
     field<O>{"dns_servers", [](file_reader& r, const YAML::Node& n, O& o) { r.set_list(n, a_dns_server, o.dns_servers); }},
     field<O>{"dns_timeout", [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, a_timeout, o.dns_timeout); }},
     field<O>{"dns_tries", [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, a_count, o.dns_tries); }},
+    field<O>{"trust_anchors",
+             [](file_reader& r, const YAML::Node& n, O& o) { r.set_path_list(n, path_check::file, o.trust_anchors); }},
     field<O>{"mx_port", [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, a_port, o.mx_port); }},
     field<O>{"max_mx_hosts", [](file_reader& r, const YAML::Node& n, O& o) { r.set(n, a_count, o.max_mx_hosts); }},
     field<O>{"max_addresses_per_host",

@@ -35,7 +35,8 @@ std::optional<std::uint64_t> parse_io_threads(std::string_view text, std::string
 // arithmetic on it cannot overflow.
 inline constexpr std::uint64_t max_count = 1'000'000'000;
 // I/O threads: far more than the cores of any machine dsproxy runs on; each
-// costs a stack, a c-ares channel and an epoll instance.
+// costs a stack, a DNS resolver (a libunbound context and its worker
+// thread) and an epoll instance.
 inline constexpr std::uint64_t max_io_threads = 256;
 // RFC 5321 §4.5.3.1.4 / §4.5.3.1.6: a server must accept at least these.
 inline constexpr std::uint64_t min_command_line_length = 512;

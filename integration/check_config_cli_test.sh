@@ -131,6 +131,31 @@ expect_in "wrong type" "$f:14:20: error: \`max_connections\`: expected a whole n
 expect_in "missing required key" "$f:17:5: error: missing required key \`level\` in policy \`contoso.com\`" "$out"
 expect_in "all at once" "6 errors" "$out"
 
+# DNSSEC trust anchors of an outbound listener (SPEC §6.4): a missing one is
+# named where it is written; one that exists but holds no DS/DNSKEY record
+# is reported by the validator; none at all (`[]`) is valid.
+anchors() {  # anchors FILE TRUST_ANCHORS_VALUE
+    cat >"$1" <<EOF2
+listeners:
+  out: {role: outbound, listen: ["127.0.0.1:2599"], fqdn: relay.example.org, allowed_clients: ["127.0.0.0/8"]}
+outbound:
+  trust_anchors: $2
+EOF2
+}
+anchors "$work/ta-missing.yaml" "[$work/none.key]"
+out=$("$dsproxy" check-config -c "$work/ta-missing.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "missing trust anchor" 1 "$rc"
+expect_in "missing trust anchor named" "$work/ta-missing.yaml:4:19: error: \`trust_anchors\`: file \`$work/none.key\` does not exist" "$out"
+echo "not a key" >"$work/garbage.key"
+anchors "$work/ta-garbage.yaml" "[$work/garbage.key]"
+out=$("$dsproxy" check-config -c "$work/ta-garbage.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "malformed trust anchor" 1 "$rc"
+expect_in "malformed trust anchor reported" "$work/ta-garbage.yaml: error: outbound DNS: trust anchors do not load" "$out"
+anchors "$work/ta-none.yaml" "[]"
+out=$("$dsproxy" check-config -c "$work/ta-none.yaml" 2>&1); rc=$?
+expect_rc "no trust anchors" 0 "$rc"
+expect_in "no trust anchors printed" "trust_anchors: []" "$out"
+
 "$dsproxy" check-config --no-such-flag >/dev/null 2>&1; expect_rc "usage error" 2 $?
 
 echo "check_config_cli: $passed passed, $failed failed"

@@ -98,6 +98,7 @@ trust:
   ca_file: {pki.ca_cert}
 outbound:
   dns_servers: ["127.0.0.1:{cls.dns_port}"]
+  trust_anchors: []  # dnsmasq does not sign: no DNSSEC validation
   dns_timeout: 3s
   dns_tries: 2
   mx_port: {cls.mx_port}

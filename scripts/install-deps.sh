@@ -25,7 +25,8 @@ build=(
   g++ cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-test1.81-dev
   libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libidn2-dev libcli11-dev
-  libc-ares-dev
+  libunbound-dev  # DNSSEC-validating resolver for all outbound DNS (SPEC §6.4)
+  dns-root-data   # /usr/share/dns/root.key, the default outbound.trust_anchors (run time)
   nlohmann-json3-dev  # TLS-RPT counter keys and reports (RFC 8460 JSON)
   libsqlite3-dev libhiredis-dev  # the policy store: embedded SQLite, shared Redis (SPEC §6.4)
 )
@@ -46,6 +47,8 @@ test=(
   python3-matplotlib   # renders the dashboard's panels from a real run (docs/dashboard.png)
   systemd       # systemd-analyze verify/security of the unit (no service manager needed)
   redis-server  # the shared store of the store tests and the fleet test (own port, foreground, temp dir)
+  knot          # the authoritative DNS server of the DANE integration test (signed zones, loopback)
+  ldnsutils     # ldns-keygen / ldns-signzone: the DANE test signs its zones at test time
 )
 
 groups=("$@")

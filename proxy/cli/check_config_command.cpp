@@ -12,6 +12,7 @@
 
 #include "config/emitter.hpp"
 #include "config/loader.hpp"
+#include "proxy/engine/dns_settings.hpp"
 
 #include <iostream>
 #include <memory>
@@ -33,6 +34,18 @@ int run_check_config(const check_config_args& args) {
         std::cerr << "dsproxy check-config: " << result.errors.size()
                   << (result.errors.size() == 1 ? " error" : " errors") << " in " << args.file << '\n';
         return 1;
+    }
+    // The DNS settings of an outbound listener must also load into the
+    // validator: a missing or unreadable trust anchor (the default one
+    // included, which no file names) is reported here, as a start would.
+    bool outbound = false;
+    for (const auto& l : result.value->listeners) outbound = outbound || l.role == config::listener_role::outbound;
+    if (outbound) {
+        if (auto problem = engine::check_dns_settings(result.value->outbound)) {
+            std::cerr << args.file << ": error: " << *problem << '\n';
+            std::cerr << "dsproxy check-config: 1 error in " << args.file << '\n';
+            return 1;
+        }
     }
     if (!args.quiet) std::cout << config::to_yaml(*result.value);
     return 0;

@@ -2,8 +2,8 @@
 // end and return the exit code it produced.
 //
 // For the one-shot subcommands (`resolve`, `probe`) that do network I/O.
-// The loop is stopped as soon as the coroutine returns: a cancelled c-ares
-// query would otherwise keep io.run() busy until its own timeout. An
+// The loop is stopped as soon as the coroutine returns: a cancelled DNS
+// lookup's timer would otherwise keep io.run() busy until it expires. An
 // exception out of the coroutine is a programming error and is rethrown.
 #pragma once
 

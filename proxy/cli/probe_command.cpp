@@ -6,7 +6,8 @@
 //
 // DOMAIN: the route the relay would take — the policy's `route`, else MX
 // records by preference, else the domain itself — through the same router,
-// resolver (c-ares; the configuration's outbound.dns_servers, or --server)
+// resolver (libunbound; the configuration's outbound DNS settings and trust
+// anchors, or --server)
 // and policy lookup. [HOST] or HOST:PORT (or an IP literal): that host only,
 // under the policy of --domain (default: the host name's own lookup, which
 // ends at `default`). Each host is connected to, greeted with EHLO, asked
@@ -28,6 +29,7 @@
 
 #include "config/loader.hpp"
 #include "config/value_kinds.hpp"
+#include "proxy/engine/dns_settings.hpp"
 #include "proxy/engine/outbound_router.hpp"
 #include "proxy/engine/probe_session.hpp"
 #include "proxy/engine/runtime.hpp"
@@ -322,15 +324,8 @@ int run_probe(const probe_args& args) {
         if (l.spec->name == listener_name) listener = &l;
 
     asio::io_context io;
-    net::resolver_settings rs;
-    const auto& o = cfg->outbound;
-    for (const auto& hp : o.dns_servers) rs.servers += (rs.servers.empty() ? "" : ",") + config::to_string(hp);
-    if (!args.servers.empty()) {
-        rs.servers.clear();
-        for (const auto& s : args.servers) rs.servers += (rs.servers.empty() ? "" : ",") + s;
-    }
-    rs.timeout = o.dns_timeout;
-    rs.tries = static_cast<int>(o.dns_tries);
+    auto rs = engine::resolver_settings_for(cfg->outbound);
+    if (!args.servers.empty()) rs.servers = args.servers;
     auto resolver = net::dns_resolver::create(io.get_executor(), rs, error);
     if (!resolver) {
         std::cerr << "dsproxy probe: DNS resolver: " << error << '\n';

@@ -1,6 +1,7 @@
 // resolve_command — `dsproxy resolve`: where would mail for a domain go?
 //
 //   dsproxy resolve DOMAIN [--server IP:PORT]... [--timeout-ms N] [--tries N]
+//                   [--trust-anchor FILE]... [--no-dnssec]
 //                   [--port N] [--max-mx-hosts N] [--max-addresses N]
 //                   [--order ipv6-first|ipv4-first|ipv4-only|ipv6-only]
 //                   [--route HOST[:PORT]]... [--seed N] [--query route|mx|host]
@@ -12,8 +13,11 @@
 // then `note <sentence>` per dropped record (exit 0), or
 //   fail <code> <enhanced> <text>
 // (exit 1). --query mx / host print the resolver's raw answer instead:
-//   mx <domain> <status> <count>, then `record <preference> <host>` lines;
-//   host <name> <status> <count>, then `address <ip>` lines;
+//   mx <domain> <status> <count> <dnssec>, then `record <preference> <host>` lines;
+//   host <name> <status> <count> <dnssec>, then `address <ip>` lines;
+// where <dnssec> is secure, insecure, bogus or failure (RFC 7672 §2.1).
+// Answers are validated with the trust anchors given (default: the root's,
+// /usr/share/dns/root.key); --no-dnssec validates nothing.
 // exit 0 when the status is ok, 1 otherwise. Usage errors exit 2.
 // --deadline-ms bounds the whole lookup as a session does (`lookup ||
 // deadline`): when it fires first, the lookup is cancelled and the command
@@ -49,6 +53,8 @@ namespace asio = boost::asio;
 struct resolve_args {
     std::string domain;
     std::vector<std::string> servers;
+    std::vector<std::string> trust_anchors;
+    bool no_dnssec = false;
     int timeout_ms = 5000;
     int tries = 2;
     int port = 25;
@@ -85,13 +91,15 @@ asio::awaitable<int> run_query(net::dns_resolver& resolver, const resolve_args& 
                                routing::route_limits limits, std::vector<routing::static_hop> route) {
     if (args.query == "mx") {
         const auto a = co_await resolver.query_mx(args.domain);
-        std::cout << "mx " << args.domain << ' ' << to_string(a.status) << ' ' << a.records.size() << '\n';
+        std::cout << "mx " << args.domain << ' ' << to_string(a.status) << ' ' << a.records.size() << ' '
+                  << to_string(routing::dnssec_of(a.status, a.secure)) << '\n';
         for (const auto& r : a.records) std::cout << "record " << r.preference << ' ' << printable(r.host) << '\n';
         co_return a.status == routing::dns_status::ok ? 0 : 1;
     }
     if (args.query == "host") {
-        const auto a = co_await resolver.resolve_host(args.domain);
-        std::cout << "host " << args.domain << ' ' << to_string(a.status) << ' ' << a.addresses.size() << '\n';
+        const auto a = co_await resolver.resolve_host(args.domain, routing::families_for(limits.order));
+        std::cout << "host " << args.domain << ' ' << to_string(a.status) << ' ' << a.addresses.size() << ' '
+                  << to_string(routing::dnssec_of(a.status, a.secure)) << '\n';
         for (const auto& r : a.addresses) std::cout << "address " << r.text << '\n';
         co_return a.status == routing::dns_status::ok ? 0 : 1;
     }
@@ -134,7 +142,13 @@ int run_resolve(const resolve_args& args) {
 
     asio::io_context io;
     net::resolver_settings settings;
-    for (const auto& s : args.servers) settings.servers += (settings.servers.empty() ? "" : ",") + s;
+    settings.servers = args.servers;
+    if (args.no_dnssec) settings.trust_anchors.clear();
+    else if (!args.trust_anchors.empty()) settings.trust_anchors = args.trust_anchors;
+    if (auto problem = net::check_resolver_settings(settings)) {
+        std::cerr << "dsproxy resolve: " << *problem << '\n';
+        return exit_usage;
+    }
     settings.timeout = std::chrono::milliseconds(args.timeout_ms);
     settings.tries = args.tries;
     std::string error;
@@ -153,6 +167,8 @@ subcommand add_resolve_command(CLI::App& parent) {
     CLI::App* app = parent.add_subcommand("resolve", "Show the next hops for a recipient domain (MX, A/AAAA)");
     app->add_option("domain", args->domain, "Recipient domain (or host name with --query host)")->required();
     app->add_option("--server", args->servers, "DNS server IP:PORT, [IPv6]:PORT (repeatable; default /etc/resolv.conf)");
+    app->add_option("--trust-anchor", args->trust_anchors, "DNSSEC trust anchor file (repeatable; default the root's)");
+    app->add_flag("--no-dnssec", args->no_dnssec, "Validate nothing: every answer is insecure");
     app->add_option("--timeout-ms", args->timeout_ms, "Per-try DNS timeout in milliseconds")->check(CLI::Range(1, 60000));
     app->add_option("--tries", args->tries, "DNS tries per server")->check(CLI::Range(1, 10));
     app->add_option("--port", args->port, "SMTP port of MX hosts")->check(CLI::Range(1, 65535));

@@ -1,6 +1,8 @@
 // runtime — see runtime.hpp.
 #include "proxy/engine/runtime.hpp"
 
+#include "proxy/engine/dns_settings.hpp"
+
 #include "proxy/engine/upstream_check.hpp"
 #include "tls/auto_selfsigned.hpp"
 #include "tls/certificate_selection.hpp"
@@ -267,6 +269,12 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     for (const auto& l : cfg->listeners)
         if (l.role == config::listener_role::outbound) rt->has_outbound_ = true;
     if (rt->has_outbound_) {
+        // The resolvers of this snapshot are built per thread on first use:
+        // a trust anchor that does not load refuses the start or the reload now.
+        if (auto problem = check_dns_settings(cfg->outbound)) {
+            error = *problem;
+            return nullptr;
+        }
         auto make = [&](const config::domain_policy& p, upstream_runtime& out) {
             std::string why;
             const auto found = rt->policy_trusts_->find(&p);

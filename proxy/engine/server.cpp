@@ -1,6 +1,7 @@
 // server — see server.hpp.
 #include "proxy/engine/server.hpp"
 
+#include "proxy/engine/dns_settings.hpp"
 #include "proxy/engine/proxy_intake.hpp"
 #include "proxy/log/logging.hpp"
 
@@ -50,19 +51,11 @@ bool server::start(std::span<const listen_binding> sockets, std::string& error) 
     bool outbound = false;
     for (const auto& l : listeners) outbound = outbound || l.spec->role == config::listener_role::outbound;
     if (outbound) {
-        // One resolver per I/O thread (c-ares channels are not shared
-        // between threads); DNS never blocks the loop.
-        const auto& o = rt->cfg().outbound;
-        net::resolver_settings rs;
-        for (const auto& hp : o.dns_servers) rs.servers += (rs.servers.empty() ? "" : ",") + config::to_string(hp);
-        rs.timeout = o.dns_timeout;
-        rs.tries = static_cast<int>(o.dns_tries);
-        resolver_ = net::dns_resolver::create(io_.get_executor(), rs, error);
-        if (!resolver_) {
+        if (!resolver_for(rt, error)) {
             error = "DNS resolver: " + error;
             return false;
         }
-        if (index_ == 0) log_->info("outbound DNS servers: {}", resolver_->servers());
+        if (index_ == 0) log_->info("outbound DNS servers: {}", resolver_->describe());
     }
     for (const auto& binding : sockets) {
         const auto& name = listeners.at(binding.listener).spec->name;
@@ -84,6 +77,18 @@ bool server::start(std::span<const listen_binding> sockets, std::string& error) 
     }
     for (auto& b : acceptors_) asio::co_spawn(io_, accept_loop(*b), asio::detached);
     return true;
+}
+
+std::shared_ptr<net::dns_resolver> server::resolver_for(const std::shared_ptr<const runtime>& rt, std::string& error) {
+    // Issue 15: a reload's new DNS settings (servers, timeouts, trust
+    // anchors, which may have changed on disk) take effect for the sessions
+    // accepted after it; the old resolver lives on in the sessions that hold it.
+    if (resolver_ && resolver_snapshot_.lock() == rt) return resolver_;
+    auto fresh = net::dns_resolver::create(io_.get_executor(), resolver_settings_for(rt->cfg().outbound), error);
+    if (!fresh) return nullptr;
+    resolver_ = std::move(fresh);
+    resolver_snapshot_ = rt;
+    return resolver_;
 }
 
 asio::awaitable<void> server::accept_loop(bound& b) {
@@ -211,6 +216,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::sha
                index_);
 
     const bool outbound = l.spec->role == config::listener_role::outbound;
+    std::shared_ptr<net::dns_resolver> resolver;  // this snapshot's, held to the session's end
     std::optional<outbound_router> router;
     std::optional<upstream_settings> upstream;
     if (outbound) {
@@ -226,7 +232,14 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::sha
                             "554 5.7.1 " + l.spec->fqdn + " Access denied: relaying not allowed for your address\r\n");
             co_return;
         }
-        router.emplace(*rt, l, *resolver_, random_);
+        std::string why;
+        resolver = resolver_for(rt, why);
+        if (!resolver) {
+            log_->error("sid={} DNS resolver: {}: 421", id, why);
+            co_await refuse(std::move(client.socket()), "421 4.3.0 Service not available\r\n");
+            co_return;
+        }
+        router.emplace(*rt, l, *resolver, random_);
         upstream.emplace();
     } else {
         upstream = rt->upstream_for(l);

@@ -3,7 +3,7 @@
 // thread's part of the shutdown (SIGTERM drains, SIGINT stops).
 //
 // Owns: its acceptors (its own descriptors of the process's listen sockets),
-// its DNS resolver (c-ares channel) and MX shuffle, the set of its live
+// its DNS resolver (one libunbound context per snapshot) and MX shuffle, the set of its live
 // sessions. Shared with the other threads, not owned: the runtime_slot (the
 // snapshot new sessions start with; sessions in flight keep theirs), the
 // connection limits (one set of counts for the process), the logger.
@@ -84,6 +84,8 @@ private:
                                       std::size_t listener, net::connection_limits::slot slot,
                                       asio::ip::tcp::endpoint peer, asio::ip::tcp::endpoint local);
     asio::awaitable<void> refuse(asio::ip::tcp::socket socket, std::string text);
+    // This thread's resolver for snapshot `rt`, built on first use.
+    std::shared_ptr<net::dns_resolver> resolver_for(const std::shared_ptr<const runtime>& rt, std::string& error);
     void count_refusal(refusal why) {
         if (metrics_) metrics_->connection_refused(why);
     }
@@ -99,7 +101,10 @@ private:
     std::vector<std::unique_ptr<bound>> acceptors_;
     std::unordered_set<front_session*> sessions_;
     bool draining_ = false;
-    std::unique_ptr<net::dns_resolver> resolver_;  // outbound listeners only; this thread's c-ares channel
+    // Outbound listeners only: this thread's resolver for the snapshot it was
+    // built from; a session of a newer snapshot gets a new one.
+    std::shared_ptr<net::dns_resolver> resolver_;
+    std::weak_ptr<const runtime> resolver_snapshot_;
     std::mt19937 random_{std::random_device{}()};  // MX tie shuffling
 };
 

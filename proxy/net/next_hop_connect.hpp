@@ -3,7 +3,7 @@
 //
 // Owns: the address list of one attempt: the addresses routing resolved, an
 // IP literal as it is, or else a name resolved here (the getaddrinfo thread
-// of Asio's resolver; outbound routing resolves through c-ares before).
+// of Asio's resolver; outbound routing resolves through the libunbound resolver before).
 // Must not: decide anything about the failure (the caller's next_hop_attempt
 // does), or wait unbounded: resolving and connecting share one deadline each.
 #pragma once

@@ -9,7 +9,7 @@ asio::awaitable<routing::route_planner> plan_route(dns_resolver& resolver, routi
         if (step.what == action::query_mx)
             planner.on_mx(co_await resolver.query_mx(step.name));
         else
-            planner.on_addresses(co_await resolver.resolve_host(step.name));
+            planner.on_addresses(co_await resolver.resolve_host(step.name, step.families));
     }
     co_return planner;
 }

@@ -1,8 +1,10 @@
 // dns_answer — what a DNS lookup told us, as plain values (sans-I/O).
 //
 // Owns: the answer types that the resolver (proxy/net/dns_resolver) produces
-// and the route planner consumes, and the one status enum for both.
-// Must not: do I/O or know about c-ares; the resolver maps its library's
+// and the route planner, the DANE rules (proxy/dane) and MTA-STS consume: the
+// one status enum, and with every answer its DNSSEC state (secure when the
+// validating resolver proved it from a trust anchor, RFC 4035 §4.3).
+// Must not: do I/O or know about libunbound; the resolver maps its library's
 // codes onto dns_status, so the planner and its tests never see them.
 //
 // Threats: everything here came off the network from servers we do not
@@ -10,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,13 +24,11 @@ enum class dns_status {
     ok,           // records of the requested type
     nxdomain,     // the name does not exist (authoritative: permanent)
     nodata,       // the name exists, no records of this type (NOERROR, empty answer)
-    servfail,     // the server could not answer (temporary)
+    servfail,     // no server could answer: SERVFAIL, REFUSED or unreachable after fail-over (temporary)
     timeout,      // no answer within the configured timeout and tries (temporary)
     refused,      // the server refused the query (temporary: a resolver setup problem)
-    servers_failed,  // every server was unreachable or answered SERVFAIL/REFUSED
-                     // (c-ares 1.18 fails over on those rcodes and then
-                     // reports ECONNREFUSED, without saying which it was)
     malformed,    // an answer we could not parse
+    bogus,        // DNSSEC validation failed (RFC 4035 §5.5): the answer is unusable (temporary)
     cancelled,    // the caller gave up (session deadline, shutdown)
     failure,      // anything else (out of memory, bad name passed in)
 };
@@ -40,6 +41,21 @@ constexpr bool is_negative_answer(dns_status s) noexcept {
 
 std::string_view to_string(dns_status s) noexcept;
 
+// The four DNSSEC outcomes of one answer (RFC 7672 §2.1): secure and
+// insecure answers (positive or negative) are facts; bogus and lookup
+// failures are not, and DANE treats both as "cannot tell".
+enum class dnssec { secure, insecure, bogus, failure };
+std::string_view to_string(dnssec d) noexcept;
+constexpr dnssec dnssec_of(dns_status s, bool secure) noexcept {
+    if (s == dns_status::bogus) return dnssec::bogus;
+    if (s != dns_status::ok && !is_negative_answer(s)) return dnssec::failure;
+    return secure ? dnssec::secure : dnssec::insecure;
+}
+
+// Which address families a host lookup asks for: `address_order: ipv4-only`
+// must not send an AAAA query at all, and ipv6-only no A query.
+enum class family_set { both, ipv4, ipv6 };
+
 struct mx_record {
     std::uint16_t preference = 0;
     std::string host;  // as received; "" or "." is the RFC 7505 null MX target
@@ -48,6 +64,7 @@ struct mx_record {
 struct mx_answer {
     dns_status status = dns_status::failure;
     std::vector<mx_record> records;  // meaningful when status == ok
+    bool secure = false;             // DNSSEC-validated (the records, or their absence)
 };
 
 enum class ip_family { ipv4, ipv6 };
@@ -65,13 +82,41 @@ struct host_address {
 // down" into a bounce).
 struct address_answer {
     dns_status status = dns_status::failure;
-    dns_status ipv4_status = dns_status::failure;
+    dns_status ipv4_status = dns_status::failure;  // nodata when the family was not asked
     dns_status ipv6_status = dns_status::failure;
+    // Every family asked was answered securely (RFC 7672 §2.2.1: TLSA is
+    // looked up only for hosts whose address records are secure).
+    bool secure = false;
+    // The name the answers are for after CNAME expansion (RFC 7672 §2.2.3:
+    // the TLSA base domain when the whole chain is secure); empty when the
+    // name was not an alias.
+    std::string canonical;
     std::vector<host_address> addresses;  // both families, as the server gave them
 };
 
-// Combines the per-family results of one host's A and AAAA lookups.
-address_answer combine_families(dns_status ipv4_status, dns_status ipv6_status,
+// One family's answer, as the resolver reports it to combine_families.
+struct family_answer {
+    dns_status status = dns_status::failure;
+    bool secure = false;
+    std::string canonical;
+};
+
+// Combines the per-family results of one host's lookups; a family that was
+// not asked (family_set) is passed as std::nullopt and does not count.
+address_answer combine_families(const std::optional<family_answer>& ipv4, const std::optional<family_answer>& ipv6,
                                 std::vector<host_address> addresses);
+// Both families asked, neither secure (tests, IP literals).
+address_answer combine_families(dns_status ipv4_status, dns_status ipv6_status, std::vector<host_address> addresses);
+
+// Resource records of one type as wire RDATA, with the answer's status: the
+// TLSA (RFC 6698) and TXT (MTA-STS, RFC 8461 §3.1) lookups return these and
+// their own modules parse the data.
+struct rdata_answer {
+    dns_status status = dns_status::failure;
+    bool secure = false;
+    std::string canonical;                         // after CNAME expansion, empty when none
+    std::string why_bogus;                         // the validator's reason when status == bogus
+    std::vector<std::vector<unsigned char>> rdata; // one entry per record, meaningful when ok
+};
 
 }  // namespace dsproxy::routing

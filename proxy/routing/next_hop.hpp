@@ -62,6 +62,14 @@ struct next_hop {
     std::uint16_t preference = 0;  // MX preference; position in a static route
     hop_origin origin = hop_origin::mx;
     std::vector<host_address> addresses;  // in the order to try, capped
+    // DNSSEC facts for DANE (RFC 7672 §2.2): whether the host name itself is
+    // trustworthy (a secure MX RRset; a static route from our own config;
+    // the destination itself for the implicit MX), whether every address
+    // lookup of it was secure, and its CNAME-expanded name when it is an
+    // alias (empty otherwise).
+    bool name_secure = false;
+    bool addresses_secure = false;
+    std::string canonical;
 };
 
 // A routing failure is the RCPT reply the client gets, plus the plain-words

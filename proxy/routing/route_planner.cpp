@@ -35,7 +35,27 @@ std::optional<host_address> address_literal(std::string_view domain) {
 
 bool temporary(dns_status s) { return s != dns_status::ok && !is_negative_answer(s); }
 
+next_hop make_hop(std::string host, std::uint16_t port, std::uint16_t preference, hop_origin origin, bool name_secure) {
+    next_hop hop;
+    hop.host = std::move(host);
+    hop.port = port;
+    hop.preference = preference;
+    hop.origin = origin;
+    hop.name_secure = name_secure;
+    return hop;
+}
+
 }  // namespace
+
+family_set families_for(address_order order) noexcept {
+    switch (order) {
+    case address_order::ipv4_only: return family_set::ipv4;
+    case address_order::ipv6_only: return family_set::ipv6;
+    case address_order::ipv6_first:
+    case address_order::ipv4_first: break;
+    }
+    return family_set::both;
+}
 
 void order_mx(std::vector<mx_record>& records, const random_source& random) {
     std::stable_sort(records.begin(), records.end(),
@@ -77,7 +97,7 @@ std::vector<host_address> select_addresses(const std::vector<host_address>& addr
 route_planner::route_planner(std::string domain, route_limits limits, random_source random)
     : domain_(canonical(domain)), limits_(limits), random_(std::move(random)) {
     if (auto literal = address_literal(domain_)) {
-        next_hop hop{literal->text, limits_.mx_port, 0, hop_origin::address_literal, {}};
+        next_hop hop = make_hop(literal->text, limits_.mx_port, 0, hop_origin::address_literal, false);
         hop.addresses = select_addresses({*literal}, limits_);
         if (hop.addresses.empty()) {
             fail(550, "5.4.4", "Address literal " + domain_ + " is of an address family we do not use");
@@ -102,7 +122,8 @@ route_planner::route_planner(std::string domain, const std::vector<static_hop>& 
     }
     std::uint16_t position = 0;
     for (const auto& s : route) {
-        next_hop hop{canonical(s.host), s.port, position++, hop_origin::static_route, {}};
+        // name_secure: our own configuration names the host.
+        next_hop hop = make_hop(canonical(s.host), s.port, position++, hop_origin::static_route, true);
         if (auto family = ip_literal_family(hop.host)) {
             hop.addresses = select_addresses({{*family, hop.host}}, limits_);
             if (hop.addresses.empty()) findings_.push_back("static route " + hop.host + " is of an excluded address family");
@@ -123,7 +144,8 @@ void route_planner::fail(int code, std::string enhanced, std::string text) {
 route_step route_planner::next() const {
     switch (state_) {
     case state::awaiting_mx: return {route_step::action::query_mx, domain_};
-    case state::resolving: return {route_step::action::resolve_host, hops_[resolving_].host};
+    case state::resolving:
+        return {route_step::action::resolve_host, hops_[resolving_].host, families_for(limits_.order)};
     case state::done:
     case state::failed: break;
     }
@@ -135,7 +157,8 @@ void route_planner::on_mx(const mx_answer& answer) {
     switch (answer.status) {
     case dns_status::ok: break;
     case dns_status::nodata:
-        hops_.push_back({domain_, limits_.mx_port, 0, hop_origin::implicit_mx, {}});
+        // name_secure: the destination itself, no MX indirection to forge.
+        hops_.push_back(make_hop(domain_, limits_.mx_port, 0, hop_origin::implicit_mx, true));
         state_ = state::resolving;
         resolving_ = 0;
         advance_resolution();
@@ -150,7 +173,7 @@ void route_planner::on_mx(const mx_answer& answer) {
     }
 
     // RFC 7505 §3: the null MX is one record with target "."; the resolver
-    // hands "." over as "" (c-ares) or "." (others), canonical() makes both "".
+    // hands "." over as "" (dns_rdata) or "." (others), canonical() makes both "".
     if (answer.records.size() == 1 && canonical(answer.records.front().host).empty()) {
         fail(556, "5.1.10", "Domain " + domain_ + " does not accept mail (null MX)");
         return;
@@ -182,7 +205,8 @@ void route_planner::on_mx(const mx_answer& answer) {
                             " beyond the limit of " + std::to_string(limits_.max_mx_hosts) + " ignored");
         usable.resize(limits_.max_mx_hosts);
     }
-    for (auto& r : usable) hops_.push_back({std::move(r.host), limits_.mx_port, r.preference, hop_origin::mx, {}});
+    for (auto& r : usable)
+        hops_.push_back(make_hop(std::move(r.host), limits_.mx_port, r.preference, hop_origin::mx, answer.secure));
     state_ = state::resolving;
     resolving_ = 0;
     advance_resolution();
@@ -192,6 +216,9 @@ void route_planner::on_addresses(const address_answer& answer) {
     if (state_ != state::resolving) return;
     auto& hop = hops_[resolving_];
     hop.addresses = select_addresses(answer.addresses, limits_);
+    hop.addresses_secure = answer.secure;
+    hop.canonical = canonical(answer.canonical);
+    if (hop.canonical == hop.host) hop.canonical.clear();
     if (hop.addresses.empty()) {
         if (temporary(answer.status)) temporary_trouble_ = true;
         findings_.push_back("host " + hop.host + " has no usable address (" +

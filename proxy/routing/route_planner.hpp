@@ -28,8 +28,10 @@
 //     answered with a CNAME to a name without MX is NODATA -> implicit MX of
 //     the original domain.
 //   - MX NXDOMAIN -> 550 5.1.2 (the domain does not exist: permanent).
-//   - MX SERVFAIL / timeout / refused / servers-failed / malformed -> 451 4.4.3.
-//   - Each host's A and AAAA: hosts without a usable address are dropped.
+//   - MX SERVFAIL / timeout / refused / malformed / bogus (DNSSEC) -> 451 4.4.3:
+//     only an answer can be a fact about the domain, never a failure.
+//   - Each host's A and AAAA (only A for ipv4-only, only AAAA for
+//     ipv6-only): hosts without a usable address are dropped.
 //     None left: 451 4.4.3 if any lookup failed temporarily; else, for the
 //     implicit MX (the domain has neither MX nor address) 550 5.4.4
 //     (RFC 3463: "unable to route", the DNS answered with only an SOA); for
@@ -62,6 +64,9 @@ struct route_step {
     enum class action { query_mx, resolve_host, done };
     action what = action::done;
     std::string name;  // the name to look up (query_mx, resolve_host)
+    // resolve_host: the families to query, from limits.order (an `*-only`
+    // order never asks for the other family).
+    family_set families = family_set::both;
 };
 
 class route_planner {
@@ -108,6 +113,9 @@ private:
 // interleaving, duplicates removed, at most max_addresses_per_host).
 std::vector<host_address> select_addresses(const std::vector<host_address>& addresses,
                                            const route_limits& limits);
+
+// The families a host lookup asks for under `order`.
+family_set families_for(address_order order) noexcept;
 
 // Sorts MX records by preference and shuffles each run of equal preferences
 // with `random` (Fisher-Yates), in place.

@@ -329,6 +329,15 @@ BOOST_AUTO_TEST_CASE(bad_outbound_values) {
                all_errors(big));
     BOOST_TEST(big.errors.size() == 2u, all_errors(big));
 
+    // A trust anchor that does not exist is named with its place; an empty
+    // list (no DNSSEC validation) is valid.
+    const auto anchors = load_with(tree, "outbound: {trust_anchors: [missing.key]}\n");
+    BOOST_TEST(has_error(anchors, "dsproxy.yaml", base + 1, 28, "`trust_anchors`: file `"), all_errors(anchors));
+    BOOST_TEST(has_error(anchors, "dsproxy.yaml", base + 1, 28, "missing.key` does not exist"), all_errors(anchors));
+    const auto none = load_with(tree, "outbound: {trust_anchors: []}\n");
+    BOOST_TEST_REQUIRE(none.ok(), all_errors(none));
+    BOOST_TEST(none.value->outbound.trust_anchors.empty());
+
     tree.write("d/x.yaml", "outbound: {mx_port: 2525}\n");
     const auto included = load_with(tree, "include: d\n");
     BOOST_TEST(has_error(included, "d/x.yaml", 1, 1, "section `outbound` is only allowed in the main file"),

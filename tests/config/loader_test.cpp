@@ -59,6 +59,7 @@ BOOST_AUTO_TEST_CASE(every_section_is_read) {
     temp_tree tree;
     tree.write("ca/partner.pem", "placeholder\n");
     tree.write("ca/partner.crl", "placeholder\n");
+    tree.write("dns/test.key", "placeholder\n");
     tree.write("certs/mail.pem", "placeholder\n");
     tree.write("certs/mail.key", "placeholder\n");
     tree.write("certs/tickets.key", "placeholder\n");
@@ -139,6 +140,7 @@ outbound:
   dns_servers: ["127.0.0.1:5353", "[::1]", 192.0.2.53]
   dns_timeout: 2s
   dns_tries: 3
+  trust_anchors: [dns/test.key]
   mx_port: 2525
   max_mx_hosts: 2
   max_addresses_per_host: 1
@@ -223,6 +225,8 @@ outbound:
     BOOST_TEST(o.dns_servers[1].ip.has_value());
     BOOST_TEST((o.dns_timeout == 2s));
     BOOST_TEST(o.dns_tries == 3u);
+    BOOST_TEST_REQUIRE(o.trust_anchors.size() == 1u);
+    BOOST_TEST(o.trust_anchors[0] == root + "/dns/test.key");
     BOOST_TEST(o.mx_port == 2525);
     BOOST_TEST(o.max_mx_hosts == 2u);
     BOOST_TEST(o.max_addresses_per_host == 1u);
@@ -319,7 +323,8 @@ BOOST_AUTO_TEST_CASE(effective_config_prints_outbound_defaults) {
     const auto result = tree.load();
     BOOST_TEST_REQUIRE(result.ok(), all_errors(result));
     const auto printed = to_yaml(*result.value);
-    const std::string expected = "outbound:\n  dns_servers: []\n  dns_timeout: 5s\n  dns_tries: 2\n  mx_port: 25\n"
+    const std::string expected = "outbound:\n  dns_servers: []\n  dns_timeout: 5s\n  dns_tries: 2\n"
+                                 "  trust_anchors: [/usr/share/dns/root.key]\n  mx_port: 25\n"
                                  "  max_mx_hosts: 5\n  max_addresses_per_host: 4\n  address_order: ipv6-first\n";
     BOOST_TEST(printed.find(expected) != std::string::npos, printed);
 }

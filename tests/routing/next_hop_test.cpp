@@ -93,10 +93,10 @@ BOOST_AUTO_TEST_CASE(static_hop_syntax) {
 }
 
 BOOST_AUTO_TEST_CASE(route_key_ignores_order_and_addresses) {
-    std::vector<r::next_hop> a{{"b.example", 25, 10, r::hop_origin::mx, {}}, {"a.example", 25, 10, r::hop_origin::mx, {}}};
-    std::vector<r::next_hop> b{{"a.example", 25, 10, r::hop_origin::mx, {}}, {"b.example", 25, 10, r::hop_origin::mx, {}}};
-    std::vector<r::next_hop> c{{"a.example", 2525, 10, r::hop_origin::mx, {}}, {"b.example", 25, 10, r::hop_origin::mx, {}}};
-    std::vector<r::next_hop> d{{"2001:db8::1", 25, 0, r::hop_origin::static_route, {}}};
+    std::vector<r::next_hop> a{{"b.example", 25, 10, r::hop_origin::mx, {}, false, false, {}}, {"a.example", 25, 10, r::hop_origin::mx, {}, false, false, {}}};
+    std::vector<r::next_hop> b{{"a.example", 25, 10, r::hop_origin::mx, {}, false, false, {}}, {"b.example", 25, 10, r::hop_origin::mx, {}, false, false, {}}};
+    std::vector<r::next_hop> c{{"a.example", 2525, 10, r::hop_origin::mx, {}, false, false, {}}, {"b.example", 25, 10, r::hop_origin::mx, {}, false, false, {}}};
+    std::vector<r::next_hop> d{{"2001:db8::1", 25, 0, r::hop_origin::static_route, {}, false, false, {}}};
     BOOST_TEST(r::route_key(a) == r::route_key(b));
     BOOST_TEST(r::route_key(a) != r::route_key(c));
     BOOST_TEST(r::route_key(a) == "a.example:25 b.example:25");

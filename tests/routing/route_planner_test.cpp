@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(nxdomain_is_permanent) {
 }
 
 BOOST_AUTO_TEST_CASE(temporary_mx_failures_are_451_4_4_3) {
-    for (auto s : {dns_status::servfail, dns_status::timeout, dns_status::refused, dns_status::servers_failed,
+    for (auto s : {dns_status::servfail, dns_status::timeout, dns_status::refused, dns_status::bogus,
                    dns_status::malformed, dns_status::cancelled, dns_status::failure}) {
         r::route_planner plan("example.com", {}, always_zero);
         const auto asked = drive(plan, r::mx_answer{s, {}}, zone);
@@ -273,4 +273,46 @@ BOOST_AUTO_TEST_CASE(answers_out_of_turn_are_ignored) {
     drive(plan, mx({{10, "a.example"}}), zone);
     plan.on_mx(mx({{10, "b.example"}}));
     BOOST_TEST(hosts(plan) == (std::vector<std::string>{"a.example"}));
+}
+
+// Issue 15: an `*-only` order asks only for its own family's records.
+BOOST_AUTO_TEST_CASE(only_orders_ask_one_family) {
+    for (const auto& [order, want] : {std::pair{r::address_order::ipv4_only, r::family_set::ipv4},
+                                      std::pair{r::address_order::ipv6_only, r::family_set::ipv6},
+                                      std::pair{r::address_order::ipv6_first, r::family_set::both},
+                                      std::pair{r::address_order::ipv4_first, r::family_set::both}}) {
+        r::route_limits limits;
+        limits.order = order;
+        r::route_planner plan("example.com", limits, always_zero);
+        plan.on_mx(mx({{10, "a.example"}}));
+        const auto step = plan.next();
+        BOOST_TEST((step.what == r::route_step::action::resolve_host));
+        BOOST_TEST((step.families == want));
+    }
+}
+
+// RFC 7672 §2.2: the hops carry what DANE needs to know about their DNS.
+BOOST_AUTO_TEST_CASE(hops_carry_their_dnssec_facts) {
+    r::route_planner plan("example.com", {}, always_zero);
+    auto secure_mx = mx({{10, "a.example"}, {20, "b.example"}});
+    secure_mx.secure = true;
+    auto a = v4("192.0.2.1");
+    a.secure = true;
+    a.canonical = "real.example.";
+    drive(plan, secure_mx, {{"a.example", a}, {"b.example", v4("192.0.2.2")}});
+    BOOST_TEST_REQUIRE(plan.hops().size() == 2u);
+    BOOST_TEST(plan.hops()[0].name_secure);
+    BOOST_TEST(plan.hops()[0].addresses_secure);
+    BOOST_TEST(plan.hops()[0].canonical == "real.example");
+    BOOST_TEST(plan.hops()[1].name_secure);
+    BOOST_TEST(!plan.hops()[1].addresses_secure);
+    BOOST_TEST(plan.hops()[1].canonical.empty());
+
+    r::route_planner insecure("example.com", {}, always_zero);
+    drive(insecure, mx({{10, "a.example"}}), {{"a.example", a}});
+    BOOST_TEST(!insecure.hops()[0].name_secure);  // an insecure MX RRset: no DANE (RFC 7672 §2.2.1)
+
+    r::route_planner implicit("example.com", {}, always_zero);
+    drive(implicit, r::mx_answer{dns_status::nodata, {}}, {{"example.com", a}});
+    BOOST_TEST(implicit.hops()[0].name_secure);  // the destination itself (RFC 7672 §2.2.2)
 }
