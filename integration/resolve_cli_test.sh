@@ -77,7 +77,7 @@ check() {
     local what=$1 want_rc=$2 want=$3; shift 4
     local out rc
     out=$("$dsproxy" resolve --no-dnssec "$@" 2>"$work/stderr"); rc=$?
-    if [ "$rc" = "$want_rc" ] && printf '%s\n' "$out" | grep -Eq -- "$want"; then
+    if [ "$rc" = "$want_rc" ] && grep -Eq -- "$want" <<<"$out"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
@@ -131,7 +131,7 @@ grep -q 'query\[AAAA\] v6only.test ' "$work/dnsmasq.log" && ! grep -q 'query\[A\
 check "70 A records capped at 64 (TCP retry)" 0 '^host many.test ok 64 insecure$' -- many.test "${q[@]}" --query host
 check "addresses per host capped" 0 '^hop many.test:25 implicit-mx 0 ([0-9.]+,){3}[0-9.]+$' -- many.test "${q[@]}"
 out=$("$dsproxy" resolve --no-dnssec manymx.test "${q[@]}" --max-mx-hosts 3)
-[ "$(printf '%s\n' "$out" | grep -c '^hop ')" = 3 ] && printf '%s\n' "$out" | grep -q '^note .* beyond the limit of 3 ignored$' \
+[ "$(printf '%s\n' "$out" | grep -c '^hop ')" = 3 ] && grep -q '^note .* beyond the limit of 3 ignored$' <<<"$out" \
     && ok || bad "max MX hosts: $out"
 
 # --- static routes (policy `route`) ------------------------------------------------
