@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh TARGET SECONDS — build one libFuzzer target with clang into
 # build-fuzz/ and run it for SECONDS on a copy of its seed corpus.
-# TARGET: matching | command_parser | reply_parser | address | server_session | client_session
+# TARGET: matching | command_parser | reply_parser | address | server_session | client_session | data_reader
 #         | config_loader | certificate_names | sts_policy | sts_records, or `all`: each of them in turn for SECONDS
 #         (a summary line per target at the end; fails if any target found a crash).
 # Crashes are written to build-fuzz/crashes/TARGET/; the committed seeds in
@@ -12,7 +12,7 @@ seconds=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ "$target" = all ]; then
     status=0 summary=""
-    for t in matching command_parser reply_parser address server_session client_session config_loader \
+    for t in matching command_parser reply_parser address server_session client_session data_reader config_loader \
              certificate_names sts_policy sts_records; do
         log=$(mktemp)
         "$0" "$t" "$seconds" 2>&1 | tee "$log" | grep -E "^(Done|==[0-9]+==ERROR|SUMMARY)" || true

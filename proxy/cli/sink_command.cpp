@@ -80,6 +80,9 @@ asio::awaitable<void> serve(tcp::socket socket, sink_state& state) {
     } catch (const std::exception& e) {
         state.log->error("sid={} sink session failed: {}", id, e.what());
     }
+    // After everything the peer sent was read and answered: a test that
+    // waits for this line has seen all the sink will store from it.
+    state.log->info("sid={} sink disconnect", id);
     --state.sessions;
 }
 

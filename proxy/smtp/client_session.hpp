@@ -36,7 +36,7 @@
 #pragma once
 
 #include "proxy/smtp/address.hpp"
-#include "proxy/smtp/bdat_content.hpp"
+#include "proxy/smtp/message_content.hpp"
 #include "proxy/smtp/capabilities.hpp"
 #include "proxy/smtp/esmtp_params.hpp"
 #include "proxy/smtp/limits.hpp"

@@ -14,7 +14,8 @@ namespace dsproxy::smtp {
 
 // What to do with a bare LF or bare CR inside message data (SMTP smuggling,
 // CVE-2023-51764/5/6). `reject` answers 554 5.6.0 after the end of data;
-// `normalize` turns it into CRLF (and dot-stuffs a line it exposes).
+// `normalize` turns it into CRLF before the lines are dot-stuffed again
+// (data_reader.hpp).
 enum class bare_newline_policy { reject, normalize };
 
 struct smtp_limits {

@@ -229,7 +229,7 @@ std::size_t server_session::process_data_from(std::string_view in) {
 }
 
 void server_session::finish_data() {
-    const auto& f = data_->findings();
+    const auto f = data_->findings();
     state_ = server_state::ready;
     if (data_->refused()) {
         if (f.too_big) {
