@@ -4,6 +4,8 @@
 - SMTP smuggling under `limits.data_bare_lf: normalize` (CVE-2023-51764/5/6 variants): every
   end-of-data look-alike, pipelined with a second transaction behind it, must give the backend
   one message whose content is exactly the normalised body, and no second message.
+- Field injection in text logs: a `"` in the SNI or in a legal quoted local part must not add a
+  field to the line a key=value parser reads.
 
 Usage: python3 security_test.py PATH/TO/dsproxy [unittest arguments]
 """
@@ -128,6 +130,107 @@ class SmugglingUnderNormalize(unittest.TestCase):
                 wire = got["data"] + b".\r\n"
                 self.assertEqual(stored_body(normalised_body(wire)), re.sub(rb"\r\n|\r|\n", b"\r\n", chunk))
         self.assertFalse([m for m in fake.messages() if "ceo@" in m["mail"]])
+
+
+def logfmt(text: str) -> list:
+    """The fields of a log line's message as a key=value (logfmt) parser reads them: (key, value)
+    pairs, a value bare or in double quotes with \\" \\\\ \\xNN escapes; a bare word is (word, None)."""
+    fields, i = [], 0
+    while i < len(text):
+        if text[i] == " ":
+            i += 1
+            continue
+        j = i
+        while j < len(text) and text[j] not in " =":
+            j += 1
+        key = text[i:j]
+        if j == len(text) or text[j] == " ":
+            fields.append((key, None))
+            i = j
+            continue
+        i = j + 1
+        if i < len(text) and text[i] == '"':
+            value, i = bytearray(), i + 1
+            while True:
+                if i >= len(text):
+                    raise ValueError(f"unterminated quoted value in {text!r}")
+                if text[i] == '"':
+                    break
+                if text[i] == "\\":
+                    if text[i + 1] == "x":
+                        value.append(int(text[i + 2:i + 4], 16))
+                        i += 4
+                        continue
+                    i += 1
+                value += text[i].encode()
+                i += 1
+            fields.append((key, value.decode("utf-8", "replace")))
+            i += 1
+        else:
+            j = text.find(" ", i)
+            j = len(text) if j < 0 else j
+            fields.append((key, text[i:j]))
+            i = j
+    return fields
+
+
+def line_fields(log: str, marker: str) -> list:
+    """The logfmt fields of each dsproxy log line whose message contains `marker`, after the time
+    and the level."""
+    return [logfmt(line.split(" ", 2)[2]) for line in log.splitlines() if marker in line]
+
+
+class LogFieldInjection(unittest.TestCase):
+    """A client's bytes in a text log line stay one value of one field (issue 16 item 4)."""
+
+    def stack(self) -> Stack:
+        st = Stack(WORK / self._testMethodName, PKI, certs=[MX])
+        self.addCleanup(st.stop)
+        st.start()
+        return st
+
+    def test_quote_in_sni_stays_in_the_sni_field(self):
+        st = self.stack()
+        sni = 'mx.example.com" result=250 forged="1'
+        c = harness.SmtpClient(st.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply().code, 220)
+        self.assertEqual(c.command("EHLO client.test").code, 250)
+        self.assertEqual(c.command("STARTTLS").code, 220)
+        context = harness.client_context(PKI.ca_cert)
+        context.check_hostname = False
+        c.starttls(context, server_hostname=sni)
+        self.assertEqual(c.command("EHLO client.test").code, 250)
+        c.command("QUIT")
+        self.assertTrue(harness.wait_until(lambda: "tls=in result=ok" in st.proxy_log(), 10), st.logs())
+        [fields] = line_fields(st.proxy_log(), "tls=in result=ok")
+        self.assertEqual([k for k, _ in fields], ["sid", "tls", "result", "peer", "protocol", "cipher", "sni",
+                                                  "client_certificate"], st.proxy_log())
+        self.assertEqual(dict(fields)["sni"], sni)
+        self.assertEqual(dict(fields)["result"], "ok")
+
+    def test_quote_in_a_quoted_local_part_stays_in_the_from_field(self):
+        st = self.stack()
+        sender = '"a> result=250 x=<"@sender.test'  # legal: qtextSMTP has space, <, >, =
+        c = harness.SmtpClient(st.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply().code, 220)
+        self.assertEqual(c.command("EHLO client.test").code, 250)
+        self.assertEqual(c.command(f"MAIL FROM:<{sender}>").code, 250)
+        self.assertEqual(c.command("RCPT TO:<bob@example.com>").code, 250)
+        self.assertEqual(c.command("DATA").code, 354)
+        c.send(harness.message(sender="a@sender.test", to="bob@example.com") + ".\r\n")
+        final = c.reply()
+        self.assertEqual(final.code, 250, st.logs())
+        c.command("QUIT")
+        self.assertTrue(harness.wait_until(lambda: " txn from=" in st.proxy_log(), 10), st.logs())
+        [fields] = line_fields(st.proxy_log(), " txn from=")
+        self.assertEqual([k for k, _ in fields], ["sid", "txn", "from", "to", "size", "upstream", "result",
+                                                  "duration_ms", "host", "tls"], st.proxy_log())
+        values = dict(fields)
+        self.assertEqual(values["from"], f"<{sender}>")
+        self.assertEqual(values["to"], "<bob@example.com>")
+        self.assertEqual(values["result"], final.wire.strip())
 
 
 if __name__ == "__main__":

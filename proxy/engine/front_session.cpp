@@ -2,6 +2,7 @@
 #include "proxy/engine/front_session.hpp"
 
 #include "proxy/log/logging.hpp"
+#include "proxy/log/value.hpp"
 #include "tls/certificate_info.hpp"
 #include "tls/peer_verification.hpp"
 
@@ -266,17 +267,17 @@ asio::awaitable<void> front_session::start_tls() {
             // (A failure here only marks the Received header; the sender
             // domain's policy counts its own check at MAIL FROM.)
             smtp_facts.client_certificate_verified = verdict.passed;
-            peer = "subject=\"" + log::printable(verdict.subject) + "\" issuer=\"" + log::printable(verdict.issuer) +
-                   "\" sha256=" + verdict.sha256 + " chain=" + (verdict.passed ? "verified" : "unverified") +
-                   (verdict.passed ? std::string() : " reason=\"" + verdict.reason + "\"");
+            peer = "subject=" + log::value(verdict.subject) + " issuer=" + log::value(verdict.issuer) +
+                   " sha256=" + verdict.sha256 + " chain=" + (verdict.passed ? "verified" : "unverified") +
+                   (verdict.passed ? std::string() : " reason=" + log::value(verdict.reason));
         } else {
             const auto info = tls::describe(*SSL_get0_peer_certificate(ssl_state));
-            peer = "subject=\"" + log::printable(info.subject) + "\" sha256=" + info.sha256 + " chain=unchecked";
+            peer = "subject=" + log::value(info.subject) + " sha256=" + info.sha256 + " chain=unchecked";
         }
     }
     info("tls=in result=ok peer={} protocol={} cipher={} sni={} client_certificate={}",
          settings_.client_endpoint.address().to_string(), facts.protocol, facts.cipher,
-         facts.sni.empty() ? "-" : log::printable(facts.sni), peer);
+         facts.sni.empty() ? "-" : log::value(facts.sni), peer);
     post(server_.on_tls_established(std::move(smtp_facts)));
 }
 

@@ -5,6 +5,7 @@
 #include "proxy/engine/outbound_router.hpp"
 #include "proxy/engine/upstream_check.hpp"
 #include "proxy/log/logging.hpp"
+#include "proxy/log/value.hpp"
 #include "proxy/net/next_hop_connect.hpp"
 #include "proxy/protocol/proxy_header.hpp"
 
@@ -24,7 +25,8 @@ std::span<char> shared_upstream_buffer() {
     return buffer;
 }
 
-std::string reply_text(const smtp::reply& r) { return log::printable(r.first_line(), 200); }
+// A next hop's reply as a log value (log/value.hpp): quoted, escaped.
+std::string reply_text(const smtp::reply& r) { return log::value(r.first_line(), 200); }
 
 }  // namespace
 
@@ -53,7 +55,7 @@ relay_session::relay_session(net::tls_socket client, front_settings settings, sm
 asio::awaitable<bool> relay_session::choose_route(const smtp::path& first_recipient) {
     const auto decision = co_await router_->route(first_recipient.box.domain);
     if (decision.refusal) {
-        info("route domain={} refused: {}", log::printable(first_recipient.box.domain),
+        info("route domain={} refused: {}", log::value(first_recipient.box.domain),
              reply_text(*decision.refusal));
         post(server().on_upstream_reply(smtp::upstream_stage::mail, *decision.refusal));
         co_return false;
@@ -105,7 +107,7 @@ void relay_session::note_would_refuse(const attempt_decision& d, const std::stri
         info("upstream={} host={} mode=testing reason=would refuse: no TLS (level {})", upstream_.name,
              leg_->host.host, upstream_.level());
     else
-        info("upstream={} mode=testing reason=would refuse: {}", upstream_.name, log::printable(reason));
+        info("upstream={} mode=testing reason=would refuse: {}", upstream_.name, log::value(reason));
 }
 
 void relay_session::conclude(const attempt_decision& d, smtp::upstream_stage stage, const std::string& reason) {
@@ -416,7 +418,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
             post(server().on_upstream_reply(r->stage, r->value));
         } else if (auto* f = std::get_if<failure>(&action)) {
             info("upstream={} host={} stage={} reason={}", upstream_.name, leg_ ? leg_->host.host : "-",
-                 smtp::to_string(f->stage), log::printable(f->reason));
+                 smtp::to_string(f->stage), log::value(f->reason));
             attempt_decision d;
             d.step = next_step::give_up;  // no attempt: nothing to fail over
             if (attempt_) d = attempt_->on_failure({f->kind, f->reason});
@@ -457,7 +459,7 @@ asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reaso
     // fingerprint of the line above.
     leg_->tls = tls.facts.protocol + " " + std::string(verdict_word(verdict));
     if (verdict.result.domain_match && verdict.result.domain_match->matched)
-        leg_->tls += " matched=" + log::printable(verdict.result.domain_match->matched_name) + " rule=" +
+        leg_->tls += " matched=" + log::value(verdict.result.domain_match->matched_name) + " rule=" +
                      std::string(matching::to_string(verdict.result.domain_match->how));
     co_return attempt_->on_verdict(tls.sources(), verdict.reason);
 }
@@ -465,7 +467,7 @@ asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reaso
 void relay_session::log_transaction(const smtp::reply* final_reply, std::string_view failure) {
     if (!mail_) return;
     std::string rcpts;
-    for (const auto& r : recipients_) rcpts += (rcpts.empty() ? "" : ",") + log::printable(r);
+    for (const auto& r : recipients_) rcpts += (rcpts.empty() ? "" : ",") + r;
     const auto took = steady_clock::now() - started_;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
     if (auto* m = settings().metrics; m && final_reply) {
@@ -474,10 +476,10 @@ void relay_session::log_transaction(const smtp::reply* final_reply, std::string_
     }
     // The route (upstream=mx:DOMAIN or the backend), the host used and its TLS.
     const std::string host = leg_ ? leg_->host.host + ":" + std::to_string(leg_->host.port) : "-";
-    info("txn from={} to={} size={} upstream={} result={} duration_ms={} host={} tls=\"{}\"",
-         log::printable(mail_->first.to_wire()), rcpts.empty() ? "-" : rcpts, size_, upstream_.name,
-         final_reply ? "\"" + reply_text(*final_reply) + "\"" : "\"failed: " + log::printable(failure) + "\"", ms, host,
-         leg_ ? leg_->tls : "-");
+    info("txn from={} to={} size={} upstream={} result={} duration_ms={} host={} tls={}",
+         log::value(mail_->first.to_wire()), rcpts.empty() ? "-" : log::value(rcpts, 1024), size_, upstream_.name,
+         final_reply ? reply_text(*final_reply) : log::value("failed: " + std::string(failure)), ms, host,
+         log::value(leg_ ? leg_->tls : "-", 1024));
 }
 
 }  // namespace dsproxy::engine

@@ -1,7 +1,7 @@
 // upstream_check — see upstream_check.hpp.
 #include "proxy/engine/upstream_check.hpp"
 
-#include "proxy/log/logging.hpp"
+#include "proxy/log/value.hpp"
 
 namespace dsproxy::engine {
 
@@ -16,13 +16,13 @@ upstream_verdict judge_upstream_certificate(SSL& ssl, const upstream_settings& u
     const auto& v = out.result;
     // Below validate nothing is required: the findings are only logged.
     out.passed = v.passed || (!request.check_chain && !request.domain && !request.host);
-    out.summary = std::string(verdict_word(out)) + " subject=\"" + log::printable(v.subject) +
-                  "\" issuer=\"" + log::printable(v.issuer) + "\" sha256=" + v.sha256;
+    out.summary = std::string(verdict_word(out)) + " subject=" + log::value(v.subject) +
+                  " issuer=" + log::value(v.issuer) + " sha256=" + v.sha256;
     if (v.domain_match && v.domain_match->matched)
-        out.summary += " matched=" + log::printable(v.domain_match->matched_name) + " rule=" +
+        out.summary += " matched=" + log::value(v.domain_match->matched_name) + " rule=" +
                        std::string(matching::to_string(v.domain_match->how));
     if (!v.passed) {
-        out.summary += " reason=\"" + log::printable(v.reason) + "\"";
+        out.summary += " reason=" + log::value(v.reason);
         out.reason = "certificate check failed: " + v.reason;
     }
     return out;

@@ -12,6 +12,7 @@
 #include "proxy/smtp/server_session.hpp"
 
 #include "matching/idn.hpp"
+#include "proxy/log/value.hpp"
 
 #include <algorithm>
 #include <array>
@@ -196,11 +197,11 @@ void server_session::relay_check_and_send_rcpt(path p, rcpt_parameters params) {
         if (!domain || !matching::written_in_idna2008_form(box.domain))
             return bad_command(501, "5.1.3 Error: bad recipient domain");
         if (!policy_.accepts_domain(domain->text())) {
-            note("reason=relay denied for domain " + domain->text());
+            note("reason=relay denied for domain " + log::value(domain->text()));
             return bad_command(550, "5.7.1 Error: relay access denied");
         }
         if (has_routing_operators(box)) {
-            note("reason=sender-specified routing in " + box.address());
+            note("reason=sender-specified routing in " + log::value(box.address()));
             return bad_command(550, "5.7.1 Error: relay access denied (sender-specified routing)");
         }
     }

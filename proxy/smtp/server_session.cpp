@@ -3,6 +3,7 @@
 #include "proxy/smtp/server_session.hpp"
 
 #include "proxy/smtp/received_header.hpp"
+#include "proxy/log/value.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -385,7 +386,7 @@ std::vector<server_action> server_session::on_upstream_reply(upstream_stage stag
 
 std::vector<server_action> server_session::on_upstream_failed(upstream_stage stage, std::string_view reason) {
     if (state_ == server_state::closed) return take();
-    note("reason=upstream failed at " + std::string(to_string(stage)) + ": " + std::string(reason));
+    note("reason=upstream failed at " + std::string(to_string(stage)) + ": " + log::value(reason));
     const reply failure = stage == upstream_stage::mail
                               ? make_reply(451, "4.4.1 Upstream server not available, try again later")
                               : make_reply(451, "4.4.2 Upstream connection lost, try again later");
