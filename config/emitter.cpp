@@ -190,7 +190,8 @@ std::string to_yaml(const config& cfg) {
     e << YAML::BeginMap;
     e << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "level" << YAML::Value << name(cfg.log.level);
-    e << YAML::Key << "format" << YAML::Value << name(cfg.log.format) << YAML::EndMap;
+    e << YAML::Key << "format" << YAML::Value << name(cfg.log.format);
+    e << YAML::Key << "target" << YAML::Value << name(cfg.log.target) << YAML::EndMap;
     if (cfg.metric.listen)
         e << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap << YAML::Key << "listen" << YAML::Value
           << to_string(*cfg.metric.listen) << YAML::EndMap;

@@ -26,6 +26,8 @@ enum class tls_version { v1_2, v1_3 };
 enum class bare_lf_action { reject, normalize };                // SPEC §2, SMTP smuggling
 enum class log_level { trace, debug, info, warn, error, critical, off };
 enum class log_format { text, json };
+// Where log lines go (docs/configuration.md, `logging`).
+enum class log_target { stderr_stream, syslog, journald };
 enum class address_order { ipv6_first, ipv4_first, ipv4_only, ipv6_only };  // outbound next-hop addresses
 
 template <class E>
@@ -75,6 +77,9 @@ DSPROXY_ENUM_TABLE(log_level, enum_entry<log_level>{"trace", log_level::trace},
                    enum_entry<log_level>{"off", log_level::off});
 DSPROXY_ENUM_TABLE(log_format, enum_entry<log_format>{"text", log_format::text},
                    enum_entry<log_format>{"json", log_format::json});
+DSPROXY_ENUM_TABLE(log_target, enum_entry<log_target>{"stderr", log_target::stderr_stream},
+                   enum_entry<log_target>{"syslog", log_target::syslog},
+                   enum_entry<log_target>{"journald", log_target::journald});
 DSPROXY_ENUM_TABLE(address_order, enum_entry<address_order>{"ipv6-first", address_order::ipv6_first},
                    enum_entry<address_order>{"ipv4-first", address_order::ipv4_first},
                    enum_entry<address_order>{"ipv4-only", address_order::ipv4_only},

@@ -124,6 +124,8 @@ struct timeouts {
 struct logging {
     log_level level = log_level::info;
     log_format format = log_format::text;
+    log_target target = log_target::stderr_stream;
+    bool operator==(const logging&) const = default;  // the whole section is read at start only
 };
 
 struct metrics {

@@ -68,6 +68,7 @@ using LG = logging;
 constexpr std::array logging_fields{
     field<LG>{"level", [](file_reader& r, const YAML::Node& n, LG& o) { r.set(n, an_enum<log_level>, o.level); }},
     field<LG>{"format", [](file_reader& r, const YAML::Node& n, LG& o) { r.set(n, an_enum<log_format>, o.format); }},
+    field<LG>{"target", [](file_reader& r, const YAML::Node& n, LG& o) { r.set(n, an_enum<log_target>, o.target); }},
 };
 
 using M = metrics;

@@ -29,6 +29,7 @@ build=(
   dns-root-data   # /usr/share/dns/root.key, the default outbound.trust_anchors (run time)
   nlohmann-json3-dev  # TLS-RPT counter keys and reports (RFC 8460 JSON)
   libsqlite3-dev libhiredis-dev  # the policy store: embedded SQLite, shared Redis (SPEC §6.4)
+  libsystemd-dev  # sd_journal_send(3) for logging.target: journald (libsystemd0 is on every Debian system)
 )
 package=(
   dpkg-dev debhelper fakeroot lintian

@@ -52,8 +52,11 @@ struct run_args {
 };
 
 std::shared_ptr<spdlog::logger> logger_for(const config::config& cfg) {
+    const auto t = cfg.log.target == config::log_target::syslog     ? log::target::syslog
+                   : cfg.log.target == config::log_target::journald ? log::target::journald
+                                                                   : log::target::stderr_stream;
     return log::make_logger(cfg.log.format == config::log_format::json ? log::format::json : log::format::text,
-                            config::to_name(cfg.log.level));
+                            config::to_name(cfg.log.level), t);
 }
 
 // The expiry gauge of the current snapshot's store, for a scrape.
@@ -113,6 +116,7 @@ void warn_start_only_changes(const config::config& before, const config::config&
     const auto& q = after.process;
     if (p.io_threads != q.io_threads || p.user != q.user || p.group != q.group || p.allow_root != q.allow_root)
         log.warn("reload: the `process` section changed; it applies at the next restart");
+    if (!(before.log == after.log)) log.warn("reload: the `logging` section changed; it applies at the next restart");
     for (const auto& l : after.listeners) {
         const auto* old = [&]() -> const config::listener* {
             for (const auto& o : before.listeners)

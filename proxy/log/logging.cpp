@@ -1,6 +1,8 @@
 // logging — see logging.hpp.
 #include "proxy/log/logging.hpp"
 
+#include "proxy/log/log_target.hpp"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -23,18 +25,34 @@ public:
     std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
 };
 
+// %Q in a pattern: the sd-daemon(3) priority prefix `<N>` of the line's level.
+class priority_flag final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        const auto prefix = "<" + std::to_string(syslog_priority(msg.level)) + ">";
+        dest.append(prefix.data(), prefix.data() + prefix.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<priority_flag>(); }
+};
+
 }  // namespace
 
-std::shared_ptr<spdlog::logger> make_logger(format f, std::string_view level) {
-    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    auto logger = std::make_shared<spdlog::logger>("dsproxy", std::move(sink));
-    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    if (f == format::json) {
-        formatter->add_flag<json_message_flag>('*').set_pattern(
-            R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%*})");
-    } else {
-        formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v");
-    }
+std::shared_ptr<spdlog::logger> make_logger(format f, std::string_view level, target t) {
+    const auto where = make_destination(t);
+    auto logger = std::make_shared<spdlog::logger>("dsproxy", where.sink);
+    // A stream needs a newline per line; syslog(3) and the journal take one line per call.
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc,
+                                                                 t == target::stderr_stream ? "\n" : "");
+    // Only the frame differs between targets (log_target.hpp): the timestamp
+    // where the target has none of its own, the priority prefix for the journal's stream.
+    std::string pattern = where.priority_prefix ? "%Q" : "";
+    if (f == format::json)
+        pattern += where.timestamp ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%*})" : R"({"level":"%l",%*})";
+    else
+        pattern += where.timestamp ? "%Y-%m-%dT%H:%M:%S.%fZ %l %v" : "%l %v";
+    formatter->add_flag<json_message_flag>('*');
+    formatter->add_flag<priority_flag>('Q');
+    formatter->set_pattern(pattern);
     logger->set_formatter(std::move(formatter));
     logger->set_level(spdlog::level::from_str(std::string(level)));
     logger->flush_on(spdlog::level::trace);

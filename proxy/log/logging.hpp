@@ -1,10 +1,13 @@
-// logging — the process logger (spdlog to stderr, text or JSON lines) and the
+// logging — the process logger (spdlog, text or JSON lines, to stderr, syslog
+// or the journal: log_target.hpp) and the
 // per-session logger that puts the session id on every line (SPEC §8).
 //
 // Owns: logger construction. main builds one logger and passes it down; there
 // is no global logger.
 // Must not: log secrets (keys, passwords, message contents).
 #pragma once
+
+#include "proxy/log/log_target.hpp"
 
 #include <spdlog/logger.h>
 
@@ -16,9 +19,9 @@ namespace dsproxy::log {
 
 enum class format { text, json };
 
-// A logger writing to stderr. `level` is one of spdlog's level names
+// A logger writing to `t`. `level` is one of spdlog's level names
 // (trace, debug, info, warn, error, critical, off).
-std::shared_ptr<spdlog::logger> make_logger(format f, std::string_view level);
+std::shared_ptr<spdlog::logger> make_logger(format f, std::string_view level, target t = target::stderr_stream);
 
 // A fresh session id: 12 hex digits, unique within the process and unlikely
 // to repeat across restarts.

@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(unknown_key_suggests_the_nearest) {
 BOOST_AUTO_TEST_CASE(unknown_key_far_from_all_lists_the_choices) {
     temp_tree tree;
     const auto r = load_with(tree, "logging: {colour: red}\n");
-    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 1, 11, "unknown key `colour` in logging; expected `level` or `format`"),
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 1, 11, "unknown key `colour` in logging; expected `level`, `format` or `target`"),
                all_errors(r));
     const auto top = load_with(tree, "polices: {}\n");
     BOOST_TEST(has_error(top, "dsproxy.yaml", base + 1, 1, "did you mean `policies`?"), all_errors(top));

@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(every_section_is_read) {
     tree.write("certs/tickets.key", "placeholder\n");
     tree.mkdir("ca/dir");
     tree.write("dsproxy.yaml", R"(
-logging: {level: debug, format: json}
+logging: {level: debug, format: json, target: syslog}
 metrics: {listen: "127.0.0.1:9325"}
 process: {io_threads: 4, user: dsproxy, group: mail, allow_root: false}
 limits:
@@ -151,6 +151,7 @@ outbound:
     const config& c = *result.value;
     const auto root = tree.root().string();
     BOOST_TEST((c.log.format == log_format::json));
+    BOOST_TEST((c.log.target == log_target::syslog));
     BOOST_TEST(c.metric.listen->port == 9325);
     BOOST_TEST(c.limit.message_size == 10u << 20);
     BOOST_TEST(c.limit.min_data_rate == 1024u);
