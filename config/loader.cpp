@@ -182,6 +182,20 @@ void check_upstreams(const config& cfg, diagnostics& out) {
 
 }  // namespace
 
+std::vector<std::string> accepted_keys() {
+    config cfg;
+    std::vector<include_entry> includes;
+    document doc{cfg, includes};
+    diagnostics ignored;  // the empty mappings are not valid values: only the keys count
+    key_catalog catalog;
+    file_reader r("", {}, ignored, &catalog);
+    read_mapping(r, YAML::Node(YAML::NodeType::Map), "the main file", main_fields, doc);
+    std::vector<std::string> keys;
+    for (auto& k : catalog.keys)
+        if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
+    return keys;
+}
+
 load_result load(const fs::path& main_file) {
     auto cfg = std::make_shared<config>();
     load_result result;

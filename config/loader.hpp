@@ -14,6 +14,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace dsproxy::config {
 
@@ -28,5 +30,11 @@ struct load_result {
 };
 
 load_result load(const std::filesystem::path& main_file);
+
+// Every key a configuration file may hold, as dotted paths in table order
+// (`logging.level`, `listeners.<name>.fqdn`, `certificates.files.key`), read
+// from the loader's own tables (`dsproxy check-config --keys`; the man page
+// test checks each is documented).
+std::vector<std::string> accepted_keys();
 
 }  // namespace dsproxy::config

@@ -107,6 +107,10 @@ void file_reader::set_path_list(const YAML::Node& node, path_check check, std::v
 
 void file_reader::for_each_item(const YAML::Node& node, std::string_view what,
                                 const std::function<void(const YAML::Node&)>& each) {
+    if (catalog_) {  // one item, a mapping: the keys of a list of mappings
+        each(YAML::Node(YAML::NodeType::Map));
+        return;
+    }
     if (node.IsNull()) return;
     if (node.IsScalar()) {
         each(node);
@@ -130,6 +134,17 @@ bool file_reader::check_mapping(const YAML::Node& node, std::string_view what) {
 void file_reader::walk(const YAML::Node& node, std::string_view what, std::span<const std::string_view> keys,
                        std::span<const bool> required,
                        const std::function<void(std::size_t, const YAML::Node&)>& visit) {
+    if (catalog_) {
+        for (std::size_t index = 0; index < keys.size(); ++index) {
+            const std::string name(keys[index]);
+            const std::string path = catalog_->path.empty() ? name : catalog_->path + "." + name;
+            catalog_->keys.push_back(path);
+            const key_scope in_path(catalog_->path, path);
+            const key_scope scope(key_, name);
+            visit(index, YAML::Node(YAML::NodeType::Map));
+        }
+        return;
+    }
     std::vector<std::optional<source_location>> seen(keys.size());
     if (!check_mapping(node, what)) return;  // one error for the whole mapping, not one per key
     if (node.IsMap()) {
@@ -175,6 +190,11 @@ void file_reader::walk(const YAML::Node& node, std::string_view what, std::span<
 
 void file_reader::walk_named(const YAML::Node& node, std::string_view what,
                              const std::function<void(const YAML::Node&, const YAML::Node&)>& visit) {
+    if (catalog_) {
+        const key_scope in_path(catalog_->path, catalog_->path + ".<name>");
+        visit(YAML::Node("<name>"), YAML::Node(YAML::NodeType::Map));
+        return;
+    }
     if (!check_mapping(node, what) || node.IsNull()) return;
     std::unordered_map<std::string, source_location> seen;
     for (const auto& entry : node) {

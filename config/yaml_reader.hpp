@@ -41,10 +41,20 @@ enum class path_check {
     none,       // may not exist yet (created at start, e.g. a certificate store)
 };
 
+// Every key path the tables accept, such as `listeners.<name>.fqdn`: a
+// file_reader given a catalog walks the tables themselves instead of a file
+// (every key of a mapping visited with an empty mapping, one `<name>` entry
+// per named mapping, one empty mapping per list), so the list comes from the
+// same tables the loader reads with (loader.hpp, accepted_keys()).
+struct key_catalog {
+    std::vector<std::string> keys;
+    std::string path;  // of the mapping being walked
+};
+
 class file_reader {
 public:
-    file_reader(std::string file, std::filesystem::path directory, diagnostics& out)
-        : file_(std::move(file)), directory_(std::move(directory)), out_(out) {}
+    file_reader(std::string file, std::filesystem::path directory, diagnostics& out, key_catalog* catalog = nullptr)
+        : file_(std::move(file)), directory_(std::move(directory)), out_(out), catalog_(catalog) {}
 
     const std::string& file() const noexcept { return file_; }
     source_location where(const YAML::Node& node) const;
@@ -119,6 +129,7 @@ private:
     std::string file_;
     std::filesystem::path directory_;
     diagnostics& out_;
+    key_catalog* catalog_;
     std::string key_;
     source_location key_where_;
 };

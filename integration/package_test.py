@@ -163,6 +163,9 @@ class PackageTest(unittest.TestCase):
                         "the unit is not enabled")
         self.assertEqual(sh(["pgrep", "-u", "dsproxy"], check=False).stdout, "", "something runs as dsproxy")
         self.assertTrue(os.access("/usr/sbin/dsproxy", os.X_OK))
+        for f in ("/usr/share/man/man8/dsproxy.8.gz", "/usr/share/man/man5/dsproxy.yaml.5.gz",
+                  "/usr/share/bash-completion/completions/dsproxy", "/usr/share/doc/dsproxy/configuration.md.gz"):
+            self.assertTrue(os.path.isfile(f), f)
         # The installed configuration is valid as shipped.
         r = sh(["/usr/sbin/dsproxy", "check-config", "-c", "/etc/dsproxy/dsproxy.yaml"], check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

@@ -2,6 +2,7 @@
 // and print the effective result (SPEC §7).
 //
 //   dsproxy check-config [-c FILE] [--quiet]
+//   dsproxy check-config --keys    every key the loader accepts, one per line
 //
 // FILE defaults to conf.d/dsproxy.yaml in the working directory. On success
 // prints the merged configuration with every default filled in, as YAML, on
@@ -25,9 +26,14 @@ namespace {
 struct check_config_args {
     std::string file{config::default_main_file};
     bool quiet = false;
+    bool keys = false;
 };
 
 int run_check_config(const check_config_args& args) {
+    if (args.keys) {
+        for (const auto& key : config::accepted_keys()) std::cout << key << '\n';
+        return 0;
+    }
     const auto result = config::load(args.file);
     if (!result.ok()) {
         for (const auto& d : result.errors) std::cerr << config::format(d) << '\n';
@@ -59,6 +65,7 @@ subcommand add_check_config_command(CLI::App& parent) {
         "check-config", "Validate the configuration and print the effective result (defaults filled in)");
     app->add_option("-c,--config", args->file, "Main configuration file")->capture_default_str();
     app->add_flag("-q,--quiet", args->quiet, "Print nothing on success, only errors");
+    app->add_flag("--keys", args->keys, "List every key a configuration may hold (dotted paths) and exit");
     return {app, [args] { return run_check_config(*args); }};
 }
 

@@ -8,6 +8,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <set>
+
 using namespace dsproxy::config;
 using namespace std::chrono_literals;
 using dsproxy::config::test::all_errors;
@@ -343,6 +346,23 @@ BOOST_AUTO_TEST_CASE(effective_config_prints_process_defaults) {
     const auto again = tree.load("printed/dsproxy.yaml");
     BOOST_TEST_REQUIRE(again.ok(), all_errors(again) + printed);
     BOOST_TEST(again.value->process.io_threads == 0u);
+}
+
+// The key list comes from the loader's own tables (`dsproxy check-config
+// --keys`, the man page test): every section, nested mappings, named entries,
+// lists of mappings; and each key listed is one the loader accepts.
+BOOST_AUTO_TEST_CASE(accepted_keys_come_from_the_tables) {
+    const auto keys = accepted_keys();
+    const auto has = [&](std::string_view k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
+    for (const char* k : {"include", "logging.target", "timeouts.client.command", "timeouts.shutdown_drain",
+                          "listeners.<name>.fqdn", "upstreams.<name>.tls.level", "certificates.files.key",
+                          "policies.<name>.on_failure", "accepted_domains", "outbound.address_order"})
+        BOOST_TEST(has(k), k);
+    BOOST_TEST(std::set<std::string>(keys.begin(), keys.end()).size() == keys.size());
+    // A key the list names is accepted: `timeouts.client.command` in a file loads.
+    temp_tree tree;
+    tree.write("dsproxy.yaml", std::string(minimal_main) + "timeouts: {client: {command: 1m}}\n");
+    BOOST_TEST(tree.load().ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
