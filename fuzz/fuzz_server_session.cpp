@@ -198,6 +198,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.starttls_offered = (setup & 1) == 0;
     o.data_bare_newline = (setup & 2) ? bare_newline_policy::normalize : bare_newline_policy::reject;
     o.mail_refusal_per_recipient = (setup & 4) != 0;
+    o.rename_trust_markers = (setup & 16) != 0;
     o.limits.bad_commands_max = 1 + in.pick(30);
     o.limits.recipients_max = 1 + in.pick(5);
     o.limits.message_size_max = static_cast<std::uint64_t>(in.byte()) * 16;

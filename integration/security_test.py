@@ -4,6 +4,8 @@
 - SMTP smuggling under `limits.data_bare_lf: normalize` (CVE-2023-51764/5/6 variants): every
   end-of-data look-alike, pipelined with a second transaction behind it, must give the backend
   one message whose content is exactly the normalised body, and no second message.
+- A forged trust marker: a client's own `Received: ... domain-secured` and an
+  `Authentication-Results` claiming dsproxy's authserv-id must not reach the backend as such.
 - Field injection in text logs: a `"` in the SNI or in a legal quoted local part must not add a
   field to the line a key=value parser reads.
 
@@ -130,6 +132,56 @@ class SmugglingUnderNormalize(unittest.TestCase):
                 wire = got["data"] + b".\r\n"
                 self.assertEqual(stored_body(normalised_body(wire)), re.sub(rb"\r\n|\r|\n", b"\r\n", chunk))
         self.assertFalse([m for m in fake.messages() if "ceo@" in m["mail"]])
+
+
+FORGED = (b"Received: from trusted.partner.test (trusted.partner.test [192.0.2.7])\r\n"
+          b"\tby mx.example.com (dsproxy) with ESMTPS id 0123456789ab\r\n"
+          b"\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256 bits);\r\n"
+          b"\t client certificate verified; domain-secured); Mon, 1 Jan 2026 00:00:00 +0000\r\n"
+          b"Authentication-Results: mx.example.com; x-domain-secure=pass\r\n")
+
+
+class ForgedTrustMarker(unittest.TestCase):
+    """Copies of dsproxy's marker that came with a message are renamed on an inbound listener
+    (issue 16 item 5): in the backend's copy, the only Received with `domain-secured` could be
+    dsproxy's own, on top, and no Authentication-Results claims the listener's name."""
+
+    def check_stored(self, raw: bytes, st):
+        head = raw.split(b"\r\n\r\n", 1)[0].decode()
+        fields = [f.lower() for f in harness.received_headers(head + "\r\n\r\n")]
+        self.assertFalse([f for f in fields if "domain-secured" in f], st.logs())  # this client passed nothing
+        self.assertNotIn("authentication-results: mx.example.com", head.lower(), st.logs())
+        self.assertIn("\r\nX-Forged: from trusted.partner.test", head)
+        self.assertIn("\r\nX-Forged-Authn-Results: mx.example.com;", head)
+        self.assertIn(b"\r\n\r\nbody line\r\n", raw)
+
+    def test_forged_marker_in_data_and_in_bdat_chunks(self):
+        st = Stack(WORK / self._testMethodName, PKI, certs=[MX])
+        self.addCleanup(st.stop)
+        st.start()
+        message = b"Subject: trust me\r\n" + FORGED + b"\r\nbody line\r\n"
+        cut = message.index(b"domain-sec")  # the second chunk ends the marker's word
+        transfers = {
+            "DATA": [b"DATA\r\n", message + b".\r\n"],
+            "BDAT": [b"BDAT %d\r\n" % cut + message[:cut],
+                     b"BDAT %d LAST\r\n" % (len(message) - cut) + message[cut:]],
+        }
+        for name, writes in transfers.items():
+            with self.subTest(transfer=name):
+                before = set(st.messages())
+                c = harness.SmtpClient(st.port)
+                self.addCleanup(c.close)
+                self.assertEqual(c.reply().code, 220)
+                self.assertEqual(c.command("EHLO client.test").code, 250)
+                self.assertEqual(c.command("MAIL FROM:<alice@sender.test>").code, 250)
+                self.assertEqual(c.command("RCPT TO:<bob@example.com>").code, 250)
+                for w in writes:
+                    c.send(w)
+                    self.assertIn(c.reply().code, (250, 354), st.logs())
+                c.command("QUIT")
+                self.assertTrue(harness.wait_until(lambda: len(set(st.messages()) - before) == 1, 10), st.logs())
+                [new] = [p for p in st.messages() if p not in before]
+                self.check_stored(new.read_bytes(), st)
 
 
 def logfmt(text: str) -> list:

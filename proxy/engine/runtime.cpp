@@ -366,6 +366,7 @@ smtp::server_options runtime::server_options_for(const listener_runtime& l, std:
     o.client_address = client_address;
     o.starttls_offered = l.tls != nullptr && l.spec->tls == config::listener_tls::starttls;
     o.mail_refusal_per_recipient = l.spec->role == config::listener_role::outbound;
+    o.rename_trust_markers = l.spec->role == config::listener_role::inbound;
     const auto& lim = cfg_->limit;
     o.limits.command_line_max = lim.command_line_length;
     o.limits.text_line_max = lim.text_line_length;

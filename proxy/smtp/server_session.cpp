@@ -167,6 +167,8 @@ std::string server_session::received_header() const {
 
 void server_session::begin_content() {
     txn_->upstream_data_started = true;
+    markers_.reset();
+    if (options_.rename_trust_markers) markers_.emplace(options_.fqdn);
     if (!txn_->bdat_mode) {
         send(354, "End data with <CR><LF>.<CR><LF>");
         state_ = server_state::data;
@@ -219,6 +221,12 @@ std::size_t server_session::process_data_from(std::string_view in) {
     std::string relay;
     const auto r = data_->feed(in, relay);
     note_undeclared_8bit(in.substr(0, r.consumed));
+    if (markers_) {
+        std::string filtered;
+        markers_->feed(relay, filtered);
+        if (r.end) markers_->finish(filtered);
+        relay.swap(filtered);
+    }
     if (!relay.empty() && !content_aborted_ && !txn_->refusal)
         out_.emplace_back(actions::upstream_bytes{std::move(relay)});
     if (data_->refused() && !content_aborted_) {
@@ -264,8 +272,15 @@ void server_session::process_bdat() {
     chunk_scanner_.feed(slice);
     if (chunk_last_ && n == chunk_remaining_) chunk_scanner_.finish();
     check_chunk_newlines();
-    if (txn_ && !chunk_error_ && !txn_->refusal && !content_aborted_ && n > 0)
-        out_.emplace_back(actions::upstream_bytes{std::string(slice)});
+    std::string bytes(slice);
+    if (markers_) {  // same length out as in, by the end of the chunk
+        std::string filtered;
+        markers_->feed(bytes, filtered);
+        if (n == chunk_remaining_) chunk_last_ ? markers_->finish(filtered) : markers_->flush(filtered);
+        bytes.swap(filtered);
+    }
+    if (txn_ && !chunk_error_ && !txn_->refusal && !content_aborted_ && !bytes.empty())
+        out_.emplace_back(actions::upstream_bytes{std::move(bytes)});
     input_.erase(0, n);
     chunk_remaining_ -= n;
     if (chunk_remaining_ == 0) finish_chunk();

@@ -39,6 +39,7 @@
 #include "proxy/smtp/message_content.hpp"
 #include "proxy/smtp/command_parser.hpp"
 #include "proxy/smtp/data_reader.hpp"
+#include "proxy/smtp/trust_markers.hpp"
 #include "proxy/smtp/esmtp_params.hpp"
 #include "proxy/smtp/limits.hpp"
 #include "proxy/smtp/line_framer.hpp"
@@ -83,6 +84,10 @@ struct server_options {
     bool mail_refusal_per_recipient = false;
     smtp_limits limits;
     bare_newline_policy data_bare_newline = bare_newline_policy::reject;
+    // Inbound listeners: copies of dsproxy's trust marker in the message's
+    // header section are renamed (trust_markers.hpp), `fqdn` being the
+    // authserv-id.
+    bool rename_trust_markers = false;
     std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock::now
 };
 
@@ -231,6 +236,7 @@ private:
     unsigned bad_commands_ = 0;
     std::optional<server_transaction> txn_;
     std::optional<data_reader> data_;
+    std::optional<trust_marker_filter> markers_;  // options_.rename_trust_markers: this message's
     bool content_aborted_ = false;
     // The BDAT chunk being read.
     std::uint64_t chunk_remaining_ = 0;
