@@ -11,6 +11,7 @@ only GET /metrics. Only loopback addresses are used.
 """
 import re
 import shutil
+import signal
 import smtplib
 import socket
 import subprocess
@@ -213,6 +214,39 @@ trust:
         labels = f'name="mx.example.org",thumbprint="{thumbprint}",use="server"'
         self.assertEqual(harness.metric_sample(text, "dsproxy_certificate_expiry_timestamp_seconds", labels), not_after,
                          text[-1500:])
+
+    def test_process_build_and_reload_samples(self):
+        text = harness.scrape(self.url)
+        pid = self.proxy.proc.pid
+        self.assertGreater(harness.metric_sample(text, "process_resident_memory_bytes"), 1 << 20)
+        open_fds = harness.metric_sample(text, "process_open_fds")
+        self.assertGreaterEqual(open_fds, 5)  # listeners, the metrics socket, this scrape
+        self.assertLessEqual(abs(open_fds - len(list(Path(f"/proc/{pid}/fd").iterdir()))), 3)
+        started = harness.metric_sample(text, "process_start_time_seconds")
+        self.assertLess(abs(started - Path(f"/proc/{pid}").stat().st_mtime), 60)
+        self.assertIn('dsproxy_build_info{version="', text)
+        self.assertEqual(harness.metric_sample(text, "dsproxy_config_last_reload_successful"), 1)
+        first = harness.metric_sample(text, "dsproxy_config_last_reload_success_timestamp_seconds")
+        # A refused reload: 0, and the time of the last success stays.
+        config = self.work / "dsproxy.yaml"
+        good = config.read_text()
+        mark = self.proxy.log_mark()
+        config.write_text(good + "\nlimits: {max_connectionz: 1}\n")
+        try:
+            self.proxy.send_signal(signal.SIGHUP)
+            harness.wait_for_log(self.proxy, r"reload refused: 1 error", since=mark)
+            text = harness.scrape(self.url)
+            self.assertEqual(harness.metric_sample(text, "dsproxy_config_last_reload_successful"), 0)
+            self.assertEqual(harness.metric_sample(text, "dsproxy_config_last_reload_success_timestamp_seconds"), first)
+        finally:
+            config.write_text(good)
+        mark = self.proxy.log_mark()
+        time.sleep(1.1)  # the success timestamp has a resolution of one second
+        self.proxy.send_signal(signal.SIGHUP)
+        harness.wait_for_log(self.proxy, r"reloaded ", since=mark)
+        text = harness.scrape(self.url)
+        self.assertEqual(harness.metric_sample(text, "dsproxy_config_last_reload_successful"), 1)
+        self.assertGreater(harness.metric_sample(text, "dsproxy_config_last_reload_success_timestamp_seconds"), first)
 
     def test_only_get_metrics(self):
         base = f"http://127.0.0.1:{self.metrics_port}"

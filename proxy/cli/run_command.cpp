@@ -23,6 +23,7 @@
 
 #include "config/loader.hpp"
 #include "proxy/engine/metrics_endpoint.hpp"
+#include "proxy/engine/process_metrics.hpp"
 #include "proxy/engine/runtime_slot.hpp"
 #include "proxy/engine/server_pool.hpp"
 #include "proxy/log/logging.hpp"
@@ -180,7 +181,11 @@ int run_proxy(const run_args& args) {
         log->critical("cannot start: {}", error);
         return 1;
     }
-    engine::metrics_endpoint metrics_http(io, pool.registries(), log, [&slot] { return certificate_gauges(*slot.current()); });
+    engine::reload_status reload{true, static_cast<std::int64_t>(std::time(nullptr))};
+    engine::metrics_endpoint metrics_http(io, pool.registries(), log, [&slot, &reload] {
+        return certificate_gauges(*slot.current()) +
+               engine::render_process_metrics(engine::read_process_sample(), DSPROXY_VERSION, reload);
+    });
     if (const auto& where = rt->cfg().metric.listen; where && !metrics_http.start(*where, error)) {
         log->critical("cannot start: {}", error);
         return 1;
@@ -240,14 +245,17 @@ int run_proxy(const run_args& args) {
             if (!fresh.ok()) {
                 for (const auto& d : fresh.errors) log->error("reload refused: {}", config::format(d));
                 log->error("reload refused: {} error(s); the running configuration stays", fresh.errors.size());
+                reload.last_successful = false;
             } else if (auto next = engine::runtime::build(fresh.value, *log, error)) {
                 warn_start_only_changes(slot.current()->cfg(), next->cfg(), *log);
                 pool.apply_limits(next->cfg().limit);
                 slot.replace(next);
                 log->info("reloaded {}", args.file);
+                reload = {true, static_cast<std::int64_t>(std::time(nullptr))};
                 warn_expiring(*next, *log);
             } else {
                 log->error("reload refused: {}; the running configuration stays", error);
+                reload.last_successful = false;
             }
             notify(notifier, "READY=1\nSTATUS=serving", *log);
             signals.async_wait(on_signal);
