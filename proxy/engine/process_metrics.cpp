@@ -27,7 +27,7 @@ std::optional<std::uint64_t> boot_time() {
     if (!stat) return std::nullopt;
     std::istringstream lines(*stat);
     for (std::string line; std::getline(lines, line);)
-        if (line.starts_with("btime ")) return std::stoull(line.substr(6));
+        if (line.starts_with("btime ")) return std::stoull(line.substr(6));  // wire: /proc/stat, proc(5)
     return std::nullopt;
 }
 
