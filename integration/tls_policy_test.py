@@ -151,13 +151,25 @@ class DomainSecure(unittest.TestCase):
         # The list is OpenSSL's, for TLS 1.2: a TLS 1.3 session is not refused by it.
         self.assert_mail(self.tls_session(), "alice@chacha.test", 250, "2.1.0")
 
-    def test_no_tls_530(self):
-        c = self.session(tls=False)
-        self.assert_mail(c, "alice@partner.test", 530, "5.7.1")
+    def test_no_tls_follows_on_failure(self):
+        # SPEC §6.2: STARTTLS offered but not used: 454 4.7.0 (defer), 530 5.7.1 (reject).
+        self.assert_mail(self.session(tls=False), "alice@partner.test", 454, "4.7.0")
+        self.assert_mail(self.session(tls=False), "alice@strict.test", 530, "5.7.1")
 
-    def test_tls_without_client_certificate_530(self):
-        c = self.session(tls=True)
-        self.assert_mail(c, "alice@partner.test", 530, "5.7.1")
+    def test_tls_without_client_certificate_follows_on_failure(self):
+        # Issue 15 item 6: a missing client certificate was 530 whatever on_failure said, so a
+        # domain-secure sender under `defer` (the default) bounced instead of retrying.
+        for sender, code, enhanced in (("alice@partner.test", 454, "4.7.0"), ("alice@strict.test", 530, "5.7.1")):
+            with self.subTest(sender=sender):
+                ctx = client_context(PKI.ca_cert)
+                with smtplib.SMTP("127.0.0.1", self.st.port, local_hostname="client.test", timeout=10) as s:
+                    s.starttls(context=ctx)
+                    s.ehlo("client.test")
+                    got, text = s.mail(sender)
+                self.assertEqual((got, text.split()[0].decode()), (code, enhanced), self.st.logs())
+                self.assertIn(b"client certificate is required", text)
+        self.assertRegex(self.st.proxy_log(), r"policy=partner\.test level=domain-secure sender_domain=partner\.test "
+                                              r"refused reason=\"no client certificate\"")
 
     def test_wrong_domain_certificate_defer_454(self):
         c = self.session(cert="other")

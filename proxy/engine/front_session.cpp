@@ -4,6 +4,7 @@
 #include "proxy/log/logging.hpp"
 #include "proxy/log/value.hpp"
 #include "tls/certificate_info.hpp"
+#include "tls/certificate_names.hpp"
 #include "tls/peer_verification.hpp"
 
 #include <boost/asio/error.hpp>
@@ -24,6 +25,40 @@ namespace {
 std::span<char> shared_read_buffer() {
     thread_local std::array<char, 64 * 1024> buffer;
     return buffer;
+}
+
+// The client_tls record, collected once: protocol, cipher, the client
+// certificate's names and identity, and its chain against each trust the
+// session's policies use (a failure here only marks the Received header; the
+// sender domain's policy judges at MAIL FROM, sender_policy.hpp).
+smtp::tls_facts collect_client_tls(SSL& ssl, const net::tls_facts& facts,
+                                   const std::vector<const tls::trust_store*>& trusts) {
+    smtp::tls_facts t;
+    t.protocol = facts.protocol;
+    t.cipher = facts.cipher;
+    const int version = SSL_version(&ssl);
+    t.version = version == TLS1_3_VERSION   ? smtp::tls_version::tls1_3
+                : version == TLS1_2_VERSION ? smtp::tls_version::tls1_2
+                                            : smtp::tls_version::other;
+    if (const SSL_CIPHER* c = SSL_get_current_cipher(&ssl)) t.cipher_bits = SSL_CIPHER_get_bits(c, nullptr);
+    X509* leaf = SSL_get0_peer_certificate(&ssl);
+    if (!leaf) return t;
+    t.client_certificate_presented = true;
+    const auto info = tls::describe(*leaf);
+    t.subject = info.subject;
+    t.issuer = info.issuer;
+    t.sha256 = info.sha256;
+    const auto names = tls::extract_names(*leaf);
+    t.dns_names = names.names.dns_names;
+    t.common_names = names.names.common_names;
+    tls::verify_request request;  // the chain only: names are the sender policy's
+    request.role = tls::peer_role::client;
+    for (const auto* trust : trusts) {
+        const auto v = tls::verify_peer(ssl, *trust, request);
+        t.chains.push_back({v.passed, v.reason, std::string(v.passed ? "" : tls::to_string(v.chain))});
+    }
+    t.client_certificate_verified = !t.chains.empty() && t.chains.front().verified;
+    return t;
 }
 
 template <class... F>
@@ -252,28 +287,17 @@ asio::awaitable<void> front_session::start_tls() {
         co_return;
     }
     const auto facts = client_.facts();
-    smtp::tls_facts smtp_facts;
-    smtp_facts.protocol = facts.protocol;
-    smtp_facts.cipher = facts.cipher;
-    SSL* ssl_state = client_.ssl();
-    if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_state)) smtp_facts.cipher_bits = SSL_CIPHER_get_bits(c, nullptr);
+    smtp::tls_facts smtp_facts = collect_client_tls(*client_.ssl(), facts, settings_.client_trusts);
     std::string peer = "none";
-    if (SSL_get0_peer_certificate(ssl_state)) {
-        smtp_facts.client_certificate_presented = true;
-        if (settings_.client_trust) {
-            tls::verify_request request;
-            request.role = tls::peer_role::client;
-            const auto verdict = tls::verify_peer(*ssl_state, *settings_.client_trust, request);
-            // (A failure here only marks the Received header; the sender
-            // domain's policy counts its own check at MAIL FROM.)
-            smtp_facts.client_certificate_verified = verdict.passed;
-            peer = "subject=" + log::value(verdict.subject) + " issuer=" + log::value(verdict.issuer) +
-                   " sha256=" + verdict.sha256 + " chain=" + (verdict.passed ? "verified" : "unverified") +
-                   (verdict.passed ? std::string() : " reason=" + log::value(verdict.reason));
-        } else {
-            const auto info = tls::describe(*SSL_get0_peer_certificate(ssl_state));
-            peer = "subject=" + log::value(info.subject) + " sha256=" + info.sha256 + " chain=unchecked";
-        }
+    if (smtp_facts.client_certificate_presented) {
+        peer = "subject=" + log::value(smtp_facts.subject);
+        if (smtp_facts.chains.empty())
+            peer += " sha256=" + smtp_facts.sha256 + " chain=unchecked";
+        else
+            peer += " issuer=" + log::value(smtp_facts.issuer) + " sha256=" + smtp_facts.sha256 +
+                    (smtp_facts.client_certificate_verified
+                         ? std::string(" chain=verified")
+                         : " chain=unverified reason=" + log::value(smtp_facts.chains.front().problem));
     }
     info("tls=in result=ok peer={} protocol={} cipher={} sni={} client_certificate={}",
          settings_.client_endpoint.address().to_string(), facts.protocol, facts.cipher,

@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dsproxy::engine {
 
@@ -53,7 +54,10 @@ struct front_settings {
     std::string listener;                          // the listener's name, for the log
     bool implicit_tls = false;                     // TLS from the first byte (port 465 style)
     const tls::server_context* tls = nullptr;      // null: no TLS on this listener
-    const tls::trust_store* client_trust = nullptr;  // verifies client certificate chains
+    // Verify a client certificate's chain, each once at the handshake (the
+    // client_tls record's chains): [0] the global trust, then every trust of
+    // a sender policy with its own ca_file or crl (inbound listeners only).
+    std::vector<const tls::trust_store*> client_trusts;
     front_timeouts timeouts;
     // Wait this long before the banner; a client that talks first is an early
     // talker (554, RFC 5321 §4.3.1), as with Postfix's postscreen greet pause.
@@ -82,8 +86,6 @@ public:
     void stop();
 
     const std::string& id() const noexcept { return settings_.session_id; }
-    // The client leg's TLS state (null before TLS), for the sender policy.
-    SSL* client_ssl() const noexcept { return client_.ssl(); }
 
 protected:
     // Carries out one upstream_* action (or upstream_abort); may post events.

@@ -2,8 +2,9 @@
 #include "proxy/engine/runtime.hpp"
 
 #include "proxy/engine/dns_settings.hpp"
-
+#include "proxy/engine/sender_policy.hpp"
 #include "proxy/engine/upstream_check.hpp"
+#include "proxy/log/value.hpp"
 #include "tls/auto_selfsigned.hpp"
 #include "tls/certificate_selection.hpp"
 
@@ -49,8 +50,6 @@ std::shared_ptr<const tls::trust_store> trust_for(const config::domain_policy& p
     if (!store) return nullptr;
     return std::make_shared<const tls::trust_store>(std::move(*store));
 }
-
-smtp::reply make(int code, const std::string& text) { return smtp::make_reply(code, text); }
 
 // One deadline per upstream reply, the configured one of its phase.
 upstream_timeouts upstream_timeouts_from(const config::upstream_timeouts& t) {
@@ -112,6 +111,15 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
             }
             trusts->emplace(p, std::move(t));
         }
+        // The chains a client certificate is checked against at the
+        // handshake: the global trust, then each policy's own (SPEC §6.2).
+        auto index = std::make_shared<std::map<const config::domain_policy*, std::size_t>>();
+        rt->client_trusts_.push_back(rt->trust_.get());
+        for (const auto& [p, t] : *trusts) {
+            index->emplace(p, rt->client_trusts_.size());
+            rt->client_trusts_.push_back(t.get());
+        }
+        rt->policy_trust_index_ = std::move(index);
         rt->policy_trusts_ = std::move(trusts);
         auto ciphers = std::make_shared<policy_ciphers>();
         for (const auto* p : policies) {
@@ -348,7 +356,11 @@ front_settings runtime::front_for(const listener_runtime& l, std::string session
     f.listener = l.spec->name;
     f.implicit_tls = l.spec->tls == config::listener_tls::implicit;
     f.tls = l.tls.get();
-    f.client_trust = trust_.get();
+    // Only an inbound listener judges senders against the policies' trusts.
+    if (l.spec->role == config::listener_role::inbound)
+        f.client_trusts = client_trusts_;
+    else
+        f.client_trusts = {trust_.get()};
     f.timeouts.command = cfg_->timeout.client.command;
     f.timeouts.data_block = cfg_->timeout.client.data_block;
     f.timeouts.tls_handshake = cfg_->timeout.client.tls_handshake;
@@ -411,8 +423,7 @@ std::string policy_entry_label(const config::policy_match& m) {
     return "other";
 }
 
-smtp::session_policy runtime::policy_for(const listener_runtime& l, std::function<SSL*()> client_ssl,
-                                         std::function<void(const std::string&)> log_line,
+smtp::session_policy runtime::policy_for(const listener_runtime& l, std::function<void(const std::string&)> log_line,
                                          metrics_registry* metrics) const {
     smtp::session_policy p;
     if (l.spec->role == config::listener_role::outbound) {
@@ -424,80 +435,45 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
     p.accepts_domain = [cfg](std::string_view domain) { return cfg->accepts(domain); };
     const bool starttls_offered = l.tls != nullptr && l.spec->tls == config::listener_tls::starttls;
     const bool tls_possible = l.tls != nullptr;
-    auto trust = trust_;
-    auto trusts = policy_trusts_;
-    auto ciphers = policy_ciphers_;
-    p.check_sender = [cfg, trust, trusts, ciphers, starttls_offered, tls_possible, client_ssl = std::move(client_ssl),
+    p.check_sender = [cfg, index = policy_trust_index_, ciphers = policy_ciphers_, starttls_offered, tls_possible,
                       log_line = std::move(log_line), metrics](const smtp::path& sender,
-                                                               const std::optional<smtp::tls_facts>& tls_facts) {
-        smtp::sender_verdict verdict;
+                                                               const std::optional<smtp::tls_facts>& tls) {
         std::string domain;
         if (!sender.null) {
             if (auto ref = matching::reference_name::parse(sender.box.domain)) domain = ref->text();
         }
         const auto found = cfg->policies.lookup(domain);
-        const config::domain_policy& policy = *found.policy;
-        const bool testing = policy.mode == config::policy_mode::testing;
-        const bool reject = policy.on_failure == config::failure_action::reject;
-        const std::string_view level = config::to_name(policy.level);
-        auto count = [&](policy_outcome o) {
-            if (metrics) metrics->policy_evaluated(policy_direction::inbound, policy_entry_label(found), level, o);
-            return verdict;
-        };
-        if (policy.level <= config::tls_level::opportunistic) return count(policy_outcome::passed);
-        auto refuse = [&](smtp::reply r, const std::string& why) {
-            log_line("policy=" + std::string(found.key) + " level=" + std::string(level) + " sender_domain=" +
-                     (domain.empty() ? "-" : domain) + (testing ? " mode=testing would refuse" : " refused") +
-                     " reason=\"" + why + "\"");
-            if (!testing) verdict.refusal = std::move(r);
-            return count(testing ? policy_outcome::would_refuse : policy_outcome::refused);
-        };
-        if (!tls_facts) {
-            if (!tls_possible) return refuse(make(454, "4.7.0 TLS not available"), "TLS required but not available on this listener");
-            // SPEC 6.2 gives domain-secure 5.7.1; the lower levels keep RFC 3207's 5.7.0.
-            return refuse(make(530, policy.level == config::tls_level::domain_secure
-                                        ? "5.7.1 Must issue a STARTTLS command first"
-                                        : "5.7.0 Must issue a STARTTLS command first"),
-                          starttls_offered ? "STARTTLS offered but not used" : "TLS required");
+        sender_check check;
+        check.policy = found.policy;
+        check.domain = domain;
+        check.tls = tls ? &*tls : nullptr;
+        if (const auto i = index->find(found.policy); i != index->end()) check.trust = i->second;
+        if (const auto own = ciphers->find(found.policy); own != ciphers->end()) check.ciphers = &own->second;
+        check.tls_possible = tls_possible;
+        check.starttls_offered = starttls_offered;
+        const auto j = judge_sender(check);
+        const std::string_view level = config::to_name(found.policy->level);
+        const auto outcome = j.outcome == sender_outcome::passed    ? policy_outcome::passed
+                             : j.outcome == sender_outcome::refused ? policy_outcome::refused
+                                                                    : policy_outcome::would_refuse;
+        if (metrics) {
+            if (!j.failure_label.empty()) metrics->verification_failed(tls_leg::in, level, j.failure_label);
+            metrics->policy_evaluated(policy_direction::inbound, policy_entry_label(found), level, outcome);
         }
-        // The policy's min_tls and ciphers bind the client's leg as they bind
-        // a next hop's (SPEC §6.1: either direction). `ciphers` is an OpenSSL
-        // cipher list, which governs TLS 1.2; TLS 1.3 suites are all AEAD.
-        if (policy.min_tls == config::tls_version::v1_3 && tls_facts->protocol != "TLSv1.3")
-            return refuse(reject ? make(550, "5.7.1 TLS version not accepted for this sender domain")
-                                 : make(454, "4.7.5 TLS version not accepted for this sender domain"),
-                          tls_facts->protocol + " is below the policy's min_tls 1.3");
-        if (const auto own = ciphers->find(&policy);
-            own != ciphers->end() && tls_facts->protocol == "TLSv1.2" && !own->second.contains(tls_facts->cipher))
-            return refuse(reject ? make(550, "5.7.1 TLS cipher not accepted for this sender domain")
-                                 : make(454, "4.7.5 TLS cipher not accepted for this sender domain"),
-                          "cipher " + tls_facts->cipher + " is not in the policy's ciphers");
-        if (policy.level == config::tls_level::encrypt) return count(policy_outcome::passed);
-        SSL* ssl = client_ssl ? client_ssl() : nullptr;
-        if (!ssl || !SSL_get0_peer_certificate(ssl))
-            return refuse(make(530, "5.7.1 A client certificate is required for this sender domain"),
-                          "no client certificate");
-        const auto own = trusts->find(&policy);
-        const tls::trust_store* policy_trust = own != trusts->end() ? own->second.get() : trust.get();
-        auto request = verify_request_for(policy, domain);
-        request.role = tls::peer_role::client;
-        const auto result = tls::verify_peer(*ssl, *policy_trust, request);
-        if (!result.passed) {
-            if (metrics) metrics->verification_failed(tls_leg::in, level, failure_label(result));
-            std::string names;
-            for (const auto& n : result.presented) names += (names.empty() ? "" : ",") + n;
-            return refuse(reject ? make(550, "5.7.1 Client certificate not accepted for this sender domain")
-                                 : make(454, "4.7.5 Client certificate not accepted for this sender domain"),
-                          result.reason + (names.empty() ? "" : "; names presented: " + names));
+        smtp::sender_verdict verdict;
+        if (!j.checked) return verdict;
+        const std::string head = "policy=" + log::value(found.key) + " level=" + std::string(level) +
+                                 " sender_domain=" + (domain.empty() ? "-" : log::value(domain));
+        if (j.outcome == sender_outcome::passed) {
+            log_line(head + " verdict=passed" +
+                     (j.matched_name.empty() ? "" : " matched=" + log::value(j.matched_name) + " rule=" + std::string(j.rule)));
+        } else {
+            log_line(head + (j.outcome == sender_outcome::would_refuse ? " mode=testing would refuse" : " refused") +
+                     " reason=" + log::value(j.reason, 1024));
+            if (j.outcome == sender_outcome::refused) verdict.refusal = j.reply;
         }
-        std::string how;
-        if (result.domain_match && result.domain_match->matched)
-            how = " matched=" + result.domain_match->matched_name + " rule=" +
-                  std::string(matching::to_string(result.domain_match->how));
-        log_line("policy=" + std::string(found.key) + " level=" + std::string(level) + " sender_domain=" + domain +
-                 " verdict=passed" + how);
-        verdict.domain_secured = policy.level >= config::tls_level::domain;
-        return count(policy_outcome::passed);
+        verdict.domain_secured = j.domain_secured;
+        return verdict;
     };
     return p;
 }

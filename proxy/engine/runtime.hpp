@@ -62,11 +62,10 @@ public:
                              std::shared_ptr<spdlog::logger> log) const;
     smtp::server_options server_options_for(const listener_runtime& l, std::string session_id,
                                             const std::string& client_address) const;
-    // Relay control and the sender check. `client_ssl` returns the client
-    // leg's SSL (null before TLS) when the check runs.
+    // Relay control and the sender check (sender_policy.hpp) over the
+    // client_tls record the session collected at its handshake.
     // `metrics` (may be null) counts the sender check's outcomes.
-    smtp::session_policy policy_for(const listener_runtime& l, std::function<SSL*()> client_ssl,
-                                    std::function<void(const std::string&)> log_line,
+    smtp::session_policy policy_for(const listener_runtime& l, std::function<void(const std::string&)> log_line,
                                     metrics_registry* metrics) const;
     std::optional<upstream_settings> upstream_for(const listener_runtime& l) const;
     // Outbound: the TLS side of the upstream leg to `domain` under `policy`
@@ -84,6 +83,10 @@ private:
     // snapshot (a MAIL FROM never reads files); the rest use trust_.
     using policy_trusts = std::map<const config::domain_policy*, std::shared_ptr<const tls::trust_store>>;
     std::shared_ptr<const policy_trusts> policy_trusts_;
+    // The same trusts as the client_tls record's chains see them: [0] the
+    // global one, then one per policy of policy_trusts_ (index in the map).
+    std::vector<const tls::trust_store*> client_trusts_;
+    std::shared_ptr<const std::map<const config::domain_policy*, std::size_t>> policy_trust_index_;
     // TLS 1.2 cipher names of each policy with its own `ciphers`, for the
     // sender check of what the client negotiated (inbound).
     using policy_ciphers = std::map<const config::domain_policy*, std::set<std::string, std::less<>>>;

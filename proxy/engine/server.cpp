@@ -250,10 +250,8 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::sha
             co_return;
         }
     }
-    auto holder = std::make_shared<front_session*>(nullptr);
     auto policy = rt->policy_for(
-        l, [holder]() -> SSL* { return *holder ? (*holder)->client_ssl() : nullptr; },
-        [log = log_, id](const std::string& line) { log->info("sid={} {}", id, line); }, metrics_);
+        l, [log = log_, id](const std::string& line) { log->info("sid={} {}", id, line); }, metrics_);
     auto front = rt->front_for(l, id, log_);
     front.client_endpoint = peer;
     front.local_endpoint = local;
@@ -261,7 +259,6 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::sha
     auto session = std::make_unique<relay_session>(std::move(client), std::move(front),
                                                    rt->server_options_for(l, id, address), std::move(policy),
                                                    std::move(*upstream), router ? &*router : nullptr);
-    *holder = session.get();
     sessions_.insert(session.get());
     board_.set(index_, sessions_.size());
     if (metrics_) metrics_->connection_opened(l.spec->name);

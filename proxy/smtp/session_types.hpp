@@ -7,17 +7,37 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dsproxy::smtp {
 
-// What the engine learned from a finished TLS handshake on the client leg;
-// recorded in the Received header and offered to the sender policy (§6.2).
+// The negotiated protocol version as a value (the policy's min_tls compares it).
+enum class tls_version { other, tls1_2, tls1_3 };
+
+// One check of the client certificate's chain against one trust store.
+struct chain_check {
+    bool verified = false;
+    std::string problem;  // the first problem, in words, when !verified (peer bytes: escape to log)
+    std::string label;    // its metrics label: "untrusted", "expired", ...
+};
+
+// The client_tls record: what the engine learned from a finished TLS
+// handshake on the client leg, collected once there; recorded in the
+// Received header and the only input the sender policy (SPEC §6.2) judges.
 struct tls_facts {
-    std::string protocol;                  // "TLSv1.3"
+    std::string protocol;                  // "TLSv1.3", for the log and the Received header
     std::string cipher;                    // "TLS_AES_256_GCM_SHA384"
     int cipher_bits = 0;
     bool client_certificate_presented = false;
-    bool client_certificate_verified = false;  // chain verified (names are the policy's business)
+    bool client_certificate_verified = false;  // chains[0] (the global trust): names are the policy's business
+    tls_version version = tls_version::other;
+    // The client certificate: its names (SAN dNSNames, subject CNs, byte for
+    // byte), its identity for the log, and one chain check per trust store
+    // the session's policies use (chains[i] against the front session's
+    // client_trusts[i]; [0] is the global trust).
+    std::vector<std::string> dns_names{}, common_names{};
+    std::string subject{}, issuer{}, sha256{};
+    std::vector<chain_check> chains{};
 };
 
 // A step of the upstream transaction whose reply the server session waits for.
