@@ -30,6 +30,7 @@ build=(
   nlohmann-json3-dev  # TLS-RPT counter keys and reports (RFC 8460 JSON)
   libsqlite3-dev libhiredis-dev  # the policy store: embedded SQLite, shared Redis (SPEC §6.4)
   libsystemd-dev  # sd_journal_send(3) for logging.target: journald (libsystemd0 is on every Debian system)
+  zlib1g-dev    # gzip of the TLS reports (RFC 8460 §5.3 application/tlsrpt+gzip)
 )
 package=(
   dpkg-dev debhelper fakeroot lintian
