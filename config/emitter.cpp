@@ -136,6 +136,29 @@ void emit_outbound(YAML::Emitter& e, const outbound_routing& o) {
     e << YAML::EndMap;
 }
 
+void emit_store(YAML::Emitter& e, const store_settings& s) {
+    e << YAML::Key << "store" << YAML::Value << YAML::BeginMap;
+    if (s.redis)
+        e << YAML::Key << "redis" << YAML::Value
+          << "redis://" + to_string(host_port{s.redis->host, parse_ip(s.redis->host), s.redis->port}) + "/" +
+                 std::to_string(s.redis->db);
+    else if (s.path)
+        e << YAML::Key << "path" << YAML::Value << *s.path;
+    e << YAML::Key << "timeout" << YAML::Value << format_duration(s.timeout);
+    if (!s.redis && !s.path) e << YAML::Comment("SQLite: store.db in the state directory");
+    e << YAML::EndMap;
+}
+
+void emit_tls_reporting(YAML::Emitter& e, const std::optional<tls_reporting>& r) {
+    if (!r) return;
+    e << YAML::Key << "tls_reporting" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "organization" << YAML::Value << r->organization;
+    e << YAML::Key << "contact" << YAML::Value << r->contact;
+    e << YAML::Key << "from" << YAML::Value << r->from;
+    if (r->submitter) e << YAML::Key << "submitter" << YAML::Value << *r->submitter;
+    e << YAML::EndMap;
+}
+
 void emit_certificates(YAML::Emitter& e, const certificate_store& c) {
     e << YAML::Key << "certificates" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "files" << YAML::Value;
@@ -199,6 +222,8 @@ std::string to_yaml(const config& cfg) {
     emit_limits(e, cfg.limit);
     emit_timeouts(e, cfg.timeout);
     emit_outbound(e, cfg.outbound);
+    emit_store(e, cfg.store);
+    emit_tls_reporting(e, cfg.reporting);
     e << YAML::Key << "listeners" << YAML::Value << YAML::BeginMap;
     for (const auto& l : cfg.listeners) emit_listener(e, l);
     e << YAML::EndMap;

@@ -57,6 +57,8 @@ constexpr std::array main_fields{
     field<D>{"limits", [](file_reader& r, const YAML::Node& n, D& d) { read_limits(r, n, d.cfg); }},
     field<D>{"timeouts", [](file_reader& r, const YAML::Node& n, D& d) { read_timeouts(r, n, d.cfg); }},
     field<D>{"outbound", [](file_reader& r, const YAML::Node& n, D& d) { read_outbound(r, n, d.cfg); }},
+    field<D>{"store", [](file_reader& r, const YAML::Node& n, D& d) { read_store(r, n, d.cfg); }},
+    field<D>{"tls_reporting", [](file_reader& r, const YAML::Node& n, D& d) { read_tls_reporting(r, n, d.cfg); }},
     field<D>{"listeners", [](file_reader& r, const YAML::Node& n, D& d) { read_listeners(r, n, d.cfg); }, true},
     field<D>{"upstreams", [](file_reader& r, const YAML::Node& n, D& d) { read_upstreams(r, n, d.cfg); }},
     field<D>{"certificates", [](file_reader& r, const YAML::Node& n, D& d) { read_certificates(r, n, d.cfg); }},
@@ -73,7 +75,8 @@ constexpr std::array included_fields{
     field<D>{"include", main_only},      field<D>{"logging", main_only},   field<D>{"metrics", main_only},
     field<D>{"limits", main_only},       field<D>{"timeouts", main_only},  field<D>{"outbound", main_only},
     field<D>{"listeners", main_only},    field<D>{"upstreams", main_only}, field<D>{"certificates", main_only},
-    field<D>{"trust", main_only},        field<D>{"process", main_only},
+    field<D>{"trust", main_only},        field<D>{"process", main_only},   field<D>{"store", main_only},
+    field<D>{"tls_reporting", main_only},
 };
 
 std::optional<std::string> read_text(const fs::path& path, std::string& error) {

@@ -156,6 +156,33 @@ struct outbound_routing {
     address_order order = address_order::ipv6_first; // YAML key `address_order`
 };
 
+// SPEC §6.4 `store`: where MTA-STS policies, TLS-RPT counters and the
+// STARTTLS history live. Exactly one of `path` and `redis`; neither: the
+// SQLite file `store.db` in the state directory (systemd's
+// $STATE_DIRECTORY, else /var/lib/dsproxy).
+struct redis_address {
+    std::string host;          // IP literal or host name
+    std::uint16_t port = 6379;
+    std::uint64_t db = 0;
+
+    friend bool operator==(const redis_address&, const redis_address&) = default;
+};
+
+struct store_settings {
+    std::optional<std::string> path;    // absolute
+    std::optional<redis_address> redis;  // `redis://host:port/db`
+    duration timeout = 2s;              // per store operation (SQLite busy wait, Redis connect and command)
+};
+
+// SPEC §6.4 `tls_reporting` (RFC 8460): reports are sent only when this
+// section is present.
+struct tls_reporting {
+    std::string organization;            // "organization-name"
+    std::string contact;                 // "contact-info"
+    std::string from;                    // From address of mailed reports
+    std::optional<std::string> submitter;  // TLS-Report-Submitter; default: the host name
+};
+
 struct config {
     std::string main_file;                   // absolute
     std::vector<std::string> include;        // absolute directories, as listed
@@ -166,6 +193,8 @@ struct config {
     limits limit;
     timeouts timeout;
     outbound_routing outbound;
+    store_settings store;
+    std::optional<tls_reporting> reporting;  // YAML key `tls_reporting`
     std::vector<listener> listeners;         // in file order
     std::vector<upstream> upstreams;         // in file order
     domain_table<source_location> accepted_domains;

@@ -21,6 +21,8 @@ void read_process(file_reader& r, const YAML::Node& node, config& out);
 void read_limits(file_reader& r, const YAML::Node& node, config& out);
 void read_timeouts(file_reader& r, const YAML::Node& node, config& out);
 void read_outbound(file_reader& r, const YAML::Node& node, config& out);
+void read_store(file_reader& r, const YAML::Node& node, config& out);
+void read_tls_reporting(file_reader& r, const YAML::Node& node, config& out);
 
 // sections_server.cpp
 void read_listeners(file_reader& r, const YAML::Node& node, config& out);

@@ -135,9 +135,10 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
         self.assertTrue(os.path.exists("/usr/share/bash-completion/bash_completion"),
                         "bash-completion is not installed (scripts/install-deps.sh test installs it)")
         self.assertEqual(self.complete(""), {"run", "sink", "match", "cert", "check-config", "resolve", "probe",
-                                             "-h", "--help", "--version"})
+                                             "tls-report", "-h", "--help", "--version"})
         self.assertEqual(self.complete("ch"), {"check-config"})
         self.assertEqual(self.complete("cert", ""), {"request", "selfsigned", "import", "list", "show", "-h", "--help"})
+        self.assertEqual(self.complete("tls-report", ""), {"show", "send", "-h", "--help"})
         self.assertIn("--keys", self.complete("check-config", "--k"))
         self.assertEqual(self.complete("cert", "list", "--st"), {"--store"})
         self.assertIn("--allow-root", self.complete("run", "-c", "x.yaml", "--"))

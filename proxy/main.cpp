@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
         dsproxy::cli::add_cert_command(app),
         dsproxy::cli::add_check_config_command(app),
         dsproxy::cli::add_resolve_command(app),
+        dsproxy::cli::add_tls_report_command(app),
         dsproxy::cli::add_probe_command(app),
     };
 

@@ -26,5 +26,6 @@ subcommand add_cert_command(CLI::App& parent);
 subcommand add_check_config_command(CLI::App& parent);
 subcommand add_resolve_command(CLI::App& parent);
 subcommand add_probe_command(CLI::App& parent);
+subcommand add_tls_report_command(CLI::App& parent);
 
 }  // namespace dsproxy::cli

@@ -22,16 +22,6 @@ tls::tls_settings tls_settings_for(const config::domain_policy& p) {
     return s;
 }
 
-// The global trust section as the store's settings.
-tls::trust_settings trust_settings_for(const config::trust& t) {
-    tls::trust_settings s;
-    s.system = t.system;
-    if (t.ca_file) s.ca_files.push_back(*t.ca_file);
-    s.ca_dir = t.ca_dir.value_or("");
-    s.crl_files = t.crl_files;
-    return s;
-}
-
 // A policy's trust (SPEC §6.1): its own `ca_file` replaces the global
 // anchors ("for this partner only"); its `crl` files are added to the global
 // ones, which are checked for every verified chain.
@@ -76,6 +66,15 @@ smtp::smtp_limits upstream_limits_from(const config::limits& l) {
 }
 
 }  // namespace
+
+tls::trust_settings trust_settings_for(const config::trust& t) {
+    tls::trust_settings s;
+    s.system = t.system;
+    if (t.ca_file) s.ca_files.push_back(*t.ca_file);
+    s.ca_dir = t.ca_dir.value_or("");
+    s.crl_files = t.crl_files;
+    return s;
+}
 
 tls::verify_request verify_request_for(const config::domain_policy& p, const std::string& domain) {
     tls::verify_request r;

@@ -30,6 +30,10 @@
 
 namespace dsproxy::engine {
 
+// The configuration's `trust` section as the trust store's settings (also
+// what the TLS-RPT sender verifies collectors against).
+tls::trust_settings trust_settings_for(const config::trust& t);
+
 struct listener_runtime {
     const config::listener* spec = nullptr;
     std::shared_ptr<tls::server_context> tls;  // null: no TLS on this listener
