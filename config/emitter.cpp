@@ -215,9 +215,13 @@ std::string to_yaml(const config& cfg) {
     e << YAML::Key << "level" << YAML::Value << name(cfg.log.level);
     e << YAML::Key << "format" << YAML::Value << name(cfg.log.format);
     e << YAML::Key << "target" << YAML::Value << name(cfg.log.target) << YAML::EndMap;
-    if (cfg.metric.listen)
+    if (const auto& m = cfg.metric; m.listen) {
         e << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap << YAML::Key << "listen" << YAML::Value
-          << to_string(*cfg.metric.listen) << YAML::EndMap;
+          << to_string(*m.listen);
+        if (m.bearer_token_file) e << YAML::Key << "bearer_token_file" << YAML::Value << *m.bearer_token_file;
+        if (m.basic_auth_file) e << YAML::Key << "basic_auth_file" << YAML::Value << *m.basic_auth_file;
+        e << YAML::Key << "allow_unauthenticated" << YAML::Value << m.allow_unauthenticated << YAML::EndMap;
+    }
     emit_process(e, cfg.process);
     emit_limits(e, cfg.limit);
     emit_timeouts(e, cfg.timeout);

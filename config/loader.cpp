@@ -176,6 +176,23 @@ void check_listeners(const config& cfg, diagnostics& out) {
     }
 }
 
+// The metrics endpoint tells who sends how much mail where: on an address
+// others can reach it needs credentials, or to be told that it needs none.
+void check_metrics(const config& cfg, diagnostics& out) {
+    const auto& m = cfg.metric;
+    if (!m.listen || !m.listen->ip || m.bearer_token_file || m.basic_auth_file || m.allow_unauthenticated) return;
+    const auto& ip = *m.listen->ip;
+    const bool loopback = ip.af == ip_address::family::v4
+                              ? ip.bytes[0] == 127
+                              : std::all_of(ip.bytes.begin(), ip.bytes.end() - 1, [](auto b) { return b == 0; }) &&
+                                    ip.bytes[15] == 1;
+    if (!loopback)
+        out.push_back({{cfg.main_file, 0, 0},
+                       "metrics listens on " + to_string(*m.listen) +
+                           ", which is not loopback, without `bearer_token_file` or `basic_auth_file`; set one, "
+                           "or `allow_unauthenticated: true`"});
+}
+
 void check_upstreams(const config& cfg, diagnostics& out) {
     for (const auto& u : cfg.upstreams)
         if ((u.tls.level == tls_level::domain || u.tls.level == tls_level::domain_secure) && !u.tls.tls_domain)
@@ -216,6 +233,7 @@ load_result load(const fs::path& main_file) {
     if (result.errors.empty()) {  // cross-checks on a half-read config would only add noise
         check_listeners(*cfg, result.errors);
         check_upstreams(*cfg, result.errors);
+        check_metrics(*cfg, result.errors);
     }
     if (result.errors.empty()) result.value = std::move(cfg);
     return result;

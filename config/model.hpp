@@ -130,6 +130,11 @@ struct logging {
 
 struct metrics {
     std::optional<host_port> listen;  // Prometheus text on HTTP; off when absent
+    // Who may scrape (docs/configuration.md, `metrics`): a bearer token, or
+    // users with crypt(3) password hashes; either is enough when both are set.
+    std::optional<std::string> bearer_token_file;
+    std::optional<std::string> basic_auth_file;
+    bool allow_unauthenticated = false;  // needed on an address other than loopback without either
 };
 
 // How the `dsproxy run` process runs (SPEC §8): its I/O threads, and the

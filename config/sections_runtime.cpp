@@ -74,6 +74,12 @@ constexpr std::array logging_fields{
 using M = metrics;
 constexpr std::array metrics_fields{
     field<M>{"listen", [](file_reader& r, const YAML::Node& n, M& o) { r.set(n, a_listen_address, o.listen); }, true},
+    field<M>{"bearer_token_file",
+             [](file_reader& r, const YAML::Node& n, M& o) { r.set_path(n, path_check::file, o.bearer_token_file); }},
+    field<M>{"basic_auth_file",
+             [](file_reader& r, const YAML::Node& n, M& o) { r.set_path(n, path_check::file, o.basic_auth_file); }},
+    field<M>{"allow_unauthenticated",
+             [](file_reader& r, const YAML::Node& n, M& o) { r.set(n, a_bool, o.allow_unauthenticated); }},
 };
 
 using P = process_settings;

@@ -29,6 +29,7 @@ build=(
   dns-root-data   # /usr/share/dns/root.key, the default outbound.trust_anchors (run time)
   nlohmann-json3-dev  # TLS-RPT counter keys and reports (RFC 8460 JSON)
   libsqlite3-dev libhiredis-dev  # the policy store: embedded SQLite, shared Redis (SPEC §6.4)
+  libcrypt-dev    # crypt_r(3): the metrics endpoint's basic-auth password hashes
   libsystemd-dev  # sd_journal_send(3) for logging.target: journald (libsystemd0 is on every Debian system)
   zlib1g-dev    # gzip of the TLS reports (RFC 8460 §5.3 application/tlsrpt+gzip)
 )

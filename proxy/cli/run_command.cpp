@@ -186,9 +186,12 @@ int run_proxy(const run_args& args) {
         return certificate_gauges(*slot.current()) +
                engine::render_process_metrics(engine::read_process_sample(), DSPROXY_VERSION, reload);
     });
-    if (const auto& where = rt->cfg().metric.listen; where && !metrics_http.start(*where, error)) {
-        log->critical("cannot start: {}", error);
-        return 1;
+    if (const auto& where = rt->cfg().metric.listen) {
+        auto credentials = engine::load_metrics_credentials(rt->cfg().metric, error);
+        if (!credentials || !metrics_http.start(*where, std::move(*credentials), error)) {
+            log->critical("cannot start: {}", error);
+            return 1;
+        }
     }
 
     // Everything that needs root is done: listeners bound, keys read.

@@ -27,7 +27,8 @@ metrics_endpoint::metrics_endpoint(asio::io_context& io, std::vector<const metri
                                    std::shared_ptr<spdlog::logger> log, std::function<std::string()> gauges)
     : io_(io), registries_(std::move(registries)), gauges_(std::move(gauges)), log_(std::move(log)), acceptor_(io) {}
 
-bool metrics_endpoint::start(const config::host_port& where, std::string& error) {
+bool metrics_endpoint::start(const config::host_port& where, metrics_credentials credentials, std::string& error) {
+    credentials_ = std::move(credentials);
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(where.host, ec);
     if (ec) {
@@ -43,7 +44,8 @@ bool metrics_endpoint::start(const config::host_port& where, std::string& error)
         error = "metrics: cannot listen on " + config::to_string(where) + ": " + ec.message();
         return false;
     }
-    log_->info("metrics on http://{}/metrics", config::to_string(where));
+    log_->info("metrics on http://{}/metrics{}", config::to_string(where),
+               credentials_.required() ? " (credentials required)" : "");
     asio::co_spawn(io_, accept_loop(), asio::detached);
     return true;
 }
@@ -92,6 +94,11 @@ asio::awaitable<void> metrics_endpoint::serve(asio::ip::tcp::socket socket) {
         } else if (!is_metrics) {
             response.result(http::status::not_found);
             response.body() = "metrics are at /metrics\n";
+        } else if (!authorized(credentials_, request[http::field::authorization])) {
+            response.result(http::status::unauthorized);
+            response.set(http::field::www_authenticate,
+                         credentials_.users.empty() ? "Bearer realm=\"dsproxy metrics\"" : "Basic realm=\"dsproxy metrics\"");
+            response.body() = "credentials required\n";
         } else {
             response.result(http::status::ok);
             response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "config/address.hpp"
+#include "proxy/engine/metrics_auth.hpp"
 #include "proxy/engine/metrics_registry.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -41,8 +42,9 @@ public:
     metrics_endpoint(asio::io_context& io, std::vector<const metrics_registry*> registries,
                      std::shared_ptr<spdlog::logger> log, std::function<std::string()> gauges = {});
 
-    // Binds and starts serving. False with `error` set when it cannot bind.
-    bool start(const config::host_port& where, std::string& error);
+    // Binds and starts serving; a scrape without `credentials` (when they
+    // require any) gets 401. False with `error` set when it cannot bind.
+    bool start(const config::host_port& where, metrics_credentials credentials, std::string& error);
     // Stops accepting (the drain at shutdown).
     void stop();
 
@@ -53,6 +55,7 @@ private:
     asio::io_context& io_;
     std::vector<const metrics_registry*> registries_;
     std::function<std::string()> gauges_;
+    metrics_credentials credentials_;
     std::shared_ptr<spdlog::logger> log_;
     asio::ip::tcp::acceptor acceptor_;
     std::size_t open_ = 0;
