@@ -15,6 +15,11 @@ std::optional<mx_pattern> mx_pattern::parse(std::string_view text) {
     // A bare "*" or a "*" that is the only label before a TLD-less rest is
     // not ["*."] Domain.
     if (name.wildcard && name.text.size() < 3) return std::nullopt;
+    // The part after "*." must be a host name matches() can compare with:
+    // an "xn--" label that is not valid IDNA2008 would parse here and then
+    // allow no MX host at all (found by fuzz_sts_policy).
+    const auto base = matching::reference_name::parse(name.wildcard ? name.text.substr(2) : name.text);
+    if (!base || base->text() != (name.wildcard ? name.text.substr(2) : name.text)) return std::nullopt;
     return mx_pattern(std::move(name.text), name.wildcard);
 }
 

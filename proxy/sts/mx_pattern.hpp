@@ -19,7 +19,8 @@ namespace dsproxy::sts {
 
 class mx_pattern {
 public:
-    // ["*."] Domain, LDH labels, no trailing dot; nullopt otherwise.
+    // ["*."] Domain, LDH labels (A-labels valid IDNA2008), no trailing dot;
+    // nullopt otherwise.
     static std::optional<mx_pattern> parse(std::string_view text);
 
     // Canonical text: lower case, as it appears in reports ("mx-host").
