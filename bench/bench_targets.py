@@ -114,7 +114,7 @@ class Process:
         self._log = open(log, "wb")
         self.proc = subprocess.Popen([str(a) for a in args], stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=env, cwd=cwd)
-        end = time.monotonic() + 20
+        end = time.monotonic() + (120 if "valgrind" in str(args[0]) else 20)
         while not listening(port):
             if self.proc.poll() is not None or time.monotonic() > end:
                 self.stop()
@@ -147,14 +147,14 @@ class Sink:
     """`dsproxy sink --no-fsync`, logging warnings only: infrastructure, not a target (except for
     the direct path, where it terminates STARTTLS itself)."""
 
-    def __init__(self, dsproxy: Path, work: Path, name: str, cert=None):
+    def __init__(self, dsproxy: Path, work: Path, name: str, cert=None, wrapper=()):
         self.maildir = work / f"maildir-{name}"
         self.port = free_port()
         args = [dsproxy, "sink", "--listen", f"127.0.0.1:{self.port}", "--maildir", self.maildir, "--no-fsync",
                 "--fqdn", FQDN, "--log-level", "warn"]
         if cert:
             args += ["--cert", cert[0], "--key", cert[1]]
-        self.process = Process(f"sink-{name}", args, work / f"sink-{name}.log", self.port)
+        self.process = Process(f"sink-{name}", [*wrapper, *args], work / f"sink-{name}.log", self.port)
 
     def clean(self) -> int:
         """Deletes stored messages (they are counted by the generator); returns how many there were."""
@@ -173,7 +173,7 @@ class Dsproxy:
     ECDSA one served to clients that offer ECDSA), relaying in plain text to the plain sink."""
 
     def __init__(self, dsproxy: Path, work: Path, pki: Pki, sink_port: int, threads: int = 1,
-                 implicit: bool = False, name: str = "dsproxy"):
+                 implicit: bool = False, name: str = "dsproxy", wrapper=()):
         import json
         root = work / name
         root.mkdir(exist_ok=True)
@@ -199,7 +199,7 @@ class Dsproxy:
         }
         args = [dsproxy, "run", "-c", root / "dsproxy.yaml"]
         (root / "dsproxy.yaml").write_text(json.dumps(config, indent=2) + "\n")
-        self.process = Process(name, args, root / "dsproxy.log", self.port)
+        self.process = Process(name, [*wrapper, *args], root / "dsproxy.log", self.port)
 
 
 class Stunnel:

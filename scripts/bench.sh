@@ -6,6 +6,10 @@
 # Arguments go to run_bench.py (--quick for a smoke run of a few seconds,
 # --sessions N, --idle 2000,10000, --targets direct,dsproxy,...; --help).
 # Takes about 10 minutes on the 2-core machine; not part of CI.
+# `scripts/bench.sh --counts [run_counts.py options]` measures instead what a busy
+# machine does not change (bench/run_counts.py): instructions per session
+# (valgrind --tool=callgrind), system calls per session (strace -f -c) and heap per
+# idle TLS session (valgrind --tool=massif), dsproxy beside the direct sink.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${DSPROXY_BUILD_DIR:-$root/build}
@@ -15,4 +19,8 @@ cmake --build "$build" --target dsproxy smtp_load
 # 10,000 idle TLS sessions: the generator and the target hold a descriptor
 # each per session (stunnel two). A deployment raises LimitNOFILE likewise.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+if [[ "${1:-}" == --counts ]]; then
+    shift
+    exec python3 "$root/bench/run_counts.py" --dsproxy "$build/proxy/dsproxy" --load "$build/bench/smtp_load" "$@"
+fi
 exec python3 "$root/bench/run_bench.py" --dsproxy "$build/proxy/dsproxy" --load "$build/bench/smtp_load" "$@"

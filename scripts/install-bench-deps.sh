@@ -9,11 +9,12 @@
 #                                (the benchmark runs private instances from a
 #                                temporary directory; the system service is
 #                                stopped and disabled if the package started it)
-#   linux-perf, valgrind         profiling (perf record, callgrind)
+#   linux-perf, valgrind, strace profiling and counts (perf record, callgrind,
+#                                massif, vgdb; strace -c for `bench.sh --counts`)
 #   openssl                      certificates and `openssl speed` (the crypto floor)
 set -euo pipefail
 
-packages=(stunnel4 nginx-light libnginx-mod-mail linux-perf valgrind openssl python3)
+packages=(stunnel4 nginx-light libnginx-mod-mail linux-perf valgrind strace openssl python3)
 
 missing=()
 for p in "${packages[@]}"; do
