@@ -260,7 +260,7 @@ class Attacks(unittest.TestCase):
         r = c.command("RCPT TO:<user@accepted.test>")
         RESULTS.append((case, r.wire.strip()))
         self.assertEqual(r.code, 451, f"{r!r}\n{self.logs()}")
-        self.assertTrue(r.text.startswith(f"4.7.5 TLS policy for upstream {name} not satisfied"), r)
+        self.assertTrue(r.text.startswith("4.7.5 TLS policy of the upstream not satisfied"), r)
         self.assertTrue(self.fakes[name].connections, "dsproxy never reached the backend")
         self.assert_no_plaintext_transaction(self.fakes[name])
 

@@ -260,7 +260,7 @@ asio::awaitable<int> probe(const probe_args& args, const probe_target& target, c
     }
     if (last == engine::next_step::policy_refusal && attempt.policy_failure()) {
         const auto reply = engine::policy_failure_reply(upstream, domain.empty() ? target.name : domain,
-                                                        attempt.policy_failure()->text);
+                                                        attempt.policy_failure()->text, {});
         std::cout << "verdict refuse " << first_line(reply) << '\n';
         co_return 1;
     }

@@ -65,7 +65,6 @@ asio::awaitable<void> serve(tcp::socket socket, sink_state& state) {
     const std::string address = client.remote_endpoint().address().to_string();
     engine::front_settings front;
     front.session_id = id;
-    front.listener = "sink";
     front.tls = state.tls ? &*state.tls : nullptr;
     front.log = state.log;
     smtp::server_options options;

@@ -115,7 +115,7 @@ asio::awaitable<void> front_session::run() {
     if (settings_.greeting_delay > steady_clock::duration::zero()) {
         // (Not folded into the condition above: g++ 12 miscompiles a co_await
         // inside a short-circuit operand; it crashed the session.)
-        const bool quiet = co_await early_talker();
+        const bool quiet = co_await quiet_through_greet_pause();
         if (!quiet) {
             co_await execute_pending();
             co_await client_.shutdown();
@@ -153,7 +153,7 @@ asio::awaitable<void> front_session::run() {
     co_await client_.shutdown();
 }
 
-asio::awaitable<bool> front_session::early_talker() {
+asio::awaitable<bool> front_session::quiet_through_greet_pause() {
     boost::system::error_code ec;
     const bool readable = co_await timed(timer_, settings_.greeting_delay, client_.wait_ready(false, ec));
     if (!readable) co_return true;  // quiet for the whole pause: a well-behaved client

@@ -51,7 +51,6 @@ struct front_timeouts {
 
 struct front_settings {
     std::string session_id;
-    std::string listener;                          // the listener's name, for the log
     bool implicit_tls = false;                     // TLS from the first byte (port 465 style)
     const tls::server_context* tls = nullptr;      // null: no TLS on this listener
     // Verify a client certificate's chain, each once at the handshake (the
@@ -125,7 +124,7 @@ protected:
 private:
     asio::awaitable<void> execute_pending();
     // The greet pause: false when the client talked (or left) before the banner.
-    asio::awaitable<bool> early_talker();
+    asio::awaitable<bool> quiet_through_greet_pause();
     asio::awaitable<void> read_client();
     asio::awaitable<void> write_client(const std::string& text);
     asio::awaitable<void> start_tls();

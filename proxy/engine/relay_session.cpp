@@ -116,8 +116,9 @@ void relay_session::conclude(const attempt_decision& d, smtp::upstream_stage sta
     if (d.step == next_step::policy_refusal && stage == smtp::upstream_stage::mail && attempt_->policy_failure()) {
         // SPEC §6.3: no host passed the domain's TLS policy; no data crosses.
         count_policy_outcome(policy_outcome::refused);
-        post(server().on_upstream_reply(
-            stage, policy_failure_reply(upstream_, route_domain_, attempt_->policy_failure()->text)));
+        const auto& why = attempt_->policy_failure()->text;
+        info("upstream={} result=policy_refused reason={}", upstream_.name, log::value(why, 1024));
+        post(server().on_upstream_reply(stage, policy_failure_reply(upstream_, route_domain_, why, id())));
         return;
     }
     post(server().on_upstream_failed(stage, reason));

@@ -352,7 +352,6 @@ front_settings runtime::front_for(const listener_runtime& l, std::string session
                                   std::shared_ptr<spdlog::logger> log) const {
     front_settings f;
     f.session_id = std::move(session_id);
-    f.listener = l.spec->name;
     f.implicit_tls = l.spec->tls == config::listener_tls::implicit;
     f.tls = l.tls.get();
     // Only an inbound listener judges senders against the policies' trusts.

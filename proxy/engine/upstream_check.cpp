@@ -40,12 +40,21 @@ std::string_view failure_label(const tls::verification_result& v) {
     return "other";
 }
 
-smtp::reply policy_failure_reply(const upstream_settings& u, const std::string& domain, const std::string& reason) {
-    // Inbound has no route domain: the policy is the backend's.
-    const std::string whose = domain.empty() ? "upstream " + u.name : domain;
-    return u.reject_on_policy_failure
-               ? smtp::make_reply(550, "5.7.1 TLS policy for " + whose + " not satisfied: " + reason)
-               : smtp::make_reply(451, "4.7.5 TLS policy for " + whose + " not satisfied, try again later: " + reason);
+smtp::reply policy_failure_reply(const upstream_settings& u, const std::string& domain, const std::string& reason,
+                                 std::string_view session_id) {
+    const bool reject = u.reject_on_policy_failure;
+    if (domain.empty()) {
+        const std::string session = " (session " + smtp::reply_safe(session_id, 32) + ")";
+        return reject ? smtp::make_reply(550, "5.7.1 TLS policy of the upstream not satisfied" + session)
+                      : smtp::make_reply(451, "4.7.5 TLS policy of the upstream not satisfied, try again later" + session);
+    }
+    // RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets, "NNN " and CRLF included.
+    constexpr std::size_t text_max = 512 - 4 - 2;
+    const std::string head = reject ? "5.7.1 TLS policy for " + smtp::reply_safe(domain, 255) + " not satisfied: "
+                                    : "4.7.5 TLS policy for " + smtp::reply_safe(domain, 255) +
+                                          " not satisfied, try again later: ";
+    const std::string text = head + smtp::reply_safe(reason, text_max > head.size() ? text_max - head.size() : 0);
+    return smtp::make_reply(reject ? 550 : 451, text);
 }
 
 }  // namespace dsproxy::engine

@@ -42,7 +42,12 @@ std::string_view verdict_word(const upstream_verdict& v) noexcept;
 std::string_view failure_label(const tls::verification_result& v);
 
 // SPEC §6.3: no host of the route passed the TLS policy of `domain`; no data
-// crosses. 451 4.7.5 (on_failure: defer) or 550 5.7.1 (reject).
-smtp::reply policy_failure_reply(const upstream_settings& u, const std::string& domain, const std::string& reason);
+// crosses. 451 4.7.5 (on_failure: defer) or 550 5.7.1 (reject). Outbound the
+// text ends in `reason` made reply-safe and capped (the line stays within
+// RFC 5321's 512 octets); inbound (`domain` empty: the backend's policy) it
+// is generic with the session id: the client learns nothing of the internal
+// upstream, whose names are in the log (issue 15).
+smtp::reply policy_failure_reply(const upstream_settings& u, const std::string& domain, const std::string& reason,
+                                 std::string_view session_id);
 
 }  // namespace dsproxy::engine

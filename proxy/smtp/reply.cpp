@@ -7,6 +7,29 @@ std::string enhanced_code::to_string() const {
     return std::to_string(klass) + '.' + std::to_string(subject) + '.' + std::to_string(detail);
 }
 
+namespace {
+
+bool control(unsigned char c) noexcept { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
+void append_text(std::string& out, std::string_view text) {
+    for (const char c : text) out += control(static_cast<unsigned char>(c)) ? '?' : c;
+}
+
+}  // namespace
+
+std::string reply_safe(std::string_view text, std::size_t max) {
+    const bool cut = text.size() > max;
+    const std::size_t keep = cut ? (max > 3 ? max - 3 : 0) : text.size();
+    std::string out;
+    out.reserve(keep + 3);
+    for (const char c : text.substr(0, keep)) {
+        const auto u = static_cast<unsigned char>(c);
+        out += u >= 0x20 && u < 0x7f ? c : '?';
+    }
+    if (cut) out += std::string_view("...").substr(0, max - keep);
+    return out;
+}
+
 std::string reply::to_wire() const {
     const std::string code_text = std::to_string(code);
     if (lines.empty()) return code_text + "\r\n";
@@ -14,7 +37,7 @@ std::string reply::to_wire() const {
     for (std::size_t i = 0; i < lines.size(); ++i) {
         out += code_text;
         out += (i + 1 == lines.size()) ? ' ' : '-';
-        out += lines[i];
+        append_text(out, lines[i]);
         out += "\r\n";
     }
     return out;
@@ -23,7 +46,9 @@ std::string reply::to_wire() const {
 std::string reply::first_line() const {
     const std::string code_text = std::to_string(code);
     if (lines.empty()) return code_text;
-    return code_text + (lines.size() > 1 ? "-" : " ") + lines.front();
+    std::string out = code_text + (lines.size() > 1 ? "-" : " ");
+    append_text(out, lines.front());
+    return out;
 }
 
 reply make_reply(int code, std::string_view text) {

@@ -30,7 +30,10 @@ struct reply {
     bool transient() const noexcept { return code >= 400 && code < 500; }
     bool permanent() const noexcept { return code >= 500; }
 
-    // "250-a\r\n250 b\r\n"; an empty reply renders as "NNN\r\n".
+    // "250-a\r\n250 b\r\n"; an empty reply renders as "NNN\r\n". A line
+    // never carries a line break or another control byte (each becomes
+    // '?'): text that reached a reply cannot end its line early and forge
+    // the next (reply injection).
     std::string to_wire() const;
     // The first line of to_wire() without its CRLF ("NNN-text" when more follow).
     std::string first_line() const;
@@ -39,6 +42,11 @@ struct reply {
 // One-line reply whose text starts with the enhanced code: make_reply(550,
 // "5.7.1 Relay access denied"). The enhanced code is parsed from the text.
 reply make_reply(int code, std::string_view text);
+
+// Text a peer chose, made fit for a reply line: printable ASCII only (any
+// other byte becomes '?'), at most `max` bytes (a cut ends in "..."). For
+// summaries that quote a next hop's certificate names (issue 16 item 3).
+std::string reply_safe(std::string_view text, std::size_t max);
 
 // Parses "5.7.1" at the start of `text` (followed by a space or the end).
 std::optional<enhanced_code> parse_enhanced_code(std::string_view text);

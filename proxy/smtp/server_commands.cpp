@@ -261,7 +261,9 @@ void server_session::cmd_bdat(const command& c) {
     chunk_error_.reset();
     state_ = server_state::bdat;
     if (!txn_) {
-        ++bad_commands_;
+        // Answered (and counted towards bad_commands_max) once the chunk is
+        // read: its bytes are not commands.
+        chunk_is_bad_command_ = true;
         chunk_error_ = helo_.empty() ? make_reply(503, "5.5.1 Error: send HELO/EHLO first")
                                      : make_reply(503, "5.5.1 Error: need MAIL command");
         return;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 namespace dsproxy::smtp {
 
@@ -307,6 +308,11 @@ void server_session::finish_chunk() {
     std::optional<reply> error = chunk_error_ ? chunk_error_ : (txn_ ? txn_->refusal : std::nullopt);
     chunk_error_.reset();
     state_ = txn_ ? server_state::rcpt : (helo_.empty() ? server_state::need_helo : server_state::ready);
+    if (std::exchange(chunk_is_bad_command_, false) && error) {
+        // A BDAT without MAIL counts like any refused command (it never did).
+        bad_command(error->code, error->lines.empty() ? std::string_view{} : std::string_view(error->lines.front()));
+        return;
+    }
     if (error) {
         send(*error);
         if (chunk_last_ && txn_) {

@@ -243,6 +243,7 @@ private:
     std::uint64_t chunk_size_ = 0;
     bool chunk_last_ = false;
     std::optional<reply> chunk_error_;
+    bool chunk_is_bad_command_ = false;  // chunk_error_ answers a BDAT that was out of sequence
     newline_scanner chunk_scanner_;
 };
 

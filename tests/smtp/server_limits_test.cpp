@@ -81,6 +81,22 @@ BOOST_AUTO_TEST_CASE(bad_command_limit) {
     BOOST_TEST(h.s.closed());
 }
 
+// Issue 14 item 6: a BDAT without MAIL is answered after its chunk and
+// counts towards the limit like any refused command (it was never counted:
+// a client could send BDATs without MAIL for ever).
+BOOST_AUTO_TEST_CASE(bdat_without_mail_counts_towards_the_bad_command_limit) {
+    auto o = test_options();
+    o.limits.bad_commands_max = 3;
+    harness h(o);
+    h.feed("EHLO c\r\n");
+    BOOST_TEST(h.feed("BDAT 3\r\nabc") == "503 5.5.1 Error: need MAIL command\r\n");
+    BOOST_TEST(h.feed("BDAT 3\r\nabc") == "503 5.5.1 Error: need MAIL command\r\n");
+    BOOST_TEST(!h.s.closed());
+    BOOST_TEST(h.feed("BDAT 2 LAST\r\nab") ==
+               "503 5.5.1 Error: need MAIL command\r\n421 4.7.0 mx.contoso.com Error: too many errors\r\n");
+    BOOST_TEST(h.s.closed());
+}
+
 BOOST_AUTO_TEST_CASE(recipient_limit) {
     auto o = test_options();
     o.limits.recipients_max = 2;

@@ -1,0 +1,46 @@
+// policy_reply_test — what the client hears when no next hop passes the TLS
+// policy (SPEC §6.3; issue 14 item 6, issue 15 'Also', issue 16 item 3):
+// outbound a reply-safe, capped summary (one line of at most 512 octets),
+// inbound a generic text with the session id and nothing of the upstream.
+#include "proxy/engine/upstream_check.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace dsproxy;
+
+namespace {
+
+engine::upstream_settings settings(bool reject) {
+    engine::upstream_settings u;
+    u.name = "backend";
+    u.hosts = {{"backend.internal.example", 25, {}}};
+    u.reject_on_policy_failure = reject;
+    return u;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(outbound_names_the_domain_and_a_safe_capped_reason) {
+    const std::string names(2000, 'n');
+    const auto r = engine::policy_failure_reply(settings(false), "partner.test",
+                                                "certificate check failed: (mx\r\n250 2.1.5 forged) " + names, "sid1");
+    BOOST_TEST(r.code == 451);
+    BOOST_TEST_REQUIRE(r.lines.size() == 1u);
+    const auto wire = r.to_wire();
+    BOOST_TEST(wire.size() <= 512u);
+    BOOST_TEST(wire.find("\r\n") == wire.size() - 2);
+    BOOST_TEST(wire.starts_with("451 4.7.5 TLS policy for partner.test not satisfied, try again later: "
+                                "certificate check failed: (mx??250 2.1.5 forged) nnn"));
+    BOOST_TEST(wire.ends_with("...\r\n"));
+    const auto rejected = engine::policy_failure_reply(settings(true), "partner.test", "why", "sid1");
+    BOOST_TEST(rejected.to_wire() == "550 5.7.1 TLS policy for partner.test not satisfied: why\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(inbound_is_generic_with_the_session_id) {
+    const auto r = engine::policy_failure_reply(settings(false), "", "names presented (mail.internal.example)",
+                                                "5962a69f5962");
+    BOOST_TEST(r.to_wire() ==
+               "451 4.7.5 TLS policy of the upstream not satisfied, try again later (session 5962a69f5962)\r\n");
+    const auto rejected = engine::policy_failure_reply(settings(true), "", "x", "5962a69f5962");
+    BOOST_TEST(rejected.to_wire() == "550 5.7.1 TLS policy of the upstream not satisfied (session 5962a69f5962)\r\n");
+}
