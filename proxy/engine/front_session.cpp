@@ -1,6 +1,7 @@
 // front_session — see front_session.hpp.
 #include "proxy/engine/front_session.hpp"
 
+#include "proxy/engine/engine_limits.hpp"
 #include "proxy/log/logging.hpp"
 #include "proxy/log/value.hpp"
 #include "tls/certificate_info.hpp"
@@ -17,13 +18,9 @@ namespace dsproxy::engine {
 
 namespace {
 
-// One read buffer per thread, used only between readiness and processing
-// (never across a suspension), so an idle session holds none (SPEC §9).
-// 64 KiB: in DATA/BDAT a read takes up to four TLS records at once, so the
-// per-read work (state machine, one gathered upstream write) is paid per
-// 64 KiB, not per 16 KiB record.
+// One read buffer per thread (engine_limits.hpp), never held across a suspension.
 std::span<char> shared_read_buffer() {
-    thread_local std::array<char, 64 * 1024> buffer;
+    thread_local std::array<char, limits::read_buffer> buffer;
     return buffer;
 }
 
@@ -170,6 +167,10 @@ asio::awaitable<bool> front_session::quiet_through_greet_pause() {
 asio::awaitable<void> front_session::execute_pending() {
     // Actions may post more while they run (appended behind the head); the
     // queue is released when drained, so an idle session holds none.
+    // The order rule with the relay's own queue (docs/design.md §2): an
+    // upstream action runs the client session's queue to its end, and what
+    // it posts here is carried out after it, in the order posted, so replies
+    // reach the client in the order server_session produced them.
     while (pending_head_ < pending_.size()) {
         smtp::server_action action = std::move(pending_[pending_head_++]);
         if (pending_head_ == pending_.size()) {
@@ -183,7 +184,7 @@ asio::awaitable<void> front_session::execute_pending() {
         } else if (std::holds_alternative<smtp::actions::close_connection>(action)) {
             client_gone_ = true;
         } else if (auto* n = std::get_if<smtp::actions::log_note>(&action)) {
-            info("{}", log::printable(n->text, 1024));
+            info("{}", log::printable(n->text, limits::log_value));
         } else {
             co_await on_upstream_action(std::move(action));
         }
@@ -310,7 +311,7 @@ asio::awaitable<void> front_session::say_goodbye(const std::string& text) {
     if (settings_.metrics) settings_.metrics->reply_sent(text);
     boost::system::error_code ec;
     // The timer was cancelled by stop(); give the goodbye a short bound of its own.
-    co_await timed(timer_, std::chrono::seconds(5), client_.write_all(text, ec));
+    co_await timed(timer_, limits::goodbye, client_.write_all(text, ec));
     client_gone_ = true;
 }
 

@@ -1,6 +1,7 @@
 // probe_session — see probe_session.hpp.
 #include "proxy/engine/probe_session.hpp"
 
+#include "proxy/engine/engine_limits.hpp"
 #include "proxy/engine/next_hop_link.hpp"
 #include "proxy/engine/timed.hpp"
 #include "proxy/log/logging.hpp"
@@ -65,7 +66,7 @@ asio::awaitable<probe_result> probe_host(const upstream_settings& u, const upstr
     };
     std::optional<attempt_decision> decided;  // the attempt answered other than "go on"
     std::string decided_reason;
-    std::array<char, 16 * 1024> buffer;
+    std::array<char, limits::probe_read_buffer> buffer;
     bool closed = false;
     while (!decided && !closed && !(queue.empty() && machine.reusable())) {
         if (queue.empty()) {
@@ -115,13 +116,13 @@ asio::awaitable<probe_result> probe_host(const upstream_settings& u, const upstr
             r.would_refuse_in_testing = d.would_refuse.has_value();
             more(machine.on_tls_established());
         } else if (auto* n = std::get_if<smtp::client_actions::log_note>(&action)) {
-            r.notes.push_back(log::printable(n->text, 1024));
+            r.notes.push_back(log::printable(n->text, limits::log_value));
         } else if (std::holds_alternative<smtp::client_actions::close_connection>(action)) {
             closed = true;
         }
     }
     if (!r.starttls_offered && !r.tls && machine.reusable()) r.starttls_offered = machine.upstream_capabilities().starttls;
-    const auto quit_bound = std::min<steady_clock::duration>(std::chrono::seconds(5), cap);
+    const auto quit_bound = std::min<steady_clock::duration>(limits::goodbye, cap);
     if (!decided && machine.reusable()) {
         // Set up: the point where the relay would send MAIL.
         const auto d = attempt.on_ready(r.tls);

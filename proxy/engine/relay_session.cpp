@@ -1,6 +1,7 @@
 // relay_session — see relay_session.hpp.
 #include "proxy/engine/relay_session.hpp"
 
+#include "proxy/engine/engine_limits.hpp"
 #include "proxy/engine/next_hop_link.hpp"
 #include "proxy/engine/outbound_router.hpp"
 #include "proxy/engine/upstream_check.hpp"
@@ -18,10 +19,10 @@ namespace {
 
 // Upstream output gathered before a write is forced: one client read's worth
 // of content plus a Received header and the final dot fit.
-constexpr std::size_t max_gathered = 64 * 1024;
+constexpr std::size_t max_gathered = limits::upstream_gather;
 
 std::span<char> shared_upstream_buffer() {
-    thread_local std::array<char, 64 * 1024> buffer;
+    thread_local std::array<char, limits::read_buffer> buffer;
     return buffer;
 }
 
@@ -117,7 +118,7 @@ void relay_session::conclude(const attempt_decision& d, smtp::upstream_stage sta
         // SPEC §6.3: no host passed the domain's TLS policy; no data crosses.
         count_policy_outcome(policy_outcome::refused);
         const auto& why = attempt_->policy_failure()->text;
-        info("upstream={} result=policy_refused reason={}", upstream_.name, log::value(why, 1024));
+        info("upstream={} result=policy_refused reason={}", upstream_.name, log::value(why, limits::log_value));
         post(server().on_upstream_reply(stage, policy_failure_reply(upstream_, route_domain_, why, id())));
         return;
     }
@@ -235,30 +236,13 @@ asio::awaitable<void> relay_session::before_wait() {
     if (auto failed = co_await flush_upstream()) co_await run_client(std::move(*failed));
 }
 
-steady_clock::duration relay_session::reply_timeout(smtp::upstream_stage stage) const {
-    // The phase of the reply the upstream owes next (RFC 5321 §4.5.3.2);
-    // the server session's stage when the machine has sent nothing yet.
-    using e = smtp::client_session::expect;
-    const auto& t = upstream_.timeouts;
-    switch (leg_->machine.awaiting().value_or(e::mail)) {
-        case e::banner: return t.greeting;
-        case e::ehlo: case e::helo: case e::starttls: case e::xclient: return t.ehlo;
-        case e::mail: case e::rset: case e::quit: break;
-        case e::rcpt: return t.rcpt;
-        case e::data: return t.data_init;
-        case e::bdat_chunk: return t.data_block;
-        case e::end_of_data: return t.data_final;
-    }
-    return stage == smtp::upstream_stage::end_of_data ? t.data_final : t.mail;
-}
-
 asio::awaitable<void> relay_session::wait_for_upstream() {
     const auto stage = *server().awaiting();
     if (!leg_) {
         post(server().on_upstream_failed(stage, "no upstream connection"));
         co_return;
     }
-    const auto timeout = reply_timeout(stage);
+    const auto timeout = upstream_.timeouts.for_reply(leg_->machine.awaiting(), stage);
     const auto buffer = shared_upstream_buffer();
     boost::system::error_code ec;
     const std::size_t n = leg_->socket.try_read(buffer, ec);
@@ -291,7 +275,7 @@ asio::awaitable<void> relay_session::close_upstream() {
     if (leg_->dead)
         co_await leg_->socket.shutdown();
     else  // polite QUIT; its reply is not waited for
-        co_await quit_next_hop(leg_->socket, leg_->machine, timer(), std::chrono::seconds(5));
+        co_await quit_next_hop(leg_->socket, leg_->machine, timer(), limits::goodbye);
     leg_.reset();
 }
 
@@ -336,29 +320,14 @@ asio::awaitable<std::optional<smtp::upstream_failure>> relay_session::connect_to
     if (!connected.socket) co_return smtp::upstream_failure{smtp::failure_kind::connect, connected.error};
     net::tls_socket upstream_socket(std::move(*connected.socket));
     if (upstream_.proxy_protocol) {
-        // PROXY v2 with the client's addresses and the TLS facts of its leg.
+        // PROXY v2 with the client's addresses and the TLS facts of its leg;
+        // PP2_TYPE_AUTHORITY is the name the client asked for (SNI).
         const auto& remote = settings().client_endpoint;
         const auto& local = settings().local_endpoint;
-        protocol::proxy_tls_info tls_info;
-        std::string sni;  // PP2_TYPE_AUTHORITY: the name the client asked for
-        if (client().is_tls()) {
-            const auto f = client().facts();
-            tls_info.tls = true;
-            tls_info.version = f.protocol;
-            tls_info.cipher = f.cipher;
-            X509* peer = SSL_get0_peer_certificate(client().ssl());
-            tls_info.client_certificate = peer != nullptr;
-            tls_info.verified = server().tls() && server().tls()->client_certificate_verified;
-            if (peer) {
-                char cn[256];
-                if (X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn) > 0)
-                    tls_info.common_name = cn;
-            }
-            sni = f.sni;
-        }
-        const auto header = protocol::encode_v2({remote.address().to_string(), remote.port(),
-                                                 local.address().to_string(), local.port()},
-                                                tls_info, sni);
+        const auto& client_tls = server().tls();
+        const auto header = protocol::encode_v2(
+            {remote.address().to_string(), remote.port(), local.address().to_string(), local.port()},
+            protocol::tls_info_of(client_tls ? &*client_tls : nullptr), client_tls ? client().facts().sni : "");
         if (!header) {
             co_return smtp::upstream_failure{smtp::failure_kind::connect,
                                             "cannot encode a PROXY v2 header for the client's addresses"};
@@ -376,6 +345,11 @@ asio::awaitable<std::optional<smtp::upstream_failure>> relay_session::connect_to
 }
 
 asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action> first) {
+    // The order rule (docs/design.md §2): this queue is drained to its end
+    // before front_session carries out anything posted from here (server
+    // events go to its pending_ queue, behind the action being carried out);
+    // a new connection (fail-over, plain retry) clears what the dead one
+    // still wanted.
     using namespace smtp::client_actions;
     std::deque<smtp::client_action> queue(std::make_move_iterator(first.begin()), std::make_move_iterator(first.end()));
     auto more = [&](std::vector<smtp::client_action> next) {
@@ -433,7 +407,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
                 leg_.reset();
             }
         } else if (auto* n = std::get_if<log_note>(&action)) {
-            info("upstream={} {}", upstream_.name, log::printable(n->text, 1024));
+            info("upstream={} {}", upstream_.name, log::printable(n->text, limits::log_value));
         }
     }
 }
@@ -478,9 +452,9 @@ void relay_session::log_transaction(const smtp::reply* final_reply, std::string_
     // The route (upstream=mx:DOMAIN or the backend), the host used and its TLS.
     const std::string host = leg_ ? leg_->host.host + ":" + std::to_string(leg_->host.port) : "-";
     info("txn from={} to={} size={} upstream={} result={} duration_ms={} host={} tls={}",
-         log::value(mail_->first.to_wire()), rcpts.empty() ? "-" : log::value(rcpts, 1024), size_, upstream_.name,
+         log::value(mail_->first.to_wire()), rcpts.empty() ? "-" : log::value(rcpts, limits::log_value), size_, upstream_.name,
          final_reply ? reply_text(*final_reply) : log::value("failed: " + std::string(failure)), ms, host,
-         log::value(leg_ ? leg_->tls : "-", 1024));
+         log::value(leg_ ? leg_->tls : "-", limits::log_value));
 }
 
 }  // namespace dsproxy::engine

@@ -72,7 +72,6 @@ private:
     asio::awaitable<void> run_client(std::vector<smtp::client_action> actions);
     // STARTTLS on the leg, logged; the attempt's decision on it.
     asio::awaitable<attempt_decision> upstream_tls(std::string& reason);
-    steady_clock::duration reply_timeout(smtp::upstream_stage stage) const;
     void log_transaction(const smtp::reply* final_reply, std::string_view failure);
 
     upstream_settings upstream_;

@@ -2,6 +2,7 @@
 #include "proxy/engine/runtime.hpp"
 
 #include "proxy/engine/dns_settings.hpp"
+#include "proxy/engine/engine_limits.hpp"
 #include "proxy/engine/sender_policy.hpp"
 #include "proxy/engine/upstream_check.hpp"
 #include "proxy/log/value.hpp"
@@ -86,228 +87,273 @@ tls::verify_request verify_request_for(const config::domain_policy& p, const std
     return r;
 }
 
+namespace {
+
+// Every policy of the configuration, the default first, then in key order.
+std::vector<const config::domain_policy*> all_policies(const config::config& cfg) {
+    std::vector<const config::domain_policy*> out{&cfg.policies.fallback()};
+    for (const auto& [key, p] : cfg.policies.entries().sorted()) out.push_back(p);
+    return out;
+}
+
+std::string policy_where(const config::domain_policy& p) {
+    return "policy " + (p.where.file.empty() ? std::string("default") : config::to_string(p.where));
+}
+
+// Which local certificate a client leg presents: `ref` when configured (a
+// name or a pin), else the certificate for `fqdn` (docs/design.md §4.1).
+tls::selection_policy client_certificate_policy(std::string fqdn, const std::optional<config::certificate_ref>& ref) {
+    tls::selection_policy sp;
+    sp.use = tls::certificate_use::client;
+    sp.fqdn = std::move(fqdn);
+    if (ref) {
+        if (ref->by == config::certificate_ref::kind::name)
+            sp.fqdn = ref->value;
+        else
+            sp.pin = ref->value;
+    }
+    return sp;
+}
+
+}  // namespace
+
 std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::config> cfg, spdlog::logger& log,
                                               std::string& error) {
     auto rt = std::make_shared<runtime>();
     rt->cfg_ = cfg;
-    std::time_t now = std::time(nullptr);
+    if (!rt->load_trusts(error) || !rt->load_policy_ciphers(error)) return nullptr;
+    auto store = rt->load_store(log);
+    rt->add_self_signed(store, log);
+    rt->store_ = std::make_shared<const tls::certificate_store>(std::move(store));
+    auto tickets = rt->load_ticket_keys(error);
+    if (!tickets) return nullptr;
+    // A certificate made just now starts at the builder's clock, which may be
+    // a second past the start of the build: choose with a fresh time, or a
+    // first start can call its own new certificate "not yet valid".
+    const std::time_t now = std::time(nullptr);
+    rt->build_listeners(tickets, log, now);
+    if (!rt->build_upstreams(log, now, error) || !rt->build_outbound(error)) return nullptr;
+    return rt;
+}
 
-    auto trust = tls::trust_store::load(trust_settings_for(cfg->trust_store), error);
-    if (!trust) return nullptr;
-    rt->trust_ = std::make_shared<const tls::trust_store>(std::move(*trust));
-    {
-        auto trusts = std::make_shared<policy_trusts>();
-        std::vector<const config::domain_policy*> policies{&cfg->policies.fallback()};
-        for (const auto& [key, p] : cfg->policies.entries().sorted()) policies.push_back(p);
-        for (const auto* p : policies) {
-            if (!p->ca_file && p->crl.empty()) continue;
-            std::string why;
-            auto t = trust_for(*p, cfg->trust_store, rt->trust_, why);
-            if (!t) {
-                error = "policy " + (p->where.file.empty() ? std::string("default") : config::to_string(p->where)) +
-                        ": " + why;
-                return nullptr;
-            }
-            trusts->emplace(p, std::move(t));
+bool runtime::load_trusts(std::string& error) {
+    auto trust = tls::trust_store::load(trust_settings_for(cfg_->trust_store), error);
+    if (!trust) return false;
+    trust_ = std::make_shared<const tls::trust_store>(std::move(*trust));
+    auto trusts = std::make_shared<policy_trusts>();
+    for (const auto* p : all_policies(*cfg_)) {
+        if (!p->ca_file && p->crl.empty()) continue;
+        std::string why;
+        auto t = trust_for(*p, cfg_->trust_store, trust_, why);
+        if (!t) {
+            error = policy_where(*p) + ": " + why;
+            return false;
         }
-        // The chains a client certificate is checked against at the
-        // handshake: the global trust, then each policy's own (SPEC §6.2).
-        auto index = std::make_shared<std::map<const config::domain_policy*, std::size_t>>();
-        rt->client_trusts_.push_back(rt->trust_.get());
-        for (const auto& [p, t] : *trusts) {
-            index->emplace(p, rt->client_trusts_.size());
-            rt->client_trusts_.push_back(t.get());
-        }
-        rt->policy_trust_index_ = std::move(index);
-        rt->policy_trusts_ = std::move(trusts);
-        auto ciphers = std::make_shared<policy_ciphers>();
-        for (const auto* p : policies) {
-            if (p->ciphers.empty()) continue;
-            std::string why;
-            auto names = tls::tls12_cipher_names(p->ciphers, why);
-            if (!names) {
-                error = "policy " + (p->where.file.empty() ? std::string("default") : config::to_string(p->where)) +
-                        ": ciphers: " + why;
-                return nullptr;
-            }
-            ciphers->emplace(p, std::set<std::string, std::less<>>(names->begin(), names->end()));
-        }
-        rt->policy_ciphers_ = std::move(ciphers);
+        trusts->emplace(p, std::move(t));
     }
+    // The chains a client certificate is checked against at the handshake:
+    // the global trust, then each policy's own (docs/design.md §6.2).
+    auto index = std::make_shared<std::map<const config::domain_policy*, std::size_t>>();
+    client_trusts_.push_back(trust_.get());
+    for (const auto& [p, t] : *trusts) {
+        index->emplace(p, client_trusts_.size());
+        client_trusts_.push_back(t.get());
+    }
+    policy_trust_index_ = std::move(index);
+    policy_trusts_ = std::move(trusts);
+    return true;
+}
 
+bool runtime::load_policy_ciphers(std::string& error) {
+    auto ciphers = std::make_shared<policy_ciphers>();
+    for (const auto* p : all_policies(*cfg_)) {
+        if (p->ciphers.empty()) continue;
+        std::string why;
+        auto names = tls::tls12_cipher_names(p->ciphers, why);
+        if (!names) {
+            error = policy_where(*p) + ": ciphers: " + why;
+            return false;
+        }
+        ciphers->emplace(p, std::set<std::string, std::less<>>(names->begin(), names->end()));
+    }
+    policy_ciphers_ = std::move(ciphers);
+    return true;
+}
+
+tls::certificate_store runtime::load_store(spdlog::logger& log) {
     std::vector<tls::store_source> sources;
-    for (const auto& f : cfg->certificates.files)
+    for (const auto& f : cfg_->certificates.files)
         sources.push_back({f.certificate, f.key, f.client_only ? tls::certificate_use::client : tls::certificate_use::server});
-    for (const auto& d : cfg->certificates.directories) {
+    for (const auto& d : cfg_->certificates.directories) {
         std::error_code ec;
-        if (std::filesystem::create_directories(d, ec)) rt->created_.push_back(d);
+        if (std::filesystem::create_directories(d, ec)) created_.push_back(d);
         sources.push_back({d, {}, tls::certificate_use::server});
     }
     std::vector<tls::load_problem> problems;
-    auto store = tls::certificate_store::load(
-        sources, {cfg->certificates.allow_group_readable_keys, rt->trust_.get()}, problems);
+    auto store = tls::certificate_store::load(sources, {cfg_->certificates.allow_group_readable_keys, trust_.get()},
+                                              problems);
     for (const auto& p : problems) log.error("certificate refused: {}: {}", p.path, p.detail);
+    return store;
+}
 
-    // SPEC §4.1: on first start, a self-signed certificate for a listener
-    // fqdn that nothing in the store covers, as Exchange does at install.
-    if (cfg->certificates.auto_selfsigned && !cfg->certificates.directories.empty()) {
-        std::vector<std::string> accepted;
-        for (const auto& [key, where] : cfg->accepted_domains.sorted())
-            if (!key.subdomains) accepted.push_back(key.name);
-        for (const auto& l : cfg->listeners) {
-            if (l.tls == config::listener_tls::none || l.certificate) continue;
-            tls::auto_selfsigned_request request;
-            request.directory = cfg->certificates.directories.front();
-            request.fqdn = l.fqdn;
-            request.accepted_domains = accepted;
-            std::string why;
-            auto made = tls::ensure_self_signed(store, request, now, why);
-            if (!made) {
-                log.error("listener {}: cannot create a self-signed certificate for {}: {}", l.name, l.fqdn, why);
-                continue;
-            }
-            if (made->created) {
-                rt->created_.push_back(made->certificate_path);
-                rt->created_.push_back(made->key_path);
-                log.info("listener {}: created self-signed certificate {} for {} (key {}, mode 0600)", l.name,
-                         made->certificate_path, l.fqdn, made->key_path);
-                store.add(made->cert);
-            }
-        }
-    }
-    rt->store_ = std::make_shared<const tls::certificate_store>(std::move(store));
-    // A certificate made just now starts at the builder's clock, which may be
-    // a second past `now`: choose with a fresh time, or a first start can call
-    // its own new certificate "not yet valid".
-    now = std::time(nullptr);
-
-    // Session ticket keys (SPEC §3, §8): the shared file, read at every
-    // reload (rotation: a new key in front, then SIGHUP); else one random
-    // key for this snapshot, shared by its listeners.
-    std::shared_ptr<const tls::ticket_keys> tickets;
-    if (cfg->certificates.ticket_key_file) {
+void runtime::add_self_signed(tls::certificate_store& store, spdlog::logger& log) {
+    // docs/design.md §4.1: on first start, a self-signed certificate for a
+    // listener fqdn that nothing in the store covers, as Exchange does at install.
+    if (!cfg_->certificates.auto_selfsigned || cfg_->certificates.directories.empty()) return;
+    std::vector<std::string> accepted;
+    for (const auto& [key, where] : cfg_->accepted_domains.sorted())
+        if (!key.subdomains) accepted.push_back(key.name);
+    const std::time_t now = std::time(nullptr);
+    for (const auto& l : cfg_->listeners) {
+        if (l.tls == config::listener_tls::none || l.certificate) continue;
+        tls::auto_selfsigned_request request;
+        request.directory = cfg_->certificates.directories.front();
+        request.fqdn = l.fqdn;
+        request.accepted_domains = accepted;
         std::string why;
-        auto keys = tls::ticket_keys::load(*cfg->certificates.ticket_key_file,
-                                           cfg->certificates.allow_group_readable_keys, why);
-        if (!keys) {
-            error = why;
-            return nullptr;
+        auto made = tls::ensure_self_signed(store, request, now, why);
+        if (!made) {
+            log.error("listener {}: cannot create a self-signed certificate for {}: {}", l.name, l.fqdn, why);
+            continue;
         }
-        tickets = std::make_shared<const tls::ticket_keys>(std::move(*keys));
-    } else {
-        tickets = std::make_shared<const tls::ticket_keys>(tls::ticket_keys::generate());
+        if (!made->created) continue;
+        created_.push_back(made->certificate_path);
+        created_.push_back(made->key_path);
+        log.info("listener {}: created self-signed certificate {} for {} (key {}, mode 0600)", l.name,
+                 made->certificate_path, l.fqdn, made->key_path);
+        store.add(made->cert);
     }
+}
 
-    for (const auto& l : cfg->listeners) {
+std::shared_ptr<const tls::ticket_keys> runtime::load_ticket_keys(std::string& error) const {
+    // Session ticket keys (docs/design.md §3, §8): the shared file, read at
+    // every reload (rotation: a new key in front, then SIGHUP); else one
+    // random key for this snapshot, shared by its listeners.
+    if (!cfg_->certificates.ticket_key_file)
+        return std::make_shared<const tls::ticket_keys>(tls::ticket_keys::generate());
+    auto keys = tls::ticket_keys::load(*cfg_->certificates.ticket_key_file,
+                                       cfg_->certificates.allow_group_readable_keys, error);
+    if (!keys) return nullptr;
+    return std::make_shared<const tls::ticket_keys>(std::move(*keys));
+}
+
+void runtime::build_listeners(const std::shared_ptr<const tls::ticket_keys>& tickets, spdlog::logger& log,
+                              std::time_t now) {
+    for (const auto& l : cfg_->listeners) {
         listener_runtime lr;
         lr.spec = &l;
         if (l.tls != config::listener_tls::none) {
             tls::server_settings settings;
             std::string pin_file;
-            settings.certificate = listener_certificate_policy(l, cfg->certificates, &pin_file);
+            settings.certificate = listener_certificate_policy(l, cfg_->certificates, &pin_file);
             if (!pin_file.empty()) log.info("listener {}: certificate pinned by {}", l.name, pin_file);
-            settings.client_trust = rt->trust_;
+            settings.client_trust = trust_;
             settings.tickets = tickets;
-            settings.tls.tls13_tickets = static_cast<std::size_t>(cfg->certificates.tls13_tickets);
+            settings.tls.tls13_tickets = static_cast<std::size_t>(cfg_->certificates.tls13_tickets);
             std::string why;
-            auto ctx = tls::server_context::create(rt->store_, settings, why);
+            auto ctx = tls::server_context::create(store_, settings, why);
             if (!ctx) {
                 lr.no_tls_reason = why;
+            } else if (const auto chosen = ctx->default_selection(now); !chosen) {
+                lr.no_tls_reason = chosen.reason;
             } else {
-                const auto chosen = ctx->default_selection(now);
-                if (!chosen) {
-                    lr.no_tls_reason = chosen.reason;
-                } else {
-                    if (chosen.rank == tls::candidate_rank::outside_validity)
-                        log.error("listener {}: the certificate served for {} is expired or not yet valid: {}", l.name,
-                                  l.fqdn, chosen.cert->certificate_path);
-                    lr.tls = std::make_shared<tls::server_context>(std::move(*ctx));
-                }
+                if (chosen.rank == tls::candidate_rank::outside_validity)
+                    log.error("listener {}: the certificate served for {} is expired or not yet valid: {}", l.name,
+                              l.fqdn, chosen.cert->certificate_path);
+                lr.tls = std::make_shared<tls::server_context>(std::move(*ctx));
             }
             if (!lr.tls)
                 log.error("listener {}: no certificate for {}, STARTTLS will not be offered: {}", l.name, l.fqdn,
                           lr.no_tls_reason);
         }
-        rt->listeners_.push_back(std::move(lr));
+        listeners_.push_back(std::move(lr));
     }
+}
 
-    for (const auto& u : cfg->upstreams) {
+bool runtime::build_upstreams(spdlog::logger& log, std::time_t now, std::string& error) {
+    for (const auto& u : cfg_->upstreams) {
         upstream_runtime ur;
         ur.spec = &u;
         std::string why;
-        ur.trust = trust_for(u.tls, cfg->trust_store, rt->trust_, why);
+        ur.trust = trust_for(u.tls, cfg_->trust_store, trust_, why);
         if (!ur.trust) {
             error = "upstream " + u.name + ": " + why;
-            return nullptr;
+            return false;
         }
         if (u.tls.level != config::tls_level::none) {
             auto ctx = tls::client_context::create({tls_settings_for(u.tls), ur.trust}, why);
             if (!ctx) {
                 error = "upstream " + u.name + ": " + why;
-                return nullptr;
+                return false;
             }
             ur.tls = std::make_shared<tls::client_context>(std::move(*ctx));
         }
         if (u.tls.level == config::tls_level::domain_secure || u.tls.client_certificate) {
-            // The client certificate: the configured one, else the fqdn of
-            // the first listener that uses this upstream (SPEC §6.1).
-            tls::selection_policy sp;
-            sp.use = tls::certificate_use::client;
-            for (const auto& l : cfg->listeners)
+            // The configured one, else the fqdn of the first listener that
+            // uses this upstream (docs/design.md §6.1).
+            std::string fqdn;
+            for (const auto& l : cfg_->listeners)
                 if (l.upstream == u.name) {
-                    sp.fqdn = l.fqdn;
+                    fqdn = l.fqdn;
                     break;
                 }
-            if (u.tls.client_certificate) {
-                if (u.tls.client_certificate->by == config::certificate_ref::kind::name)
-                    sp.fqdn = u.tls.client_certificate->value;
-                else
-                    sp.pin = u.tls.client_certificate->value;
-            }
-            const auto chosen = tls::select_certificate(*rt->store_, sp, {}, now);
-            if (!chosen)
-                log.error("upstream {}: no client certificate: {}", u.name, chosen.reason);
+            const auto chosen =
+                tls::select_certificate(*store_, client_certificate_policy(fqdn, u.tls.client_certificate), {}, now);
+            if (!chosen) log.error("upstream {}: no client certificate: {}", u.name, chosen.reason);
             ur.client_certificate = chosen.cert;
         }
-        rt->upstreams_.emplace(u.name, std::move(ur));
+        upstreams_.emplace(u.name, std::move(ur));
     }
+    return true;
+}
 
-    // Outbound: client contexts for the recipient domains' policies.
-    for (const auto& l : cfg->listeners)
-        if (l.role == config::listener_role::outbound) rt->has_outbound_ = true;
-    if (rt->has_outbound_) {
-        // The resolvers of this snapshot are built per thread on first use:
-        // a trust anchor that does not load refuses the start or the reload now.
-        if (auto problem = check_dns_settings(cfg->outbound)) {
-            error = *problem;
-            return nullptr;
-        }
-        auto make = [&](const config::domain_policy& p, upstream_runtime& out) {
-            std::string why;
-            const auto found = rt->policy_trusts_->find(&p);
-            out.trust = found != rt->policy_trusts_->end() ? found->second : rt->trust_;
-            auto ctx = tls::client_context::create({tls_settings_for(p), out.trust}, why);
-            if (!ctx) {
-                error = why;
-                return false;
-            }
-            out.tls = std::make_shared<tls::client_context>(std::move(*ctx));
-            return true;
-        };
-        if (!make(config::domain_policy{}, rt->outbound_default_)) return nullptr;
-        auto custom = [](const config::domain_policy& p) {
-            return p.min_tls != config::tls_version::v1_2 || !p.ciphers.empty() || p.ca_file || !p.crl.empty();
-        };
-        std::vector<const config::domain_policy*> policies{&cfg->policies.fallback()};
-        for (const auto& [key, p] : cfg->policies.entries().sorted()) policies.push_back(p);
-        for (const auto* p : policies) {
-            if (!custom(*p)) continue;
-            upstream_runtime ur;
-            if (!make(*p, ur)) return nullptr;
-            rt->outbound_custom_.emplace(p, std::move(ur));
-        }
+bool runtime::build_outbound(std::string& error) {
+    for (const auto& l : cfg_->listeners)
+        if (l.role == config::listener_role::outbound) has_outbound_ = true;
+    if (!has_outbound_) return true;
+    // The resolvers of this snapshot are built per thread on first use:
+    // a trust anchor that does not load refuses the start or the reload now.
+    if (auto problem = check_dns_settings(cfg_->outbound)) {
+        error = *problem;
+        return false;
     }
-    return rt;
+    // Client contexts for the recipient domains' policies: one for the
+    // default TLS settings, one per policy with its own.
+    const auto make = [&](const config::domain_policy& p, upstream_runtime& out) {
+        const auto found = policy_trusts_->find(&p);
+        out.trust = found != policy_trusts_->end() ? found->second : trust_;
+        auto ctx = tls::client_context::create({tls_settings_for(p), out.trust}, error);
+        if (ctx) out.tls = std::make_shared<tls::client_context>(std::move(*ctx));
+        return ctx.has_value();
+    };
+    if (!make(config::domain_policy{}, outbound_default_)) return false;
+    for (const auto* p : all_policies(*cfg_)) {
+        const bool custom = p->min_tls != config::tls_version::v1_2 || !p->ciphers.empty() || p->ca_file ||
+                            !p->crl.empty();
+        if (!custom) continue;
+        upstream_runtime ur;
+        if (!make(*p, ur)) return false;
+        outbound_custom_.emplace(p, std::move(ur));
+    }
+    return true;
+}
+
+upstream_settings runtime::upstream_settings_for(const listener_runtime& l, const config::domain_policy& policy,
+                                                 const std::string& name, const std::string& domain,
+                                                 const upstream_runtime& ur) const {
+    upstream_settings s;
+    s.name = name;
+    // mode testing: evaluate and log what would fail, relay as opportunistic (combine()).
+    s.floor = {policy.level, policy.mode == config::policy_mode::testing};
+    s.tls = ur.tls.get();
+    s.trust = ur.trust.get();
+    s.verify = verify_request_for(policy, domain);
+    s.match_host = policy.match_host;
+    s.reject_on_policy_failure = policy.on_failure == config::failure_action::reject;
+    s.timeouts = upstream_timeouts_from(cfg_->timeout.upstream);
+    s.limits = upstream_limits_from(cfg_->limit);
+    s.helo_name = l.spec->fqdn;
+    return s;
 }
 
 upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, const config::domain_policy& configured,
@@ -321,30 +367,11 @@ upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, cons
     }
     const config::domain_policy& policy = other_level ? *other_level : configured;
     const upstream_runtime& ur = it != outbound_custom_.end() ? it->second : outbound_default_;
-    upstream_settings s;
-    s.name = domain;
-    // mode testing: evaluate and log what would fail, relay as opportunistic (combine()).
-    s.floor = {policy.level, policy.mode == config::policy_mode::testing};
-    s.tls = ur.tls.get();
-    s.trust = ur.trust.get();
-    s.verify = verify_request_for(policy, domain);
-    s.match_host = policy.match_host;
-    s.reject_on_policy_failure = policy.on_failure == config::failure_action::reject;
-    if (policy.level == config::tls_level::domain_secure || policy.client_certificate) {
-        tls::selection_policy sp;
-        sp.use = tls::certificate_use::client;
-        sp.fqdn = l.spec->fqdn;
-        if (policy.client_certificate) {
-            if (policy.client_certificate->by == config::certificate_ref::kind::name)
-                sp.fqdn = policy.client_certificate->value;
-            else
-                sp.pin = policy.client_certificate->value;
-        }
-        s.client_certificate = tls::select_certificate(*store_, sp, {}, std::time(nullptr)).cert;
-    }
-    s.timeouts = upstream_timeouts_from(cfg_->timeout.upstream);
-    s.limits = upstream_limits_from(cfg_->limit);
-    s.helo_name = l.spec->fqdn;
+    upstream_settings s = upstream_settings_for(l, policy, domain, domain, ur);
+    if (policy.level == config::tls_level::domain_secure || policy.client_certificate)
+        s.client_certificate = tls::select_certificate(*store_, client_certificate_policy(l.spec->fqdn, policy.client_certificate),
+                                                       {}, std::time(nullptr))
+                                   .cert;
     return s;
 }
 
@@ -467,7 +494,7 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
                      (j.matched_name.empty() ? "" : " matched=" + log::value(j.matched_name) + " rule=" + std::string(j.rule)));
         } else {
             log_line(head + (j.outcome == sender_outcome::would_refuse ? " mode=testing would refuse" : " refused") +
-                     " reason=" + log::value(j.reason, 1024));
+                     " reason=" + log::value(j.reason, limits::log_value));
             if (j.outcome == sender_outcome::refused) verdict.refusal = j.reply;
         }
         verdict.domain_secured = j.domain_secured;
@@ -481,21 +508,11 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     if (it == upstreams_.end()) return std::nullopt;
     const upstream_runtime& ur = it->second;
     const config::upstream& u = *ur.spec;
-    upstream_settings s;
-    s.name = u.name;
+    upstream_settings s = upstream_settings_for(l, u.tls, u.name, u.tls.tls_domain.value_or(""), ur);
     for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port, {}});
-    s.floor = {u.tls.level, u.tls.mode == config::policy_mode::testing};
-    s.tls = ur.tls.get();
     s.client_certificate = ur.client_certificate;
-    s.trust = ur.trust.get();
-    s.verify = verify_request_for(u.tls, u.tls.tls_domain.value_or(""));
-    s.match_host = u.tls.match_host;
     s.xclient = u.xclient;
     s.proxy_protocol = u.proxy_protocol;
-    s.timeouts = upstream_timeouts_from(cfg_->timeout.upstream);
-    s.limits = upstream_limits_from(cfg_->limit);
-    s.helo_name = l.spec->fqdn;
-    s.reject_on_policy_failure = u.tls.on_failure == config::failure_action::reject;
     return s;
 }
 

@@ -20,6 +20,7 @@
 
 #include <spdlog/logger.h>
 
+#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
@@ -80,6 +81,22 @@ public:
                                             std::optional<config::tls_level> level = std::nullopt) const;
 
 private:
+    // The steps of build(), in order.
+    bool load_trusts(std::string& error);
+    bool load_policy_ciphers(std::string& error);
+    tls::certificate_store load_store(spdlog::logger& log);
+    void add_self_signed(tls::certificate_store& store, spdlog::logger& log);
+    std::shared_ptr<const tls::ticket_keys> load_ticket_keys(std::string& error) const;
+    void build_listeners(const std::shared_ptr<const tls::ticket_keys>& tickets, spdlog::logger& log, std::time_t now);
+    bool build_upstreams(spdlog::logger& log, std::time_t now, std::string& error);
+    bool build_outbound(std::string& error);
+    // The one upstream_settings builder: what the policy, the listener and
+    // the configuration's timeouts and limits say (hosts, client
+    // certificate, XCLIENT and PROXY are the caller's).
+    upstream_settings upstream_settings_for(const listener_runtime& l, const config::domain_policy& policy,
+                                            const std::string& name, const std::string& domain,
+                                            const upstream_runtime& ur) const;
+
     std::shared_ptr<const config::config> cfg_;
     std::shared_ptr<const tls::certificate_store> store_;
     std::shared_ptr<const tls::trust_store> trust_;

@@ -2,6 +2,7 @@
 #include "proxy/engine/server.hpp"
 
 #include "proxy/engine/dns_settings.hpp"
+#include "proxy/engine/engine_limits.hpp"
 #include "proxy/engine/proxy_intake.hpp"
 #include "proxy/log/logging.hpp"
 
@@ -96,7 +97,7 @@ asio::awaitable<void> server::accept_loop(bound& b) {
         if (!board_.may_accept(index_)) {
             // Another thread has clearly fewer sessions: it takes the next
             // connections while this one looks again shortly.
-            asio::steady_timer pause(io_, std::chrono::milliseconds(10));
+            asio::steady_timer pause(io_, limits::accept_yield);
             co_await pause.async_wait(use_tuple);
             continue;
         }
@@ -104,7 +105,7 @@ asio::awaitable<void> server::accept_loop(bound& b) {
         if (ec) {
             if (ec == asio::error::operation_aborted || draining_) break;
             log_->warn("accept failed: {}", ec.message());  // e.g. EMFILE: keep serving the others
-            asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+            asio::steady_timer pause(io_, limits::accept_error_pause);
             co_await pause.async_wait(use_tuple);
             continue;
         }
@@ -199,7 +200,7 @@ asio::awaitable<void> server::refuse(asio::ip::tcp::socket socket, std::string t
     net::tls_socket s(std::move(socket));
     asio::steady_timer timer(io_);
     boost::system::error_code ec;
-    co_await timed(timer, std::chrono::seconds(5), s.write_all(text, ec));
+    co_await timed(timer, limits::goodbye, s.write_all(text, ec));
     s.close();
 }
 
@@ -290,15 +291,15 @@ void server::drain(std::chrono::steady_clock::time_point deadline, std::function
 asio::awaitable<void> server::drain_loop(std::chrono::steady_clock::time_point until, std::function<void()> done) {
     asio::steady_timer tick(io_);
     while (!sessions_.empty() && std::chrono::steady_clock::now() < until) {
-        tick.expires_after(std::chrono::milliseconds(50));
+        tick.expires_after(limits::drain_tick);
         co_await tick.async_wait(use_tuple);
     }
     if (!sessions_.empty()) {
         log_->info("drain timeout: closing {} session(s) of thread {} with 421", sessions_.size(), index_);
         for (auto* s : sessions_) s->stop();
-        const auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        const auto hard = std::chrono::steady_clock::now() + limits::drain_stop_grace;
         while (!sessions_.empty() && std::chrono::steady_clock::now() < hard) {
-            tick.expires_after(std::chrono::milliseconds(20));
+            tick.expires_after(limits::drain_stop_tick);
             co_await tick.async_wait(use_tuple);
         }
     }

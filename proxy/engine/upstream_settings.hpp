@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,24 @@ struct upstream_timeouts {
     steady_clock::duration data_block = std::chrono::minutes(3); // each write of content
     steady_clock::duration data_final = std::chrono::minutes(10);
     steady_clock::duration tls_handshake = std::chrono::minutes(1);
+
+    // The deadline of the reply the upstream owes next (RFC 5321 §4.5.3.2):
+    // `owed` is the client session's awaiting(); `stage`, the server
+    // session's, decides when the machine has sent nothing yet.
+    steady_clock::duration for_reply(std::optional<smtp::client_session::expect> owed,
+                                     smtp::upstream_stage stage) const noexcept {
+        using e = smtp::client_session::expect;
+        switch (owed.value_or(e::mail)) {
+            case e::banner: return greeting;
+            case e::ehlo: case e::helo: case e::starttls: case e::xclient: return ehlo;
+            case e::mail: case e::rset: case e::quit: break;
+            case e::rcpt: return rcpt;
+            case e::data: return data_init;
+            case e::bdat_chunk: return data_block;
+            case e::end_of_data: return data_final;
+        }
+        return stage == smtp::upstream_stage::end_of_data ? data_final : mail;
+    }
 };
 
 struct upstream_settings {

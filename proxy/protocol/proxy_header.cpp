@@ -139,6 +139,18 @@ parse_result parse_v1(std::span<const char> in) {
 
 }  // namespace
 
+proxy_tls_info tls_info_of(const smtp::tls_facts* client_tls) {
+    proxy_tls_info out;
+    if (!client_tls) return out;
+    out.tls = true;
+    out.version = client_tls->protocol;
+    out.cipher = client_tls->cipher;
+    out.client_certificate = client_tls->client_certificate_presented;
+    out.verified = client_tls->client_certificate_verified;
+    if (!client_tls->common_names.empty()) out.common_name = client_tls->common_names.front();
+    return out;
+}
+
 std::optional<std::string> encode_v2(const proxied_endpoints& endpoints, const proxy_tls_info& tls,
                                      std::string_view authority) {
     unsigned char src[16], dst[16];

@@ -10,6 +10,8 @@
 // (max_header_size) and never reads past the bytes it is given.
 #pragma once
 
+#include "proxy/smtp/session_types.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -36,6 +38,10 @@ struct proxy_tls_info {
     std::string cipher;              // "TLS_AES_128_GCM_SHA256"
     std::string common_name;         // client certificate subject CN
 };
+
+// The TLS TLVs of the client's leg (PP2_TYPE_SSL and its sub-TLVs) from the
+// client_tls record the engine collected at the handshake; null: no TLS.
+proxy_tls_info tls_info_of(const smtp::tls_facts* client_tls);
 
 // Encodes a v2 PROXY header. Returns nullopt when an address is not a valid
 // IPv4/IPv6 literal or the two are of different families.
