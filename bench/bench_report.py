@@ -1,5 +1,5 @@
 """bench_report — the markdown of the side-by-side benchmark: the table with the ratios to the best
-peer and to the crypto floor, the SPEC §9 targets marked met or not, and the notes (versions,
+peer and to the crypto floor, the docs/design.md §9 targets marked met or not, and the notes (versions,
 settings, the sink's share, the profile when taken).
 
 Owns: formatting only. Must not: run anything but the peers' version commands (bench_targets).
@@ -140,7 +140,7 @@ def render(args, targets, floor, meta) -> str:
         f"in {meta['elapsed'] / 60:.1f} minutes. Machine: {os.cpu_count()} cores ({cpu_model}), shared with other "
         "work: only ratios within this run count.",
         "",
-        f"Workload (SPEC §9): connect, EHLO, STARTTLS, full TLS 1.3 handshake (X25519, ECDSA P-256 certificate, "
+        f"Workload (docs/design.md §9): connect, EHLO, STARTTLS, full TLS 1.3 handshake (X25519, ECDSA P-256 certificate, "
         f"no resumption), EHLO, MAIL, RCPT, DATA of {args.message_size // 1024} KiB, QUIT; {args.sessions:,} "
         f"sessions at concurrency {args.concurrency} from `smtp_load` with {args.load_threads} threads; every "
         "reply code checked. CPU is utime+stime of the target's own processes from /proc (nginx: master and "
@@ -148,7 +148,7 @@ def render(args, targets, floor, meta) -> str:
         "",
         table(targets, floor, args, meta),
         "",
-        "## Targets (SPEC §9)",
+        "## Targets (docs/design.md §9)",
         "",
         *verdicts(targets, floor),
         "",

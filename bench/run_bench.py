@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""run_bench — the side-by-side benchmark of issue 7 (SPEC §9): the same SMTP STARTTLS workload,
+"""run_bench — the side-by-side benchmark of issue 7 (docs/design.md §9): the same SMTP STARTTLS workload,
 in the same run, through the direct path (client -> `dsproxy sink` terminating STARTTLS itself),
 dsproxy (STARTTLS terminated, plain text to the sink), stunnel (`protocol = smtp`) and nginx's
 mail proxy (`starttls on`), all on loopback and configured here in a temporary directory.
@@ -8,7 +8,7 @@ Figures per target: sessions/s and p50/p99 session latency under load, p50 of a 
 CPU microseconds per session of the target's own processes (utime+stime from /proc), CPU with an
 RSA-2048 certificate, KiB of RSS per idle TLS session (fresh process; N = 2,000 and 10,000), MB/s
 of a 20 MiB message, and the crypto floor from `openssl speed`. Prints one markdown table with the
-ratios and the SPEC §9 targets, and writes it to --out (bench/RESULTS.md by default).
+ratios and the docs/design.md §9 targets, and writes it to --out (bench/RESULTS.md by default).
 
 Usage: scripts/bench.sh [options]   (builds, raises the fd limit, runs this)
        python3 bench/run_bench.py --dsproxy build/proxy/dsproxy --load build/bench/smtp_load [--quick]

@@ -2,7 +2,7 @@
 //
 // Owns: parsing a thumbprint (SHA-1, as Exchange prints it, or SHA-256; hex,
 // colons and spaces allowed, any case) or a DNS name that selects by the
-// SPEC §4.1 rules.
+// docs/design.md §4.1 rules.
 // Must not: look at the store; whether the certificate exists is decided
 // when the store is loaded.
 #pragma once

@@ -1,6 +1,6 @@
 // domain_table — values keyed by domain, looked up exact-then-nearest-parent.
 //
-// Owns: the key syntax of SPEC §6.1 (`contoso.com` for that domain only,
+// Owns: the key syntax of docs/design.md §6.1 (`contoso.com` for that domain only,
 // `.contoso.com` for every subdomain of it, never a wildcard) and a lookup
 // whose cost is O(labels of the name), whatever the number of entries: one
 // hash probe for the exact name, then one per parent suffix, nearest first.

@@ -16,14 +16,14 @@
 
 namespace dsproxy::config {
 
-enum class listener_tls { starttls, implicit, none };          // SPEC §1
-enum class listener_role { inbound, outbound };                 // SPEC §1
-enum class certificate_fallback { none, any };                  // SPEC §4.1
-enum class tls_level { none, opportunistic, encrypt, validate, domain, domain_secure };  // SPEC §6.1
+enum class listener_tls { starttls, implicit, none };          // docs/design.md §1
+enum class listener_role { inbound, outbound };                 // docs/design.md §1
+enum class certificate_fallback { none, any };                  // docs/design.md §4.1
+enum class tls_level { none, opportunistic, encrypt, validate, domain, domain_secure };  // docs/design.md §6.1
 enum class failure_action { defer, reject };                    // 4xx or 5xx
 enum class policy_mode { enforce, testing };
 enum class tls_version { v1_2, v1_3 };
-enum class bare_lf_action { reject, normalize };                // SPEC §2, SMTP smuggling
+enum class bare_lf_action { reject, normalize };                // docs/design.md §2, SMTP smuggling
 enum class log_level { trace, debug, info, warn, error, critical, off };
 enum class log_format { text, json };
 // Where log lines go (docs/configuration.md, `logging`).

@@ -1,6 +1,6 @@
 // loader — reads the main configuration file and every file it includes.
 //
-// Owns: the file layout of SPEC §7 (one main file; `include:` lists
+// Owns: the file layout of docs/design.md §7 (one main file; `include:` lists
 // directories whose `*.yaml` files are merged in lexical order), which
 // sections a file may hold, and the checks between sections (a listener's
 // upstream exists, outbound listeners have allowed_clients, ...).

@@ -1,10 +1,10 @@
-// model — the typed configuration of dsproxy (SPEC §1, §2, §4.1, §6, §7).
+// model — the typed configuration of dsproxy (docs/design.md §1, §2, §4.1, §6, §7).
 //
 // Owns: one plain struct per section, every default value in one place
 // (RFC 5321 §4.5.3 for limits and timeouts), and the whole `config` that the
 // loader returns. main shares a loaded config as `shared_ptr<const config>`:
 // it is never modified after loading, so a SIGHUP reload swaps in a new one
-// while sessions in flight keep the one they started with (SPEC §7).
+// while sessions in flight keep the one they started with (docs/design.md §7).
 // Must not: parse, do I/O, or depend on anything but `matching`.
 //
 // Paths are absolute: relative paths in a file resolve against the directory
@@ -55,7 +55,7 @@ struct upstream {
 struct certificate_file {
     std::string certificate;  // PEM: certificate and chain (and the key, when `key` is empty)
     std::string key;          // separate key file, or empty
-    // Used only as our client certificate (SPEC §4.1): its EKU needs
+    // Used only as our client certificate (docs/design.md §4.1): its EKU needs
     // clientAuth, not serverAuth, and it is never served to clients.
     bool client_only = false;
 };
@@ -63,9 +63,9 @@ struct certificate_file {
 struct certificate_store {
     std::vector<certificate_file> files;
     std::vector<std::string> directories;   // every *.pem in them; the first also receives generated ones
-    bool auto_selfsigned = false;           // SPEC §4.1: create one for a listener fqdn with none
-    bool allow_group_readable_keys = false; // SPEC §10: refuse keys others can read, unless told
-    // SPEC §3, §8: session ticket keys shared by instances (80-byte records,
+    bool auto_selfsigned = false;           // docs/design.md §4.1: create one for a listener fqdn with none
+    bool allow_group_readable_keys = false; // docs/design.md §10: refuse keys others can read, unless told
+    // docs/design.md §3, §8: session ticket keys shared by instances (80-byte records,
     // newest first; read again at every reload). Unset: a random key per process.
     std::optional<std::string> ticket_key_file;
     std::uint64_t tls13_tickets = 0;        // TLS 1.3 tickets per full handshake (each costs CPU)
@@ -78,7 +78,7 @@ struct trust {
     std::vector<std::string> crl_files;
 };
 
-// SPEC §2. Counts and sizes, each answered with its own reply code.
+// docs/design.md §2. Counts and sizes, each answered with its own reply code.
 struct limits {
     std::uint64_t max_connections = 1000;           // 421 4.7.0 at accept
     std::uint64_t max_connections_per_client = 20;
@@ -95,7 +95,7 @@ struct limits {
     bare_lf_action data_bare_lf = bare_lf_action::reject;  // SMTP smuggling
 };
 
-// SPEC §2: RFC 5321 §4.5.3.2 values as defaults.
+// docs/design.md §2: RFC 5321 §4.5.3.2 values as defaults.
 struct client_timeouts {
     duration command = 5min;        // §4.5.3.2.7 server timeout
     duration data_block = 5min;     // §4.5.3.2.7, per read in DATA/BDAT
@@ -118,7 +118,7 @@ struct upstream_timeouts {
 struct timeouts {
     client_timeouts client;
     upstream_timeouts upstream;
-    duration shutdown_drain = 30s;  // SPEC §8: after SIGTERM, then 421
+    duration shutdown_drain = 30s;  // docs/design.md §8: after SIGTERM, then 421
 };
 
 struct logging {
@@ -137,7 +137,7 @@ struct metrics {
     bool allow_unauthenticated = false;  // needed on an address other than loopback without either
 };
 
-// How the `dsproxy run` process runs (SPEC §8): its I/O threads, and the
+// How the `dsproxy run` process runs (docs/design.md §8): its I/O threads, and the
 // account it switches to once the listeners are bound and the keys read.
 // Read at start only: a reload cannot add threads or regain root.
 struct process_settings {
@@ -152,7 +152,7 @@ struct outbound_routing {
     std::vector<host_port> dns_servers;              // forwarders, port 53 when not written; empty: /etc/resolv.conf
     duration dns_timeout = 5s;                       // one lookup gives up after dns_timeout x dns_tries
     std::uint64_t dns_tries = 2;                     // resolv.conf's `attempts` default
-    // DNSSEC trust anchors (DS/DNSKEY in zone-file syntax, SPEC §6.4);
+    // DNSSEC trust anchors (DS/DNSKEY in zone-file syntax, docs/design.md §6.4);
     // an empty list: no validation, every answer insecure, DANE never applies.
     std::vector<std::string> trust_anchors{"/usr/share/dns/root.key"};
     std::uint16_t mx_port = 25;                      // MX and implicit-MX delivery (tests use another)
@@ -161,7 +161,7 @@ struct outbound_routing {
     address_order order = address_order::ipv6_first; // YAML key `address_order`
 };
 
-// SPEC §6.4 `store`: where MTA-STS policies, TLS-RPT counters and the
+// docs/design.md §6.4 `store`: where MTA-STS policies, TLS-RPT counters and the
 // STARTTLS history live. Exactly one of `path` and `redis`; neither: the
 // SQLite file `store.db` in the state directory (systemd's
 // $STATE_DIRECTORY, else /var/lib/dsproxy).
@@ -179,7 +179,7 @@ struct store_settings {
     duration timeout = 2s;              // per store operation (SQLite busy wait, Redis connect and command)
 };
 
-// SPEC §6.4 `tls_reporting` (RFC 8460): reports are sent only when this
+// docs/design.md §6.4 `tls_reporting` (RFC 8460): reports are sent only when this
 // section is present.
 struct tls_reporting {
     std::string organization;            // "organization-name"

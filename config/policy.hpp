@@ -1,6 +1,6 @@
-// policy — the per-domain TLS policy of SPEC §6 and its lookup table.
+// policy — the per-domain TLS policy of docs/design.md §6 and its lookup table.
 //
-// Owns: one policy entry with every SPEC §6.1 key and its default, and the
+// Owns: one policy entry with every docs/design.md §6.1 key and its default, and the
 // lookup order: the exact domain, then the nearest `.parent` entry, then
 // `default`. Lookup is O(labels) (see domain_table.hpp).
 // Must not: evaluate a TLS result against a policy (that is the proxy's job);

@@ -1,5 +1,5 @@
 // sections_policy — accepted_domains and the per-domain policy table
-// (SPEC §1, §6). See sections.hpp; defaults live in policy.hpp.
+// (docs/design.md §1, §6). See sections.hpp; defaults live in policy.hpp.
 //
 // Both tables merge across every file read: the same domain written twice —
 // in one file or in two, in any spelling that normalises alike
@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view default_key = "default";
 
 using P = domain_policy;
-// Every key of SPEC §6.1 (and cn_fallback of §5). `level` is required so
+// Every key of docs/design.md §6.1 (and cn_fallback of §5). `level` is required so
 // that an entry always states its security level in words.
 constexpr std::array policy_fields{
     field<P>{"level", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_enum<tls_level>, o.level); }, true},

@@ -1,4 +1,4 @@
-// sections_runtime — logging, metrics, process, limits, timeouts and outbound (SPEC §2, §8).
+// sections_runtime — logging, metrics, process, limits, timeouts and outbound (docs/design.md §2, §8).
 // See sections.hpp; defaults live in model.hpp.
 #include "config/sections.hpp"
 

@@ -1,5 +1,5 @@
 // sections_server — listeners, upstreams, the certificate store and trust
-// (SPEC §1, §3, §4.1). See sections.hpp; defaults live in model.hpp.
+// (docs/design.md §1, §3, §4.1). See sections.hpp; defaults live in model.hpp.
 #include "config/sections.hpp"
 
 #include "config/value_kinds.hpp"

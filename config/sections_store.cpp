@@ -1,4 +1,4 @@
-// sections_store — `store` and `tls_reporting` (SPEC §6.4): where outbound
+// sections_store — `store` and `tls_reporting` (docs/design.md §6.4): where outbound
 // TLS policy state lives, and who signs the TLS reports (RFC 8460).
 // See sections.hpp; defaults live in model.hpp.
 #include "config/sections.hpp"

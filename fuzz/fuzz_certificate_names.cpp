@@ -1,5 +1,5 @@
 // fuzz_certificate_names — libFuzzer target for certificate name extraction
-// and matching from arbitrary DER (SPEC §5, §10).
+// and matching from arbitrary DER (docs/design.md §5, §10).
 //
 // A peer's certificate is attacker-controlled bytes that reach
 // tls::extract_names (SAN dNSNames, iPAddress SANs, subject CNs in any ASN.1

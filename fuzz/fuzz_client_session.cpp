@@ -1,4 +1,4 @@
-// fuzz_client_session — the upstream leg (SPEC §2, §3, §6.3, §10) fed an
+// fuzz_client_session — the upstream leg (docs/design.md §2, §3, §6.3, §10) fed an
 // arbitrary script of upstream bytes interleaved with the requests of the
 // server side and the STARTTLS handshake results. The input format is
 // fuzz_input.hpp's; fuzz/make_session_seeds.py writes the seeds.

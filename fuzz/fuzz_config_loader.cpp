@@ -1,5 +1,5 @@
 // fuzz_config_loader — libFuzzer target for the YAML configuration loader
-// (SPEC §7, §10).
+// (docs/design.md §7, §10).
 //
 // The input is written as the main file `dsproxy.yaml` in a private
 // temporary directory (made once per process, removed at exit) and loaded.

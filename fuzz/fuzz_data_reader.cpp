@@ -1,4 +1,4 @@
-// fuzz_data_reader — message content both ways to the upstream (SPEC §2, the
+// fuzz_data_reader — message content both ways to the upstream (docs/design.md §2, the
 // SMTP smuggling defence of issue 16), under both bare-newline policies:
 // DATA through data_reader, and BDAT chunks converted to DATA by dot_stuffer
 // (with newline_scanner judging them, as server_session does).

@@ -1,4 +1,4 @@
-// matching_fuzz — libFuzzer target for the name matcher (SPEC §5).
+// matching_fuzz — libFuzzer target for the name matcher (docs/design.md §5).
 //
 // Input layout: byte 0 selects rule set and CN mode; the rest is split on
 // '\n' into the reference (first piece) and presented names (the others;

@@ -1,4 +1,4 @@
-// fuzz_server_session — the client-facing state machine (SPEC §2, §10) fed
+// fuzz_server_session — the client-facing state machine (docs/design.md §2, §10) fed
 // an arbitrary script of client bytes interleaved with the events the engine
 // delivers: STARTTLS handshake results (also at the wrong moment), upstream
 // replies and failures, timeouts and disconnects. The input format is

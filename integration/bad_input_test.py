@@ -1,4 +1,4 @@
-"""Bad input gets a clear reply and a log line, never a crash or a hang (SPEC §2, §10).
+"""Bad input gets a clear reply and a log line, never a crash or a hang (docs/design.md §2, §10).
 
 dsproxy (an inbound STARTTLS listener in front of a `dsproxy sink`) is sent
 over-long command and text lines, NUL bytes, binary junk, 8-bit data without

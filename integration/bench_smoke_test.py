@@ -1,6 +1,6 @@
 """bench_smoke_test — the benchmark's load generator through dsproxy, for a few seconds.
 
-Not a timing test (SPEC §9: speed is for bench/run_bench.py): it checks that the generator and
+Not a timing test (docs/design.md §9: speed is for bench/run_bench.py): it checks that the generator and
 the benchmark's own configuration of dsproxy and the sink (bench/bench_targets.py) still work,
 and that dsproxy completes every session of each workload the benchmark uses: STARTTLS with a
 10 KiB message, pipelined, with an RSA-only client, a 1 MiB message, and idle TLS sessions held

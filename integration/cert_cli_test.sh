@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cert_cli_test — `dsproxy cert` as an administrator uses it (SPEC §4.2),
+# cert_cli_test — `dsproxy cert` as an administrator uses it (docs/design.md §4.2),
 # checked with the openssl command line: a request verifies and carries the
 # subject and SANs asked for; selfsigned is valid 365 days; a CA made here
 # signs the request and `import` installs it next to its key (PEM, DER and
@@ -109,7 +109,7 @@ expect "show file" "$dsproxy" cert show issued.p7b
 "$dsproxy" cert list --store store --domain nothing.example >/dev/null 2>&1
 [ $? = 1 ] && ok || fail "list --domain without candidates should exit 1"
 
-# --- accepted domains from the configuration (SPEC 4.2 --include-accepted-domains) ---
+# --- accepted domains from the configuration (docs/design.md §4.2 --include-accepted-domains) ---
 mkdir -p cfg/certs
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > cfg/dsproxy.yaml <<YAML
@@ -136,7 +136,7 @@ done
 "$dsproxy" cert request --store store -c cfg/missing.yaml --include-accepted-domains >/dev/null 2>"$work/err"
 [ $? = 2 ] && grep -q "accepted domains" "$work/err" && ok || fail "missing config not refused: $(cat "$work/err")"
 
-# --- import --listener pins the certificate (SPEC 4.2) and dsproxy run serves it ---
+# --- import --listener pins the certificate (docs/design.md §4.2) and dsproxy run serves it ---
 # In cfg/certs: a CA-issued certificate for the listener's fqdn (the CA is not
 # in the trust store, so it ranks below a valid self-signed one) and a newer
 # self-signed one. Without the pin the self-signed is served; with it, the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check_config_cli_test — `dsproxy check-config` as an administrator runs it
-# (SPEC §7): the shipped conf.d passes (exit 0) and prints the effective
+# (docs/design.md §7): the shipped conf.d passes (exit 0) and prints the effective
 # config; broken files fail (exit 1) with FILE:LINE:COLUMN messages, the
 # nearest-key suggestion, and every error of every file at once.
 set -uo pipefail
@@ -131,7 +131,7 @@ expect_in "wrong type" "$f:14:20: error: \`max_connections\`: expected a whole n
 expect_in "missing required key" "$f:17:5: error: missing required key \`level\` in policy \`contoso.com\`" "$out"
 expect_in "all at once" "6 errors" "$out"
 
-# DNSSEC trust anchors of an outbound listener (SPEC §6.4): a missing one is
+# DNSSEC trust anchors of an outbound listener (docs/design.md §6.4): a missing one is
 # named where it is written; one that exists but holds no DS/DNSKEY record
 # is reported by the validator; none at all (`[]`) is valid.
 anchors() {  # anchors FILE TRUST_ANCHORS_VALUE

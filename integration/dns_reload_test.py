@@ -1,4 +1,4 @@
-"""Outbound DNS settings follow a reload (issue 15 item 2, SPEC §6.4, §7).
+"""Outbound DNS settings follow a reload (issue 15 item 2, docs/design.md §6.4, §7).
 
 Two dnsmasq servers on loopback: the first knows nothing under .test
 (NXDOMAIN for everything), the second knows moved.test, whose MX is a

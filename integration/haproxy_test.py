@@ -1,4 +1,4 @@
-"""Real HAProxy in front of two dsproxy instances (SPEC §8, issue 8).
+"""Real HAProxy in front of two dsproxy instances (docs/design.md §8, issue 8).
 
 HAProxy (the Debian package, run in the foreground with `-db` from a config
 in a temporary directory, no system service) balances TCP round-robin over

@@ -1,4 +1,4 @@
-"""More of the inbound engine (SPEC §1-§3, §7): BDAT through the proxy, implicit TLS, an IPv6
+"""More of the inbound engine (docs/design.md §1-§3, §7): BDAT through the proxy, implicit TLS, an IPv6
 listener, the greet pause (early talkers), the bad-command limit, the text-line limit, SIGHUP
 reload (a good config applies to new sessions, a bad one is refused and the old keeps serving, a
 certificate renewed on disk is served after it),
@@ -370,7 +370,7 @@ def status_kib(pid: int, field: str) -> int:
 
 class BoundedMemory(StackTest):
     def test_a_48_mib_message_streams_through_in_bounded_memory(self):
-        # SPEC §2: streamed, not buffered whole. VmHWM is the process's peak RSS.
+        # docs/design.md §2: streamed, not buffered whole. VmHWM is the process's peak RSS.
         st = self.stack(config={"limits": {"message_size": "100MiB"}})
         c = self.greet(st)
         self.assertEqual(c.command("MAIL FROM:<a@sender.test>").code, 250)

@@ -1,4 +1,4 @@
-"""inbound_upstream_tls_test — the inbound role's upstream leg (SPEC §1, §3, §6.1): dsproxy
+"""inbound_upstream_tls_test — the inbound role's upstream leg (docs/design.md §1, §3, §6.1): dsproxy
 originates STARTTLS to the backend per the upstream's `tls` policy and checks the backend's
 certificate per its level before any MAIL crosses.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# match_cli_test — `dsproxy match` as an administrator runs it (SPEC §5):
+# match_cli_test — `dsproxy match` as an administrator runs it (docs/design.md §5):
 # output line, exit codes (0 match, 1 nomatch, 2 usage/unreadable), --cert
 # with certificates made here by the openssl command line, --explain, and
 # every row of the public case table that can be written on a command line.

@@ -1,4 +1,4 @@
-"""Metrics listener (SPEC §8, issue 8): Prometheus text on HTTP, scraped with curl.
+"""Metrics listener (docs/design.md §8, issue 8): Prometheus text on HTTP, scraped with curl.
 
 dsproxy with `metrics.listen` relays to a `dsproxy sink` that offers STARTTLS
 with a self-signed certificate: once over an `opportunistic` upstream and once
@@ -82,7 +82,7 @@ upstreams:
     hosts: ["127.0.0.1:{cls.sink_port}"]
     tls: {{level: validate, mode: testing}}
 accepted_domains: [example.org]
-policies:                     # sender domains (SPEC §6.2)
+policies:                     # sender domains (docs/design.md §6.2)
   example.net: {{level: validate, mode: testing}}
   .example.com: {{level: encrypt}}
   strict.example: {{level: encrypt}}
@@ -158,7 +158,7 @@ trust:
         self.assertEqual(moved("dsproxy_upstream_transaction_seconds_bucket", 'le="+Inf"'), 2)
 
     def test_policy_outcomes_are_counted(self):
-        # Per sender domain (SPEC §6.2), labelled by the configured entry;
+        # Per sender domain (docs/design.md §6.2), labelled by the configured entry;
         # domains without one count as "other" (bounded cardinality).
         before = harness.scrape(self.url)
         body = "Subject: policy\r\n\r\nhello\r\n"

@@ -1,4 +1,4 @@
-"""open_relay_test — an inbound listener is never an open relay (SPEC §1, §10).
+"""open_relay_test — an inbound listener is never an open relay (docs/design.md §1, §10).
 
 dsproxy runs one inbound listener for the accepted domain `accepted.test` in
 front of a recording backend (harness.FakeSmtp) that accepts every recipient

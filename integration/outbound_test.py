@@ -1,4 +1,4 @@
-"""Outbound engine end to end (SPEC §1 outbound, §6.1, §6.3).
+"""Outbound engine end to end (docs/design.md §1 outbound, §6.1, §6.3).
 
 dsproxy as a smart host: a local DNS zone (dnsmasq) whose MX records point at
 `dsproxy sink` instances on 127.0.0.2-4 (one with a certificate that does not
@@ -457,7 +457,7 @@ alias_database =
         self.assertIn("(connection reused)", self.proxy.log())
 
     def test_policy_outcomes_and_verification_failures_are_counted(self):
-        # SPEC §6.3 outcomes per recipient-domain entry (issue 8 metrics).
+        # docs/design.md §6.3 outcomes per recipient-domain entry (issue 8 metrics).
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         key, failures = "dsproxy_policy_outcomes_total", "dsproxy_tls_verification_failures_total"
         before = harness.scrape(url)
@@ -492,7 +492,7 @@ alias_database =
 
 
 class DnsFailures(unittest.TestCase):
-    """SPEC §1/§6.3 (RFC 5321 §5): a DNS server that answers SERVFAIL, or none at all,
+    """docs/design.md §1/§6.3 (RFC 5321 §5): a DNS server that answers SERVFAIL, or none at all,
     makes the RCPT a 4xx (the sending MTA retries), never a 5xx."""
 
     @classmethod

@@ -1,4 +1,4 @@
-"""`dsproxy probe` (SPEC §8, like posttls-finger): the verdict the relay would reach.
+"""`dsproxy probe` (docs/design.md §8, like posttls-finger): the verdict the relay would reach.
 
 A test PKI and `dsproxy sink` instances on 127.0.0.2-9 presenting good and
 bad certificates (wrong name, two nodes deep, self-signed, expired, none at

@@ -1,4 +1,4 @@
-"""PROXY protocol on a listener (SPEC §8, issue 8): dsproxy behind a load balancer.
+"""PROXY protocol on a listener (docs/design.md §8, issue 8): dsproxy behind a load balancer.
 
 A listener with `proxy_protocol: [127.0.0.0/8]` relays to a `dsproxy sink`.
 Python plays the balancer: it sends a PROXY v1 or v2 header naming a client

@@ -1,7 +1,7 @@
 """relay_test — dsproxy's inbound role end to end: real clients (swaks, Python's smtplib, raw
 sockets) through `dsproxy run` to `dsproxy sink`, counting what lands in the sink's Maildir.
 
-Covers SPEC §2 (relay with and without STARTTLS, the Received header, pipelining, the
+Covers docs/design.md §2 (relay with and without STARTTLS, the Received header, pipelining, the
 STARTTLS injection rule, end-to-end acknowledgement under backend faults, limits, SMTP
 smuggling), §1/§10 (no open relay, address tricks) and §8 (SIGTERM drains).
 
@@ -49,7 +49,7 @@ class StackTest(unittest.TestCase):
         return st
 
     def stop_cleanly(self, st: Stack):
-        """Every test ends with SIGTERM: dsproxy must drain and exit 0 (SPEC §8)."""
+        """Every test ends with SIGTERM: dsproxy must drain and exit 0 (docs/design.md §8)."""
         if st.proxy and st.proxy.proc.poll() is not None:  # a test already stopped it and checked
             st.stop()
             return
@@ -300,7 +300,7 @@ class FakeUpstream(threading.Thread):
 
 
 class UpstreamStartTls(StackTest):
-    """CVE-2011-0411 on the upstream leg (SPEC §2): a reply pre-staged behind the upstream's 220 to
+    """CVE-2011-0411 on the upstream leg (docs/design.md §2): a reply pre-staged behind the upstream's 220 to
     STARTTLS is an attack; the upstream transaction is refused, nothing is sent in plain text."""
 
     def test_reply_staged_after_upstream_220_is_refused(self):
@@ -324,7 +324,7 @@ class UpstreamStartTls(StackTest):
 
 
 class BackendFaults(StackTest):
-    """End-to-end acknowledgement (SPEC §2, §10): every backend failure is a 4xx to the client,
+    """End-to-end acknowledgement (docs/design.md §2, §10): every backend failure is a 4xx to the client,
     never a 250, and the sink holds exactly the messages the clients saw 250 for."""
 
     SHORT = {"timeouts": {"upstream": {"greeting": "2s", "ehlo": "2s", "mail": "2s", "rcpt": "2s",
@@ -451,7 +451,7 @@ class BackendFaults(StackTest):
 
 
 class Limits(StackTest):
-    """SPEC §2 limits, each exceeded once, each with its reply code."""
+    """docs/design.md §2 limits, each exceeded once, each with its reply code."""
 
     LIMITS = {"limits": {"message_size": "10KiB", "max_recipients": 3, "max_connections_per_client": 3}}
 
@@ -549,7 +549,7 @@ class Limits(StackTest):
 
 
 class Shutdown(StackTest):
-    """SIGTERM (SPEC §8): stop accepting, let sessions finish up to the drain timeout, then 421."""
+    """SIGTERM (docs/design.md §8): stop accepting, let sessions finish up to the drain timeout, then 421."""
 
     def test_sigterm_when_idle_exits_zero(self):
         st = self.stack()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# resolve_cli_test — outbound routing against a real DNS server (SPEC §1,
+# resolve_cli_test — outbound routing against a real DNS server (docs/design.md §1,
 # RFC 5321 §5.1, RFC 7505): dnsmasq from Debian serves a test zone on
 # 127.0.0.1 at a random high port, and `dsproxy resolve` (the libunbound
 # resolver plus the route planner, as the engine runs them) must find MX

@@ -48,7 +48,7 @@ out=$(echo QUIT | timeout 10 openssl s_client -starttls smtp -connect 127.0.0.1:
 grep -q "Protocol version: TLSv1.3" <<<"$out" && ok || fail "s_client: $out"
 grep -q "Peer certificate: CN = localhost" <<<"$out" && ok || fail "s_client does not show CN=localhost: $out"
 
-# The hardened defaults of SPEC §3, as shipped: TLS 1.2 at least, ECDHE only,
+# The hardened defaults of docs/design.md §3, as shipped: TLS 1.2 at least, ECDHE only,
 # X25519 and P-256 only.
 handshake() { echo QUIT | timeout 10 openssl s_client -starttls smtp -connect 127.0.0.1:2525 "$@" 2>&1; }
 handshake -tls1_2 -cipher ECDHE | grep -q "^New, TLSv1.2, Cipher is ECDHE-" && ok || fail "TLS 1.2 with ECDHE refused"

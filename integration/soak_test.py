@@ -1,4 +1,4 @@
-"""Fault-injection soak: nothing a client saw accepted is lost (SPEC §2, §10).
+"""Fault-injection soak: nothing a client saw accepted is lost (docs/design.md §2, §10).
 
 Many concurrent SMTP clients (threads, Python's smtplib on loopback) send
 messages through `dsproxy run` (three inbound listeners) to three

@@ -1,6 +1,6 @@
 """starttls_attack_test — the STARTTLS attacks of "Why TLS is better without STARTTLS"
 (Poddebniak et al., USENIX Security 2021) against dsproxy, on both legs, with real
-sockets (SPEC §2 "STARTTLS rules", §6.1, §6.3; RFC 3207; CVE-2011-0411).
+sockets (docs/design.md §2 "STARTTLS hygiene", §6.1, §6.3; RFC 3207; CVE-2011-0411).
 
 The peers that misbehave are harness.FakeSmtp servers (test doubles of a malicious
 backend, next hop or man in the middle) and raw client sockets; dsproxy runs as a

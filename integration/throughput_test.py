@@ -2,7 +2,7 @@
 
 N sessions (default 200), each: EHLO, STARTTLS, EHLO, one ~10 KiB message, QUIT, from a few
 concurrent smtplib clients, through dsproxy to `dsproxy sink --no-fsync`. The figure is
-printed, never asserted on (SPEC §9: speed is for the benchmark); what is asserted is that
+printed, never asserted on (docs/design.md §9: speed is for the benchmark); what is asserted is that
 every message the clients saw accepted is in the sink's Maildir.
 
 Usage: python3 throughput_test.py PATH/TO/dsproxy [unittest arguments]

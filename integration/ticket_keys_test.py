@@ -1,4 +1,4 @@
-"""A shared session ticket key file (SPEC §3, §8: instances share nothing but
+"""A shared session ticket key file (docs/design.md §3, §8: instances share nothing but
 config, certificates and the ticket key file) and its rotation.
 
 Three `dsproxy run` instances with the same certificate: A and B read the

@@ -1,6 +1,6 @@
 """tls_policy_test — dsproxy's TLS as real TLS clients see it: the certificate served for the
-listener's fqdn and for an SNI name (SPEC §4.1, with `openssl s_client -starttls smtp`), and
-the inbound Domain Security matrix on sender-domain policies (SPEC §6.2) with client
+listener's fqdn and for an SNI name (docs/design.md §4.1, with `openssl s_client -starttls smtp`), and
+the inbound Domain Security matrix on sender-domain policies (docs/design.md §6.2) with client
 certificates from a test CA made here (swaks --tls-cert, Python ssl/smtplib).
 
 Usage: python3 tls_policy_test.py PATH/TO/dsproxy [unittest arguments]
@@ -42,7 +42,7 @@ def tearDownModule():
 
 
 class CertificateSelection(unittest.TestCase):
-    """openssl s_client -starttls smtp sees the certificate chosen by SPEC §4.1."""
+    """openssl s_client -starttls smtp sees the certificate chosen by docs/design.md §4.1."""
 
     @classmethod
     def setUpClass(cls):
@@ -78,7 +78,7 @@ class CertificateSelection(unittest.TestCase):
         self.assertEqual(peer_subject_cn(out), "mx.example.com", out)
 
 
-# Policies for sender domains (SPEC §6.2).
+# Policies for sender domains (docs/design.md §6.2).
 POLICIES = {
     "policies": {
         "partner.test": {"level": "domain-secure"},                          # on_failure: defer
@@ -152,7 +152,7 @@ class DomainSecure(unittest.TestCase):
         self.assert_mail(self.tls_session(), "alice@chacha.test", 250, "2.1.0")
 
     def test_no_tls_follows_on_failure(self):
-        # SPEC §6.2: STARTTLS offered but not used: 454 4.7.0 (defer), 530 5.7.1 (reject).
+        # docs/design.md §6.2: STARTTLS offered but not used: 454 4.7.0 (defer), 530 5.7.1 (reject).
         self.assert_mail(self.session(tls=False), "alice@partner.test", 454, "4.7.0")
         self.assert_mail(self.session(tls=False), "alice@strict.test", 530, "5.7.1")
 
@@ -277,7 +277,7 @@ class SenderPolicyWithItsOwnCa(unittest.TestCase):
 
 
 class DomainSecureWithoutStartTls(unittest.TestCase):
-    """SPEC §6.2: STARTTLS not offered on the listener (no certificate for its fqdn) → 454 4.7.0."""
+    """docs/design.md §6.2: STARTTLS not offered on the listener (no certificate for its fqdn) → 454 4.7.0."""
 
     def test_454_when_starttls_not_offered(self):
         st = Stack(WORK / "no-starttls", PKI, certs=[], config=POLICIES)

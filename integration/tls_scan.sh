@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# tls_scan — SPEC §10: dsproxy's TLS configuration passes testssl.sh's
+# tls_scan — docs/design.md §10: dsproxy's TLS configuration passes testssl.sh's
 # STARTTLS scan with no HIGH or CRITICAL finding.
 #
 # Starts `dsproxy run` on a temporary configuration (one inbound STARTTLS
 # listener on loopback) whose store holds an ECDSA P-256 and an RSA 2048
-# certificate for the same name (SPEC §4.1: ECDSA to clients that offer it,
+# certificate for the same name (docs/design.md §4.1: ECDSA to clients that offer it,
 # RSA to the others, so both are scanned), runs `testssl --starttls smtp`
 # against it offline (no DNS, no CRL/OCSP fetches), reads testssl's JSON and
 # fails on any HIGH or CRITICAL finding, printing the count per severity.

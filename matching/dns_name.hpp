@@ -1,4 +1,4 @@
-// dns_name — syntactic checks and normalisation of DNS names (SPEC §5).
+// dns_name — syntactic checks and normalisation of DNS names (docs/design.md §5).
 //
 // Owns: the LDH rules that decide whether a presented certificate name can
 // take part in matching at all, and the canonical form names are compared in.

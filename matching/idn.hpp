@@ -4,7 +4,7 @@
 // (`Contoso.COM.`, `bücher.de`, `faß.de`) into the one ASCII form that
 // certificate names are compared against.
 // Must not: touch certificate names — those are compared as presented, so a
-// raw UTF-8 dNSName never matches (SPEC §5).
+// raw UTF-8 dNSName never matches (docs/design.md §5).
 //
 // IDNA2008, non-transitional (UTS #46 mapping for case folding): `faß.de`
 // becomes `xn--fa-hia.de`, never `fass.de`. A name that cannot be converted is
@@ -22,7 +22,7 @@ namespace dsproxy::matching {
 // or U-labels in their one valid form. False for names that only become a
 // domain after mapping — full-width letters (`ａccepted.test`), ideographic
 // full stops (`accepted。test`), upper-case non-ASCII — and for names that
-// do not convert at all. Relay control (SPEC §10) asks this so that the
+// do not convert at all. Relay control (docs/design.md §10) asks this so that the
 // domain it accepted is the domain the next hop reads, whatever the next
 // hop's own IDN handling.
 bool written_in_idna2008_form(std::string_view name);

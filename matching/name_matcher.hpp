@@ -1,6 +1,6 @@
 // name_matcher — does a certificate's presented names cover a reference name?
 //
-// Owns: the two rule sets of SPEC §5.
+// Owns: the two rule sets of docs/design.md §5.
 //   domain rules (Exchange Domain Security), reference domain D:
 //     exact          name == D
 //     wildcard       name == "*." + D
@@ -32,7 +32,7 @@
 
 namespace dsproxy::matching {
 
-// SPEC §5: at most this many names of one certificate are considered.
+// docs/design.md §5: at most this many names of one certificate are considered.
 inline constexpr std::size_t max_presented_names = 1024;
 
 enum class rule_set { domain, host };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh — the side-by-side benchmark (issue 7, SPEC §9): installs the peers
+# bench.sh — the side-by-side benchmark (issue 7, docs/design.md §9): installs the peers
 # (scripts/install-bench-deps.sh), builds dsproxy and the load generator,
 # raises the file-descriptor limit as a deployment would, and runs
 # bench/run_bench.py, which prints the table and writes bench/RESULTS.md.

@@ -25,10 +25,10 @@ build=(
   g++ cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-test1.81-dev
   libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libidn2-dev libcli11-dev
-  libunbound-dev  # DNSSEC-validating resolver for all outbound DNS (SPEC §6.4)
+  libunbound-dev  # DNSSEC-validating resolver for all outbound DNS (docs/design.md §6.4)
   dns-root-data   # /usr/share/dns/root.key, the default outbound.trust_anchors (run time)
   nlohmann-json3-dev  # TLS-RPT counter keys and reports (RFC 8460 JSON)
-  libsqlite3-dev libhiredis-dev  # the policy store: embedded SQLite, shared Redis (SPEC §6.4)
+  libsqlite3-dev libhiredis-dev  # the policy store: embedded SQLite, shared Redis (docs/design.md §6.4)
   libcrypt-dev    # crypt_r(3): the metrics endpoint's basic-auth password hashes
   libsystemd-dev  # sd_journal_send(3) for logging.target: journald (libsystemd0 is on every Debian system)
   zlib1g-dev    # gzip of the TLS reports (RFC 8460 §5.3 application/tlsrpt+gzip)
@@ -42,7 +42,7 @@ test=(
   swaks libnet-ssleay-perl openssl
   dnsmasq-base  # a local DNS test zone for the routing integration test
   postfix       # the sending MTA of the outbound integration test (own config, temp dir)
-  testssl.sh    # integration/tls_scan.sh: the STARTTLS scan of SPEC §10
+  testssl.sh    # integration/tls_scan.sh: the STARTTLS scan of docs/design.md §10
   haproxy       # the load balancer of the PROXY v2 integration test (own config, foreground, temp dir)
   rsyslog       # the syslog daemon of the logging test (own config and socket, temp dir)
   groff man-db  # the man page test renders both pages with groff -ww and man -l

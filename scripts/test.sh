@@ -5,7 +5,7 @@
 # the whole test suite (unit tests and integration tests) through CTest; then
 # build everything again with ASan+UBSan (-DDSPROXY_SANITIZE=ON) into a second
 # build directory and run the whole suite once more under the sanitizers
-# (SPEC §10).
+# (docs/design.md §10).
 #
 # Any sanitizer report fails the run, including one from a dsproxy process
 # that an integration test started and whose exit status it does not check:

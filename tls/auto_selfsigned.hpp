@@ -1,5 +1,5 @@
 // auto_selfsigned — the certificate dsproxy makes for itself on first start
-// (SPEC §4.1, what Exchange does at installation): self-signed, for the
+// (docs/design.md §4.1, what Exchange does at installation): self-signed, for the
 // listener's fqdn plus the accepted domains, valid 12 months, key mode 0600.
 //
 // Owns: deciding that one is needed (the store has no certificate for the

@@ -1,5 +1,5 @@
 // certificate_inputs — what `dsproxy cert request|selfsigned` was asked for,
-// turned into a checked certificate_template (SPEC §4.2).
+// turned into a checked certificate_template (docs/design.md §4.2).
 //
 // Owns: combining --subject, --fqdn (default CN), --from (clone: subject and
 // DNS names copied, never the key), repeatable --domain and the accepted

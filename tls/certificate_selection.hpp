@@ -1,4 +1,4 @@
-// certificate_selection — which local certificate to present (SPEC §4.1,
+// certificate_selection — which local certificate to present (docs/design.md §4.1,
 // after Exchange's "Selection of Inbound STARTTLS Certificates").
 //
 // Owns the order:

@@ -1,4 +1,4 @@
-// certificate_store — the local certificates dsproxy can present (SPEC §4.1).
+// certificate_store — the local certificates dsproxy can present (docs/design.md §4.1).
 //
 // Owns: loading certificate+key pairs from files and directories, refusing
 // each unacceptable one with a named store_error, and indexing the accepted
@@ -67,7 +67,7 @@ struct load_problem {
     std::string detail;     // the sentence for the log
 };
 
-// Checks `cert`+`key` against SPEC §4.1 and builds a credential. On refusal
+// Checks `cert`+`key` against docs/design.md §4.1 and builds a credential. On refusal
 // returns null and fills `problem` (path fields left to the caller).
 std::shared_ptr<const credential> make_credential(x509_ptr cert, std::vector<x509_ptr> chain, evp_pkey_ptr key,
                                                   certificate_use use, const trust_store* trust,

@@ -1,4 +1,4 @@
-// client_context — the SSL_CTX for upstream legs (SPEC §3, §6.1, §6.3).
+// client_context — the SSL_CTX for upstream legs (docs/design.md §3, §6.1, §6.3).
 //
 // Owns: a client SSL_CTX per TLS setting set (policy `min_tls`, `ciphers`),
 // and per connection: SNI set to the upstream host name (never to an IP

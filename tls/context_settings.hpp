@@ -1,10 +1,10 @@
 // context_settings — the hardened TLS defaults shared by server and client
-// contexts (SPEC §3), and their per-listener / per-policy knobs.
+// contexts (docs/design.md §3), and their per-listener / per-policy knobs.
 //
 // Owns: protocol floor (TLS 1.2 unless raised), no compression (CRIME), no
 // renegotiation (CVE-2009-3555 and its DoS cousins), server cipher
 // preference, ECDHE-only AEAD suites for TLS 1.2, X25519 and P-256 groups,
-// SSL_MODE_RELEASE_BUFFERS (idle sessions hold no record buffers, SPEC §9),
+// SSL_MODE_RELEASE_BUFFERS (idle sessions hold no record buffers, docs/design.md §9),
 // and the handshake verify callback that accepts every chain so that the
 // decision is made afterwards by peer_verification.
 // Must not: choose certificates or verify peers.
@@ -36,13 +36,13 @@ struct tls_settings {
     std::string ciphersuites{default_tls13_ciphersuites};
     std::string groups{default_groups};
     // TLS 1.3 tickets sent after each full handshake. OpenSSL sends 2 by
-    // default, which costs ~250 µs per handshake (SPEC §9); mail clients
+    // default, which costs ~250 µs per handshake (docs/design.md §9); mail clients
     // rarely resume, so none unless configured.
     std::size_t tls13_tickets = 0;
 };
 
 // "1.2", "1.3", "TLSv1.2", "TLSv1.3" -> TLS1_2_VERSION / TLS1_3_VERSION.
-// Older versions are refused: SPEC §3 makes TLS 1.2 the floor.
+// Older versions are refused: docs/design.md §3 makes TLS 1.2 the floor.
 std::optional<int> parse_tls_version(std::string_view text) noexcept;
 
 // Applies `settings` and the fixed hardening to `ctx`. On failure returns

@@ -1,5 +1,5 @@
 // country_codes — ISO 3166-1 alpha-2 country codes, for the subject's C RDN
-// (SPEC §4.2, the seed's "The Country/Region codes are the ISO 3166-1 codes").
+// (docs/design.md §4.2, the seed's "The Country/Region codes are the ISO 3166-1 codes").
 //
 // Owns: the list of the 249 officially assigned codes. Must not: do I/O.
 // Reserved and user-assigned codes (UK, EU, XK, ...) are not in the list: a CA

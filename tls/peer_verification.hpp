@@ -1,5 +1,5 @@
 // peer_verification — is the peer's certificate good enough for the policy?
-// (SPEC §3, §5, §6.1)
+// (docs/design.md §3, §5, §6.1)
 //
 // Owns: the after-handshake decision. The handshake itself accepts any chain
 // (see context_settings: the verify callback returns 1), so that
@@ -46,7 +46,7 @@ enum class peer_role { server, client };  // what the peer is to us: purpose che
 
 struct verify_request {
     bool check_chain = true;                             // validate and up
-    std::optional<matching::reference_name> domain;      // domain / domain-secure: SPEC §5 domain rules
+    std::optional<matching::reference_name> domain;      // domain / domain-secure: docs/design.md §5 domain rules
     std::optional<matching::reference_name> host;        // match_host: RFC 6125 host rules
     matching::cn_fallback cns = matching::cn_fallback::no_san;
     peer_role role = peer_role::server;

@@ -1,5 +1,5 @@
 // san_names — DNS names for a certificate's subject alternative name
-// (SPEC §4.2): validated and converted to A-labels before they are signed.
+// (docs/design.md §4.2): validated and converted to A-labels before they are signed.
 //
 // Owns: the rule "at most 255 characters, letters, digits and hyphens in
 // dot-separated labels, an optional `*.` first", and IDNA2008 conversion of

@@ -1,4 +1,4 @@
-// server_context — the SSL_CTX of one listener (SPEC §3, §4.1).
+// server_context — the SSL_CTX of one listener (docs/design.md §3, §4.1).
 //
 // Owns: an SSL_CTX with the hardened settings, the certificate chosen per
 // handshake in the ClientHello callback (SNI and the client's signature

@@ -1,5 +1,5 @@
 // store_error — why a certificate was refused by the certificate store
-// (SPEC §4.1), as a std::error_code category whose zero is success.
+// (docs/design.md §4.1), as a std::error_code category whose zero is success.
 //
 // Owns: the names of the refusals and one plain sentence for each.
 // Must not: log (proxy/ does) — the store returns these as values.

@@ -1,4 +1,4 @@
-// subject_name — the `--subject` text of `dsproxy cert` (SPEC §4.2), parsed
+// subject_name — the `--subject` text of `dsproxy cert` (docs/design.md §4.2), parsed
 // into relative distinguished names and checked against the seed's table.
 //
 // Owns: parsing "C=US, O=Contoso Corp, CN=mail1.contoso.com" — comma

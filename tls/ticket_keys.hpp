@@ -1,5 +1,5 @@
 // ticket_keys — session ticket keys that several dsproxy instances can share
-// and that can be rotated (SPEC §3, §8).
+// and that can be rotated (docs/design.md §3, §8).
 //
 // Owns: the key file format and the OpenSSL ticket callback's key lookup.
 // File: one or more 80-byte records (16 bytes key name, 32 bytes HMAC-SHA256

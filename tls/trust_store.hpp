@@ -1,5 +1,5 @@
 // trust_store — the trust anchors and CRLs that peer chains are verified
-// against: the global store, or a partner's own `ca_file` (SPEC §6.1).
+// against: the global store, or a partner's own `ca_file` (docs/design.md §6.1).
 //
 // Owns: one X509_STORE (shared, reference-counted by OpenSSL, immutable after
 // construction so that handshakes on several threads can read it) and

@@ -1,5 +1,5 @@
 // cert_command — `dsproxy cert`: the seed's New-/Import-/Get-ExchangeCertificate
-// (SPEC §4.2).
+// (docs/design.md §4.2).
 //
 //   dsproxy cert request    [--subject S] [--fqdn F] [--domain D]... [--from CERT]
 //                           [--include-accepted-domains --accepted-domain A...]
@@ -49,7 +49,7 @@ struct cert_import_args {
     std::string config_file;  // -c: where that listener is defined
 };
 
-// SPEC 4.2 `import --listener NAME`: the listener serves this certificate
+// docs/design.md §4.2 `import --listener NAME`: the listener serves this certificate
 // whatever the selection order says, until the pin file is removed. The pin
 // lives in the store (<store>/pins/<listener>.pin, the SHA-256 thumbprint),
 // read by `dsproxy run` at start and at every reload for a listener whose
@@ -86,7 +86,7 @@ int pin_for_listener(const cert_import_args& args, const std::string& sha256) {
     return 0;
 }
 
-// Fills what the configuration knows: the accepted domains (SPEC 4.2
+// Fills what the configuration knows: the accepted domains (docs/design.md §4.2
 // --include-accepted-domains) and the default CN (the first listener's fqdn).
 bool apply_config(tls::certificate_inputs& inputs, const std::string& file, const char* what) {
     const bool wanted = !file.empty() || (inputs.include_accepted_domains && inputs.accepted_domains.empty());
@@ -196,7 +196,7 @@ void add_make_options(CLI::App* app, cert_make_args& a) {
 }  // namespace
 
 subcommand add_cert_command(CLI::App& parent) {
-    CLI::App* cert = parent.add_subcommand("cert", "Create, import and list certificates (the store of SPEC 4)");
+    CLI::App* cert = parent.add_subcommand("cert", "Create, import and list certificates (the certificate store)");
     cert->require_subcommand(1);
 
     auto request = std::make_shared<cert_make_args>();

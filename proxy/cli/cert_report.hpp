@@ -1,5 +1,5 @@
 // cert_report — `dsproxy cert list` and `dsproxy cert show`: what is in the
-// certificate store, as Get-ExchangeCertificate prints it (SPEC §4.2).
+// certificate store, as Get-ExchangeCertificate prints it (docs/design.md §4.2).
 //
 // CLI glue only: loading, ranking and describing are tls/'s.
 #pragma once

@@ -1,5 +1,5 @@
 // check_config_command — `dsproxy check-config`: validate the configuration
-// and print the effective result (SPEC §7).
+// and print the effective result (docs/design.md §7).
 //
 //   dsproxy check-config [-c FILE] [--quiet]
 //   dsproxy check-config --keys    every key the loader accepts, one per line

@@ -1,4 +1,4 @@
-// match_command — `dsproxy match`: SPEC §5 name matching from the command line.
+// match_command — `dsproxy match`: docs/design.md §5 name matching from the command line.
 //
 //   dsproxy match (--domain D | --host H) (--name N ... [--cn C ...] | --cert FILE)
 //                 [--cn-fallback no-san|always] [--explain]

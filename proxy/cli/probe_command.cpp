@@ -1,5 +1,5 @@
 // probe_command — `dsproxy probe`: what would the outbound relay decide for
-// a domain's next hops? (SPEC §8, like Postfix's posttls-finger)
+// a domain's next hops? (docs/design.md §8, like Postfix's posttls-finger)
 //
 //   dsproxy probe DOMAIN|[HOST]|HOST:PORT [-c FILE] [--level LEVEL] [--domain D]
 //                 [--server IP:PORT]... [--listener NAME] [--all] [--timeout SECONDS]

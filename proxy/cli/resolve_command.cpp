@@ -7,7 +7,7 @@
 //                   [--route HOST[:PORT]]... [--seed N] [--query route|mx|host]
 //                   [--deadline-ms N]
 //
-// --query route (default) runs the outbound route planner (SPEC §1) with the
+// --query route (default) runs the outbound route planner (docs/design.md §1) with the
 // resolver exactly as the engine does and prints one line per next hop,
 //   hop <host>:<port> <origin> <preference> <address>,<address>...
 // then `note <sentence>` per dropped record (exit 0), or

@@ -7,7 +7,7 @@
 // (refusing to stay root unless allowed), starts the I/O threads
 // (process.io_threads, one per core by default) and serves until a signal:
 //   SIGTERM  stop accepting, let sessions finish up to timeouts.shutdown_drain,
-//            then 421 and close; exit 0 once every thread's sessions ended (SPEC §8)
+//            then 421 and close; exit 0 once every thread's sessions ended (docs/design.md §8)
 //   SIGINT   the same with no grace period; a second SIGINT stops at once
 //   SIGHUP   reload configuration and certificates; a config that fails
 //            validation is refused (errors logged) and the old one keeps

@@ -1,5 +1,5 @@
 // tls_report_command — `dsproxy tls-report`: the TLS reports of RFC 8460
-// (SPEC §6.4) by hand.
+// (docs/design.md §6.4) by hand.
 //
 //   dsproxy tls-report show [DOMAIN] [-c FILE] [--day YYYY-MM-DD] [--json]
 //   dsproxy tls-report send [-c FILE] [--day YYYY-MM-DD] [--domain DOMAIN] [--listener NAME]

@@ -1,4 +1,4 @@
-// dns_settings — the resolver settings of a configuration snapshot (SPEC §6.4).
+// dns_settings — the resolver settings of a configuration snapshot (docs/design.md §6.4).
 //
 // Owns: the one translation config::outbound_routing -> net::resolver_settings
 // (forwarders, timeout and tries, trust anchors), shared by `dsproxy run`

@@ -135,13 +135,13 @@ private:
     smtp::server_session server_;
     asio::steady_timer timer_;
     // Not a std::deque: libstdc++'s allocates 512 bytes even when empty, and
-    // every idle session would hold them (SPEC §9 memory per idle session).
+    // every idle session would hold them (docs/design.md §9 memory per idle session).
     std::vector<smtp::server_action> pending_;
     std::size_t pending_head_ = 0;  // the next action to carry out
     // When the command being read must be complete; unset until a command
     // read begins, cleared by every reply (the command was answered).
     std::optional<steady_clock::time_point> command_deadline_;
-    // SPEC §10 slow clients, after Postfix's smtpd_min_data_rate: in DATA and
+    // docs/design.md §10 slow clients, after Postfix's smtpd_min_data_rate: in DATA and
     // BDAT content the time spent waiting for the client is charged to this
     // budget (one data_block to start with), and every byte received earns
     // 1/min_data_rate s back, never above data_block. A client that trickles

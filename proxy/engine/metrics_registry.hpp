@@ -1,6 +1,6 @@
 // metrics_registry — the counters of one `dsproxy run` process, rendered in
 // the Prometheus text exposition format (version 0.0.4) for the metrics
-// listener (SPEC §8).
+// listener (docs/design.md §8).
 //
 // Owns: every counter, gauge and histogram, and their names (listed in
 // docs/configuration.md, "Metrics"). main owns the one registry and passes
@@ -34,7 +34,7 @@ std::string_view to_string(refusal r) noexcept;
 
 enum class tls_leg { in, out };  // client leg (we are the TLS server) or upstream leg
 
-// Whose per-domain policy (SPEC §6): the sender domain's, checked at MAIL
+// Whose per-domain policy (docs/design.md §6): the sender domain's, checked at MAIL
 // FROM on an inbound listener (§6.2), or the recipient domain's, enforced on
 // the next hop of an outbound transaction (§6.3).
 enum class policy_direction { inbound, outbound };

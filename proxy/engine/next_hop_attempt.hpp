@@ -40,7 +40,7 @@
 
 namespace dsproxy::engine {
 
-// What the YAML policy asks of a next hop (SPEC §6.1): its level and mode.
+// What the YAML policy asks of a next hop (docs/design.md §6.1): its level and mode.
 struct policy_floor {
     config::tls_level level = config::tls_level::opportunistic;
     bool testing = false;  // mode: testing — evaluate and log, deliver anyway
@@ -68,7 +68,7 @@ struct tls_requirement {
 };
 
 // The one table that merges the sources (tests/engine/next_hop_attempt_test.cpp),
-// after SPEC §6.4's precedence: the YAML level is a floor that nothing
+// after docs/design.md §6.4's precedence: the YAML level is a floor that nothing
 // published can lower, and never plain text once a published policy applies.
 //  - the stricter source sets STARTTLS: required when the YAML level is
 //    encrypt or up in mode enforce, or the destination enforces; none only

@@ -1,5 +1,5 @@
 // outbound_router — where a recipient domain's mail goes and under which TLS
-// policy (SPEC §1 outbound, §6.1, §6.3).
+// policy (docs/design.md §1 outbound, §6.1, §6.3).
 //
 // Owns: nothing but references; for each recipient domain it looks up the
 // policy (exact, `.parent`, default), plans the route (the policy's static

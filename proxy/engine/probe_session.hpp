@@ -1,4 +1,4 @@
-// probe_session — one connection of `dsproxy probe` (SPEC §8, like Postfix's
+// probe_session — one connection of `dsproxy probe` (docs/design.md §8, like Postfix's
 // posttls-finger): connect to a next hop, read the banner, EHLO, STARTTLS
 // per the policy level, and judge the certificate as the relay would.
 //

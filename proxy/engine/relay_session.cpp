@@ -115,7 +115,7 @@ void relay_session::conclude(const attempt_decision& d, smtp::upstream_stage sta
     if (mail_) log_transaction(nullptr, reason);
     mail_.reset();
     if (d.step == next_step::policy_refusal && stage == smtp::upstream_stage::mail && attempt_->policy_failure()) {
-        // SPEC §6.3: no host passed the domain's TLS policy; no data crosses.
+        // docs/design.md §6.3: no host passed the domain's TLS policy; no data crosses.
         count_policy_outcome(policy_outcome::refused);
         const auto& why = attempt_->policy_failure()->text;
         info("upstream={} result=policy_refused reason={}", upstream_.name, log::value(why, limits::log_value));
@@ -133,7 +133,7 @@ asio::awaitable<std::optional<std::vector<smtp::client_action>>> relay_session::
     case next_step::next_host:
     case next_step::plain_retry:
         // Set-up failed on this host (connection, STARTTLS, certificate):
-        // the next MX host, as an MTA would (SPEC §6.3); or, opportunistic
+        // the next MX host, as an MTA would (docs/design.md §6.3); or, opportunistic
         // after a failed handshake, the same host in plain text.
         if (d.step == next_step::next_host) info("upstream={} trying the next host", upstream_.name);
         if (leg_) co_await leg_->socket.shutdown();

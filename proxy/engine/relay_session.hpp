@@ -5,9 +5,9 @@
 // when the first RCPT needs it (server_session asks at MAIL time with the
 // first recipient pending) and kept for the session's next transactions.
 // Must not: acknowledge anything itself — every reply about a message is the
-// upstream's, relayed by server_session (SPEC §2 end-to-end rule).
+// upstream's, relayed by server_session (docs/design.md §2 end-to-end rule).
 //
-// Upstream TLS (SPEC §3, §6.1): STARTTLS per the upstream's policy; the peer
+// Upstream TLS (docs/design.md §3, §6.1): STARTTLS per the upstream's policy; the peer
 // is verified after the handshake (collect, then decide): `validate` and up
 // refuse on a bad chain, `domain` on a name mismatch; `mode: testing` logs
 // what would have failed and relays; `opportunistic` that cannot complete a

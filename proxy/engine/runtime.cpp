@@ -23,7 +23,7 @@ tls::tls_settings tls_settings_for(const config::domain_policy& p) {
     return s;
 }
 
-// A policy's trust (SPEC §6.1): its own `ca_file` replaces the global
+// A policy's trust (docs/design.md §6.1): its own `ca_file` replaces the global
 // anchors ("for this partner only"); its `crl` files are added to the global
 // ones, which are checked for every verified chain.
 std::shared_ptr<const tls::trust_store> trust_for(const config::domain_policy& p, const config::trust& global_settings,
@@ -455,7 +455,7 @@ smtp::session_policy runtime::policy_for(const listener_runtime& l, std::functio
         p.accepts_domain = [](std::string_view) { return true; };
         return p;
     }
-    // Inbound: never an open relay (SPEC §1, §10).
+    // Inbound: never an open relay (docs/design.md §1, §10).
     auto cfg = cfg_;
     p.accepts_domain = [cfg](std::string_view domain) { return cfg->accepts(domain); };
     const bool starttls_offered = l.tls != nullptr && l.spec->tls == config::listener_tls::starttls;

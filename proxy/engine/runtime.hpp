@@ -1,11 +1,11 @@
 // runtime — one immutable snapshot of everything a session needs: the loaded
 // configuration, the certificate store, the TLS contexts built from them, and
 // the decisions that come from policy (relay control, the sender's Domain
-// Security check of SPEC §6.2, the upstream leg's TLS policy).
+// Security check of docs/design.md §6.2, the upstream leg's TLS policy).
 //
 // Owns: the translation config -> tls/engine settings. A session holds a
 // shared_ptr to the snapshot it started with; SIGHUP builds a new one and
-// swaps it in, so sessions in flight finish on their own (SPEC §7).
+// swaps it in, so sessions in flight finish on their own (docs/design.md §7).
 // Must not: do network I/O. Building it may write files (auto_selfsigned).
 #pragma once
 
@@ -122,9 +122,9 @@ private:
     std::vector<std::string> created_;
 };
 
-// The TLS checks of one policy level (SPEC §6.1), shared by both directions.
+// The TLS checks of one policy level (docs/design.md §6.1), shared by both directions.
 tls::verify_request verify_request_for(const config::domain_policy& p, const std::string& domain);
-// How listener `l` chooses its certificate (SPEC §4.1): its fqdn, its
+// How listener `l` chooses its certificate (docs/design.md §4.1): its fqdn, its
 // `certificate` pin, else a pin file `pins/NAME.pin` in a store directory
 // (named in `pin_file` when one applies), and its fallback. Shared by
 // `dsproxy run` and `dsproxy cert list -c`, so the two always agree.

@@ -1,5 +1,5 @@
 // runtime_slot — the snapshot that new sessions start with, shared by every
-// I/O thread of `dsproxy run` (SPEC §7).
+// I/O thread of `dsproxy run` (docs/design.md §7).
 //
 // Owns: one shared_ptr to the current runtime, under a mutex. A reload on
 // the main thread replace()s it; an accept on any I/O thread takes current()

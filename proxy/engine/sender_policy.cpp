@@ -56,7 +56,7 @@ sender_judgement judge_sender(const sender_check& c) {
         if (!c.tls_possible)
             return refuse(make_reply(454, "4.7.0 TLS not available"), "TLS required but not available on this listener");
         std::string why = c.starttls_offered ? "STARTTLS offered but not used" : "TLS required";
-        // SPEC §6.2 gives domain-secure on_failure's 454 4.7.0 / 530 5.7.1;
+        // docs/design.md §6.2 gives domain-secure on_failure's 454 4.7.0 / 530 5.7.1;
         // the lower levels keep RFC 3207's 530 5.7.0.
         if (p.level == config::tls_level::domain_secure)
             return refuse(missing("Must issue a STARTTLS command first"), std::move(why));
@@ -64,7 +64,7 @@ sender_judgement judge_sender(const sender_check& c) {
     }
     const smtp::tls_facts& t = *c.tls;
     // Row 2: the policy's min_tls and ciphers bind the client's leg as they
-    // bind a next hop's (SPEC §6.1: either direction). `ciphers` is an
+    // bind a next hop's (docs/design.md §6.1: either direction). `ciphers` is an
     // OpenSSL list, which governs TLS 1.2; TLS 1.3 suites are all AEAD.
     if (p.min_tls == config::tls_version::v1_3 && t.version != smtp::tls_version::tls1_3)
         return refuse(not_accepted("TLS version not accepted for this sender domain"),
@@ -73,7 +73,7 @@ sender_judgement judge_sender(const sender_check& c) {
         return refuse(not_accepted("TLS cipher not accepted for this sender domain"),
                       "cipher " + t.cipher + " is not in the policy's ciphers");
     if (p.level == config::tls_level::encrypt) return j;
-    // Row 3: from validate up, a client certificate (SPEC §6.2: what was missing, per on_failure).
+    // Row 3: from validate up, a client certificate (docs/design.md §6.2: what was missing, per on_failure).
     if (!t.client_certificate_presented)
         return refuse(missing("A client certificate is required for this sender domain"),
                       "no client certificate");
@@ -84,7 +84,7 @@ sender_judgement judge_sender(const sender_check& c) {
     const smtp::chain_check* chain = c.trust < t.chains.size() ? &t.chains[c.trust] : nullptr;
     if (!chain) return refuse(not_accepted(certificate_refused), "certificate chain not checked against the policy's trust" + names_note, "other");
     if (!chain->verified) return refuse(not_accepted(certificate_refused), chain->problem + names_note, chain->label);
-    // Row 5: from domain up, its names by the Domain Security rules (SPEC §5).
+    // Row 5: from domain up, its names by the Domain Security rules (docs/design.md §5).
     if (p.level >= config::tls_level::domain) {
         if (const auto reference = matching::reference_name::parse(p.tls_domain.value_or(c.domain))) {
             const auto m = matching::match(*reference, {t.dns_names, t.common_names},

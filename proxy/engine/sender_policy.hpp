@@ -1,8 +1,8 @@
-// sender_policy — the inbound sender check of SPEC §6.2 as one pure
+// sender_policy — the inbound sender check of docs/design.md §6.2 as one pure
 // function: may this session send as this sender domain, under its policy?
 // (docs/design.md §7)
 //
-// Owns: the table of SPEC §6.2 — what each level requires of the client's
+// Owns: the table of docs/design.md §6.2 — what each level requires of the client's
 // leg (TLS, min_tls and ciphers, a client certificate, its chain, its names
 // by the Domain Security rules) and which reply each failure gets, per
 // `on_failure` and `mode`. Its unit test is that table

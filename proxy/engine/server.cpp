@@ -221,7 +221,7 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::sha
     std::optional<outbound_router> router;
     std::optional<upstream_settings> upstream;
     if (outbound) {
-        // SPEC §1: an outbound listener serves allowed_clients only.
+        // docs/design.md §1: an outbound listener serves allowed_clients only.
         const auto ip = config::parse_ip(address);
         bool allowed = false;
         for (const auto& net : l.spec->allowed_clients) allowed = allowed || (ip && net.contains(*ip));

@@ -1,4 +1,4 @@
-// server_pool — the I/O threads of `dsproxy run` (SPEC §8, issue 8): N
+// server_pool — the I/O threads of `dsproxy run` (docs/design.md §8, issue 8): N
 // threads, each with its own io_context, server and metrics registry,
 // accepting from listen sockets that are bound once for the process.
 //

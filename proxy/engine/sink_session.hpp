@@ -5,7 +5,7 @@
 // A test double for development and tests, not a mail store: no queue, no
 // delivery, no quotas. It can inject faults at each stage (answer a code,
 // close the connection, or never answer) so tests can check that the proxy
-// loses nothing (SPEC §10).
+// loses nothing (docs/design.md §10).
 //
 // Owns: the message being written (Maildir tmp/ file) and the unstuffing of
 // DATA's wire form. Must not: make a message visible before its final reply

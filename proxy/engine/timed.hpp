@@ -2,7 +2,7 @@
 //
 // Owns: nothing; a helper for the session coroutines. Every wait in the
 // engine goes through it (or through a loop of it), so no wait is unbounded
-// (SPEC §2). The timer is the session's own and is reused for every step.
+// (docs/design.md §2). The timer is the session's own and is reused for every step.
 // A `stop()` from the server (drain timeout, SIGINT) cancels the timer, which
 // ends the step as if it had timed out; the caller tells the two apart by
 // its own stop flag.

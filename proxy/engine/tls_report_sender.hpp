@@ -1,4 +1,4 @@
-// tls_report_sender — sends the daily TLS reports of RFC 8460 (SPEC §6.4):
+// tls_report_sender — sends the daily TLS reports of RFC 8460 (docs/design.md §6.4):
 // for each receiving domain counted on a day, one report to each `rua`.
 //
 // Owns: the order of a report run: claim the (day, domain) in the store, so

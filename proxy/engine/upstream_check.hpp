@@ -1,5 +1,5 @@
 // upstream_check — what a policy level decides about an upstream's
-// certificate and what the client hears when no host passes (SPEC §6.1,
+// certificate and what the client hears when no host passes (docs/design.md §6.1,
 // §6.3). One place for both, used by the relay (relay_session) and by
 // `dsproxy probe`, so that the probe's verdict is the relay's verdict.
 //
@@ -41,7 +41,7 @@ std::string_view verdict_word(const upstream_verdict& v) noexcept;
 // check failed (a bounded set: chain verdicts and two names).
 std::string_view failure_label(const tls::verification_result& v);
 
-// SPEC §6.3: no host of the route passed the TLS policy of `domain`; no data
+// docs/design.md §6.3: no host of the route passed the TLS policy of `domain`; no data
 // crosses. 451 4.7.5 (on_failure: defer) or 550 5.7.1 (reject). Outbound the
 // text ends in `reason` made reply-safe and capped (the line stays within
 // RFC 5321's 512 octets); inbound (`domain` empty: the backend's policy) it

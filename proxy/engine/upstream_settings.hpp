@@ -78,7 +78,7 @@ struct upstream_settings {
     upstream_timeouts timeouts;
     std::string helo_name = "localhost";
     smtp::smtp_limits limits;
-    // What a TLS policy failure on every host answers (SPEC §6.1 on_failure):
+    // What a TLS policy failure on every host answers (docs/design.md §6.1 on_failure):
     // 4xx (defer) or 5xx (reject).
     bool reject_on_policy_failure = false;
 

@@ -1,6 +1,6 @@
 // logging — the process logger (spdlog, text or JSON lines, to stderr, syslog
 // or the journal: log_target.hpp) and the
-// per-session logger that puts the session id on every line (SPEC §8).
+// per-session logger that puts the session id on every line (docs/design.md §8).
 //
 // Owns: logger construction. main builds one logger and passes it down; there
 // is no global logger.

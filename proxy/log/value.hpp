@@ -1,5 +1,5 @@
 // value — how a value from a client or a peer is written into a text log line
-// (SPEC §8): the one escaping function of the text log format.
+// (docs/design.md §8): the one escaping function of the text log format.
 //
 // Owns: the rule that keeps a text log line one line of exactly the fields
 // dsproxy wrote (CWE-117, log forging and field injection). Every log call

@@ -1,5 +1,5 @@
 // connection_limits — counts open connections, in total and per client
-// address, and refuses past the configured maxima (SPEC §2: 421 4.7.0 at
+// address, and refuses past the configured maxima (docs/design.md §2: 421 4.7.0 at
 // accept time).
 //
 // Owns: the counters, shared by every I/O thread: one mutex guards them, so

@@ -1,4 +1,4 @@
-// privileges — which account `dsproxy run` serves as (SPEC §8, issue 8).
+// privileges — which account `dsproxy run` serves as (docs/design.md §8, issue 8).
 //
 // Started as root, dsproxy binds its listeners and reads its keys, then
 // switches to `process.user` for good (supplementary groups, group, user,

@@ -53,7 +53,7 @@ ssl_next classify(SSL* ssl, int rc, boost::system::error_code& ec) {
 
 tls_socket::tls_socket(tcp::socket socket) : socket_(std::move(socket)) {
     boost::system::error_code ignored;
-    socket_.set_option(tcp::no_delay(true), ignored);  // no Nagle stalls (SPEC §9)
+    socket_.set_option(tcp::no_delay(true), ignored);  // no Nagle stalls (docs/design.md §9)
     socket_.non_blocking(true, ignored);
 }
 
@@ -168,7 +168,7 @@ asio::awaitable<void> tls_socket::upgrade(tls::ssl_ptr ssl, tls_role role, boost
         ec = asio::error::no_memory;
         co_return;
     }
-    // Give plaintext buffers back to the allocator while idle (SPEC §9).
+    // Give plaintext buffers back to the allocator while idle (docs/design.md §9).
     SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
     // Read whole flights at once: without read-ahead OpenSSL reads each
     // record's 5-byte header and its body with two read(2) calls. Safe with

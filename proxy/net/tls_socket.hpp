@@ -3,7 +3,7 @@
 //
 // Owns: the TCP socket and, after the upgrade, the SSL object.
 // Why not asio::ssl::stream: it allocates two 17 KiB buffers per stream and
-// drives OpenSSL through a BIO pair with two more (SPEC §9: ~70 KiB per idle
+// drives OpenSSL through a BIO pair with two more (docs/design.md §9: ~70 KiB per idle
 // TLS session). Here OpenSSL reads and writes the non-blocking fd directly
 // (as nginx does) with SSL_MODE_RELEASE_BUFFERS, and we wait for readiness
 // with socket::async_wait. Idle TLS sessions then cost OpenSSL's state only.

@@ -33,7 +33,7 @@ enum class address_order {
 std::string_view to_string(address_order o) noexcept;
 std::optional<address_order> parse_address_order(std::string_view text) noexcept;
 
-// Named limits (SPEC house habit 5), each with a test that exceeds it.
+// Named limits (docs/design.md §10), each with a test that exceeds it.
 struct route_limits {
     // Port for MX and implicit-MX delivery (25; tests point it elsewhere).
     std::uint16_t mx_port = 25;
@@ -99,7 +99,7 @@ std::optional<ip_family> ip_literal_family(std::string_view text) noexcept;
 
 // A canonical key for a planned route: the sorted distinct host:port pairs.
 // Two recipient domains with the same key may share one upstream
-// transaction (SPEC §2), e.g. two domains hosted on the same MX servers.
+// transaction (docs/design.md §2), e.g. two domains hosted on the same MX servers.
 std::string route_key(const std::vector<next_hop>& hops);
 
 }  // namespace dsproxy::routing

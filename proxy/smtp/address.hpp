@@ -6,7 +6,7 @@
 // Must not: decide relaying (the session asks its policy), or normalise IDNs
 // (matching/idn.hpp does that).
 //
-// Threats (SPEC §10, not an open relay): source routes are parsed and
+// Threats (docs/design.md §10, not an open relay): source routes are parsed and
 // stripped, never followed; "user%other@", "other!user@" and quoted local
 // parts holding "@" are reported by has_routing_operators() so the session
 // can refuse them; invalid UTF-8 is a syntax error; a path is at most

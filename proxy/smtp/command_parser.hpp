@@ -2,7 +2,7 @@
 //
 // Owns: the verb table (RFC 5321 §4.1, RFC 3030 BDAT, RFC 3207 STARTTLS,
 // RFC 4954 AUTH) with, per verb, whether it takes arguments, and the rows for
-// HTTP methods that mean someone is talking HTTP to the SMTP port (SPEC §10:
+// HTTP methods that mean someone is talking HTTP to the SMTP port (docs/design.md §10:
 // the session closes). Must not: decide whether a command is allowed now
 // (that is the session's transition table) or parse paths (see address.hpp).
 //

@@ -14,7 +14,7 @@
 // judges the content (bare LF / bare CR, the longest line) and dot_stuffer
 // writes it out again: line ends as CRLF, then the stuffing of those lines
 // (message_content.hpp). For a well-formed message (CRLF only, stuffed) the
-// output is the input byte for byte (SPEC §2).
+// output is the input byte for byte (docs/design.md §2).
 //
 // Threats: SMTP smuggling (CVE-2023-51764/5/6). A bare LF or bare CR is, by
 // policy, either refused (`reject`: the session answers 554 5.6.0 after the

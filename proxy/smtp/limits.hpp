@@ -1,6 +1,6 @@
 // limits — every buffer, count and size limit of the SMTP protocol core.
 //
-// Owns: the named limits (SPEC §2) with safe defaults; the engine fills them
+// Owns: the named limits (docs/design.md §2) with safe defaults; the engine fills them
 // from the configuration. Must not: read configuration or do I/O.
 //
 // Each limit is exceeded by a test in tests/smtp/ (STYLE habit 5). The reply a

@@ -181,7 +181,7 @@ void server_session::cmd_rcpt(const command& c) {
     relay_check_and_send_rcpt(std::move(p.value), std::move(params));
 }
 
-// SPEC §10: only accepted domains, and the domain is the one after the last
+// docs/design.md §10: only accepted domains, and the domain is the one after the last
 // unquoted "@" with any source route already stripped by the parser. Local
 // parts with "%", "!" or "@" ask the next hop to route further; refused as
 // Postfix does with allow_untrusted_routing = no, so an accepted domain can

@@ -1,6 +1,6 @@
 // server_session — the client-facing SMTP leg as a sans-I/O state machine.
 //
-// Owns: the SMTP conversation with one client (SPEC §2): banner, EHLO/HELO
+// Owns: the SMTP conversation with one client (docs/design.md §2): banner, EHLO/HELO
 // and the extension list, STARTTLS, the MAIL/RCPT/DATA/BDAT transaction, the
 // limits, relay control, and end-to-end acknowledgement (the final reply to
 // a message is the upstream's own). Must not: do I/O, read the clock except
@@ -57,7 +57,7 @@
 
 namespace dsproxy::smtp {
 
-// What the sender policy (SPEC §6.2) says at MAIL FROM.
+// What the sender policy (docs/design.md §6.2) says at MAIL FROM.
 struct sender_verdict {
     std::optional<reply> refusal;  // e.g. 530 5.7.1; nothing = accepted
     bool domain_secured = false;   // marks the Received header

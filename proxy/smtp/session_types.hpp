@@ -23,7 +23,7 @@ struct chain_check {
 
 // The client_tls record: what the engine learned from a finished TLS
 // handshake on the client leg, collected once there; recorded in the
-// Received header and the only input the sender policy (SPEC §6.2) judges.
+// Received header and the only input the sender policy (docs/design.md §6.2) judges.
 struct tls_facts {
     std::string protocol;                  // "TLSv1.3", for the log and the Received header
     std::string cipher;                    // "TLS_AES_256_GCM_SHA384"

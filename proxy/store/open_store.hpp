@@ -1,5 +1,5 @@
 // open_store — the policy_store that the configuration's `store` section
-// names (SPEC §6.4): the SQLite file (`path`, default store.db in the state
+// names (docs/design.md §6.4): the SQLite file (`path`, default store.db in the state
 // directory: systemd's $STATE_DIRECTORY, else /var/lib/dsproxy), or Redis.
 // Must not: create the state directory (the package and the unit do).
 #pragma once

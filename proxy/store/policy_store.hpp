@@ -1,4 +1,4 @@
-// policy_store — where outbound TLS policy state lives (SPEC §6.4 `store`):
+// policy_store — where outbound TLS policy state lives (docs/design.md §6.4 `store`):
 // MTA-STS policies, TLS-RPT counters and report bookkeeping, and the
 // STARTTLS downgrade memory. One interface, two implementations:
 // sqlite_store (an embedded file in the state directory, the default) and

@@ -1,4 +1,4 @@
-// redis_store — the shared policy_store of a fleet (SPEC §6.4
+// redis_store — the shared policy_store of a fleet (docs/design.md §6.4
 // `store: {redis: "redis://host:port/db"}`), on hiredis.
 //
 // Owns: the key layout (all under "dsproxy:"), and the Redis commands that

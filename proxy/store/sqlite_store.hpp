@@ -1,5 +1,5 @@
 // sqlite_store — the embedded policy_store: one SQLite file in the state
-// directory (SPEC §6.4 `store: {path: ...}`).
+// directory (docs/design.md §6.4 `store: {path: ...}`).
 //
 // Owns: the schema, its version (PRAGMA user_version) and every statement.
 // WAL journal with synchronous=NORMAL: a write is one transaction that a

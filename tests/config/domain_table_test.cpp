@@ -1,4 +1,4 @@
-// Domain keys and the policy lookup order of SPEC §6.1: exact, nearest
+// Domain keys and the policy lookup order of docs/design.md §6.1: exact, nearest
 // `.parent`, default; wildcards refused; keys normalised (case, trailing dot,
 // IDN).
 #include "config/domain_table.hpp"

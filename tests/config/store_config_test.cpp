@@ -1,4 +1,4 @@
-// `store` and `tls_reporting` (SPEC §6.4): values, defaults and errors.
+// `store` and `tls_reporting` (docs/design.md §6.4): values, defaults and errors.
 #include "config/emitter.hpp"
 #include "config/loader.hpp"
 #include "tests/config/temp_tree.hpp"

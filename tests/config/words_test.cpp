@@ -29,7 +29,7 @@ BOOST_AUTO_TEST_CASE(tls_versions_with_and_without_prefix) {
     BOOST_TEST((*parse_enum<tls_version>("TLSv1.3") == tls_version::v1_3));
     BOOST_TEST(to_name(tls_version::v1_3) == "1.3");  // the first spelling is the printed one
     std::string error;
-    BOOST_TEST(!parse_enum<tls_version>("1.1", &error));  // below the hardened minimum (SPEC §3)
+    BOOST_TEST(!parse_enum<tls_version>("1.1", &error));  // below the hardened minimum (docs/design.md §3)
     BOOST_TEST(!parse_enum<tls_version>("1.20", &error));
     BOOST_TEST(error.find("`1.2`, `1.3`, `TLSv1.2` or `TLSv1.3`") != std::string::npos);
 }

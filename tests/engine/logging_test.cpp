@@ -1,6 +1,6 @@
 // logging_test — JSON log lines: the session id becomes its own member, and
 // everything a peer can put in a message is escaped so that a line stays one
-// valid JSON object (SPEC §8).
+// valid JSON object (docs/design.md §8).
 #include <boost/test/unit_test.hpp>
 
 #include "proxy/log/logging.hpp"

@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(the_table) {
         {tls_level::opportunistic, false, D::enforce, upstream_tls::required, true, true, true},
         {tls_level::encrypt, true, D::enforce, upstream_tls::required, false, true, true},
         {tls_level::domain_secure, false, D::enforce, upstream_tls::required, true, true, true},
-        // SPEC §6.4: the YAML level is a floor nothing published lowers, and a
+        // docs/design.md §6.4: the YAML level is a floor nothing published lowers, and a
         // published policy that applies is never plain text, whatever the floor.
         {tls_level::none, false, D::enforce, upstream_tls::required, true, true, true},
         {tls_level::none, false, D::testing, upstream_tls::opportunistic, true, false, true},
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(other_failures_under_required_tls_are_not_the_policys) {
 }
 
 BOOST_AUTO_TEST_CASE(a_policy_failure_on_one_host_outlives_an_unreachable_next_one) {
-    // SPEC §6.3: the route is refused by the policy when any host was, not
+    // docs/design.md §6.3: the route is refused by the policy when any host was, not
     // "unreachable" because the last one was down.
     next_hop_attempt a(floor_only(tls_level::domain), 2);
     BOOST_TEST((a.on_failure({failure_kind::certificate, "names"}).step == next_step::next_host));

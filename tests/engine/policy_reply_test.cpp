@@ -1,5 +1,5 @@
 // policy_reply_test — what the client hears when no next hop passes the TLS
-// policy (SPEC §6.3; issue 14 item 6, issue 15 'Also', issue 16 item 3):
+// policy (docs/design.md §6.3; issue 14 item 6, issue 15 'Also', issue 16 item 3):
 // outbound a reply-safe, capped summary (one line of at most 512 octets),
 // inbound a generic text with the session id and nothing of the upstream.
 #include "proxy/engine/upstream_check.hpp"

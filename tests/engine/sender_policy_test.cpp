@@ -1,4 +1,4 @@
-// sender_policy_test — SPEC §6.2's table as the unit test of judge_sender
+// sender_policy_test — docs/design.md §6.2's table as the unit test of judge_sender
 // (issue 14 item 3, issue 15 item 6): for each level, what a session without
 // TLS, without a client certificate, with a bad chain or wrong names gets,
 // per on_failure and mode; min_tls and ciphers on the client's leg.
@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(a_good_certificate_passes_and_marks_the_message) {
     BOOST_TEST(j.domain_secured);
     BOOST_TEST(j.matched_name == "mail.partner.test");
     BOOST_TEST(j.rule == "one-node-deep");
-    // Names two nodes deep are never enough (SPEC §5).
+    // Names two nodes deep are never enough (docs/design.md §5).
     const auto deep = tls(std::vector<std::string>{"a.mail.partner.test"});
     BOOST_TEST((judge({p, &deep}).outcome == sender_outcome::refused));
 }

@@ -70,9 +70,9 @@ std::vector<std::string> presented_pool() {
 // The deliberate differences; anything else is a bug in one of the two.
 std::string classify(const std::string& reference, const std::string& presented, bool ours, bool theirs) {
     if (!reference.empty() && reference.back() == '.' && ours && !theirs)
-        return "reference trailing dot: dsproxy ignores it (SPEC 5), OpenSSL never matches (openssl#11560)";
+        return "reference trailing dot: dsproxy ignores it (docs/design.md §5), OpenSSL never matches (openssl#11560)";
     if (!presented.empty() && presented.back() == '.' && ours && !theirs)
-        return "presented trailing dot: dsproxy ignores one (SPEC 5), OpenSSL does not";
+        return "presented trailing dot: dsproxy ignores one (docs/design.md §5), OpenSSL does not";
     return "";
 }
 

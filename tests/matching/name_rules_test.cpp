@@ -1,5 +1,5 @@
 // What the matcher reports besides the verdict: the winning presented name,
-// the names it ignored and why, and the 1,024-name cap (SPEC §5).
+// the names it ignored and why, and the 1,024-name cap (docs/design.md §5).
 #include "matching/name_matcher.hpp"
 
 #include <boost/test/unit_test.hpp>

@@ -1,5 +1,5 @@
 // Reference names: normalisation (case, one trailing dot, IDNA2008) and the
-// errors for names that cannot be a reference (SPEC §5).
+// errors for names that cannot be a reference (docs/design.md §5).
 #include "matching/idn.hpp"
 
 #include <boost/test/unit_test.hpp>

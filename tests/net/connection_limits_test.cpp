@@ -1,4 +1,4 @@
-// connection_limits_test — the counts of SPEC §2 (421 at accept) hold across
+// connection_limits_test — the counts of docs/design.md §2 (421 at accept) hold across
 // I/O threads: never more admitted at once than max_connections in total or
 // max_connections_per_client per address, whichever threads admit and
 // release; slots release on any thread; new maxima apply to new admissions.

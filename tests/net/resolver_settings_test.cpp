@@ -1,5 +1,5 @@
 // resolver_settings_test — the start-up and reload check of the DNS
-// settings (SPEC §6.4, check-config): a trust anchor that is missing,
+// settings (docs/design.md §6.4, check-config): a trust anchor that is missing,
 // unreadable or not a DS/DNSKEY record is named; a well-formed one, the
 // root's own (dns-root-data) and "no anchors" pass; a server that is not an
 // IP address is refused. No query is sent (the check answers from

@@ -201,7 +201,7 @@ BOOST_AUTO_TEST_CASE(relay_control_and_address_tricks) {
 }
 
 BOOST_AUTO_TEST_CASE(domains_that_are_accepted_only_after_idn_mapping_are_refused) {
-    // SPEC §10: the domain checked must be the domain the backend reads. With
+    // docs/design.md §10: the domain checked must be the domain the backend reads. With
     // UTS #46 mapping these are contoso.com, but they would be passed on as
     // written.
     harness h;

@@ -1,4 +1,4 @@
-// The SQLite store survives kill -9 mid-write (SPEC §6.4): a child process
+// The SQLite store survives kill -9 mid-write (docs/design.md §6.4): a child process
 // (store_writer) writes counter batches and policies in a loop and is
 // killed with SIGKILL at three points; after each kill the file passes
 // PRAGMA integrity_check, every batch is there whole or not at all (the

@@ -1,5 +1,5 @@
 // builder_test — keys, PKCS#10 requests, self-signed certificates and the
-// first-start self-signed certificate (SPEC §4.1, §4.2).
+// first-start self-signed certificate (docs/design.md §4.1, §4.2).
 #include "test_pki.hpp"
 
 #include "tls/auto_selfsigned.hpp"

@@ -1,4 +1,4 @@
-// selection_test — SPEC §4.1's order, one rule per test case.
+// selection_test — docs/design.md §4.1's order, one rule per test case.
 #include "test_pki.hpp"
 
 #include "tls/certificate_selection.hpp"

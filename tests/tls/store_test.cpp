@@ -1,4 +1,4 @@
-// store_test — loading certificate+key files and every refusal of SPEC §4.1.
+// store_test — loading certificate+key files and every refusal of docs/design.md §4.1.
 #include "test_pki.hpp"
 
 #include "tls/pem_io.hpp"

@@ -1,4 +1,4 @@
-// subject_name_test — `--subject` parsing and every rule of SPEC §4.2's
+// subject_name_test — `--subject` parsing and every rule of docs/design.md §4.2's
 // table and notes; SAN name validation.
 #include "tls/country_codes.hpp"
 #include "tls/san_names.hpp"

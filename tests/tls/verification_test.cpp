@@ -1,4 +1,4 @@
-// verification_test — every verdict of peer_verification (SPEC §3, §5, §6.1).
+// verification_test — every verdict of peer_verification (docs/design.md §3, §5, §6.1).
 #include "test_pki.hpp"
 
 #include "tls/peer_verification.hpp"
