@@ -52,10 +52,18 @@ def sh(args, check=True, timeout=300, **kw):
     return r
 
 
+# man-db's cache of formatted pages: `man dsproxy` writes one there whenever
+# a page is shown, and so does `systemd-analyze verify` when it checks the
+# unit's Documentation=man:... references (it runs man). Not a file of the
+# package; man-db's daily job expires what no longer has a source page.
+NOT_THE_PACKAGES = ("/var/cache/man/",)
+
+
 def named_dsproxy() -> set:
-    """Every path under SEARCHED whose name contains `dsproxy` (this file system only)."""
+    """Every path under SEARCHED whose name contains `dsproxy` (this file system
+    only), but for man-db's page cache."""
     r = sh(["find", *SEARCHED, "-xdev", "-name", "*dsproxy*"], check=False)
-    return set(r.stdout.split())
+    return {p for p in r.stdout.split() if not p.startswith(NOT_THE_PACKAGES)}
 
 
 def package_status() -> str:
