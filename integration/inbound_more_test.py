@@ -144,6 +144,22 @@ class BadCommands(StackTest):
             r = c.reply()
         self.assertEqual(r.code, 421, r)
 
+    def test_pipelined_batch_behind_a_refused_mail_does_not_close(self):
+        # Issue 15 item 7: 100 RCPTs and a DATA pipelined behind a refused MAIL, in one write:
+        # 102 replies, the session stays open (it closed with 421 after the 19th 503) and the
+        # next transaction in it is delivered.
+        st = self.stack()
+        c = self.greet(st)
+        batch = "MAIL FROM:<a@@sender.test>\r\n" + "".join(
+            f"RCPT TO:<u{i}@example.com>\r\n" for i in range(100)) + "DATA\r\n"
+        c.send(batch)
+        codes = [c.reply().code for _ in range(102)]
+        self.assertEqual(codes, [501] + [503] * 101, st.logs())
+        self.assertEqual(self.send_message(c, st).code, 250, st.logs())
+        self.assertEqual(len(st.messages()), 1)
+        self.assertIn("not counted as errors", st.proxy_log())
+        self.assertNotIn("too many bad commands", st.proxy_log())
+
     def test_over_long_text_line_in_data(self):
         st = self.stack()
         c = self.greet(st)
@@ -154,6 +170,28 @@ class BadCommands(StackTest):
         r = c.reply()
         self.assertEqual(r.code // 100, 5, r)
         self.assertEqual(st.messages(), [])
+
+    def test_over_long_text_line_same_reply_for_data_and_bdat(self):
+        # Issue 15 item 8: a 1,500-octet line was refused under DATA and relayed under BDAT.
+        st = self.stack()
+        replies = {}
+        for command in ("DATA", "BDAT"):
+            c = self.greet(st)
+            self.assert_reply(c.command("MAIL FROM:<a@sender.test>"), 250, st=st)
+            self.assert_reply(c.command("RCPT TO:<b@example.com>"), 250, st=st)
+            content = b"Subject: long\r\n\r\n" + b"x" * 1500 + b"\r\n"
+            if command == "DATA":
+                self.assert_reply(c.command("DATA"), 354, st=st)
+                c.send(content + b".\r\n")
+            else:
+                c.send(b"BDAT %d LAST\r\n" % len(content) + content)
+            replies[command] = c.reply()
+            self.assertEqual(c.command("NOOP").code, 250, st.logs())
+        self.assertEqual(replies["DATA"].code, 552, replies)
+        self.assertEqual(replies["BDAT"].lines, replies["DATA"].lines, replies)
+        self.assertEqual(replies["BDAT"].code, replies["DATA"].code, replies)
+        self.assertIn("message line longer than 1000 octets", replies["DATA"].text)
+        self.assertEqual(st.messages(), [], st.logs())
 
 
 class SignalsWhileStarting(StackTest):

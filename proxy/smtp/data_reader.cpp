@@ -7,8 +7,8 @@
 namespace dsproxy::smtp {
 
 data_findings data_reader::findings() const noexcept {
-    // RFC 5321 §4.5.3.1.6: 1000 octets with the CRLF, the stuffing dot not counted.
-    return {scanner_.bare_lf(), scanner_.bare_cr(), scanner_.longest_line() + 2 > line_max_, size_ > size_max_};
+    // The stuffing dot is not counted: the scanner sees the content.
+    return {scanner_.bare_lf(), scanner_.bare_cr(), scanner_.line_over(line_max_), size_ > size_max_};
 }
 
 bool data_reader::refused() const noexcept {

@@ -34,6 +34,9 @@ public:
     // Octets of the longest line so far, its line end not counted (any of
     // CRLF, LF, CR ends a line here, as a lax next hop would read it).
     std::size_t longest_line() const noexcept { return longest_; }
+    // RFC 5321 §4.5.3.1.6: a text line has at most `text_line_max` octets,
+    // its CRLF included. The one rule for DATA and BDAT content alike.
+    bool line_over(std::size_t text_line_max) const noexcept { return longest_ + 2 > text_line_max; }
 
 private:
     void line_end() noexcept { line_ = 0; }

@@ -85,6 +85,19 @@ void server_session::reply_param_error(const param_result& r, std::string_view w
 
 void server_session::dispatch(std::string_view line) {
     const command c = parse_command(line);
+    // A MAIL that leaves the session ready was refused: what the client
+    // pipelined behind it follows from that refusal (follows_refused_mail).
+    const bool opens_transaction = c.id == verb::mail && state_ == server_state::ready;
+    if (c.id != verb::rcpt && c.id != verb::data && c.id != verb::bdat && c.id != verb::noop)
+        refused_mail_followers_ = 0;
+    run_command(c);
+    if (opens_transaction && state_ == server_state::ready)
+        refused_mail_followers_ = options_.limits.recipients_max + 1;
+    else if (c.id == verb::data)
+        refused_mail_followers_ = 0;  // DATA ends a pipelined group (RFC 2920 §3.1)
+}
+
+void server_session::run_command(const command& c) {
     if (c.error == command_error::bad_characters) return bad_command(500, "5.5.2 Error: bad characters in command");
     const command_row* row = find_row(c.id);
     if (row == nullptr) return bad_command(500, "5.5.2 Error: command not recognized");
@@ -96,6 +109,7 @@ void server_session::dispatch(std::string_view line) {
     }
     if ((row->allowed & bit(state_)) == 0) {
         if (state_ == server_state::need_helo) return bad_command(503, "5.5.1 Error: send HELO/EHLO first");
+        if (follows_refused_mail()) return send(503, row->out_of_sequence);
         return bad_command(503, row->out_of_sequence);
     }
     (this->*(row->handle))(c);
@@ -261,9 +275,10 @@ void server_session::cmd_bdat(const command& c) {
     chunk_error_.reset();
     state_ = server_state::bdat;
     if (!txn_) {
-        // Answered (and counted towards bad_commands_max) once the chunk is
-        // read: its bytes are not commands.
-        chunk_is_bad_command_ = true;
+        // Answered (and counted towards bad_commands_max, unless it follows
+        // a refused MAIL) once the chunk is read: its bytes are not commands.
+        chunk_is_bad_command_ = !follows_refused_mail();
+        if (last) refused_mail_followers_ = 0;  // BDAT LAST ends a pipelined group
         chunk_error_ = helo_.empty() ? make_reply(503, "5.5.1 Error: send HELO/EHLO first")
                                      : make_reply(503, "5.5.1 Error: need MAIL command");
         return;

@@ -69,6 +69,20 @@ void server_session::bad_command(int code, std::string_view text) {
     }
 }
 
+// docs/design.md §2: the replies that follow from one refused MAIL count
+// once, with it. A pipelining client (RFC 2920) has sent its RCPTs, DATA or
+// BDAT behind the MAIL before reading the refusal; each gets its 503, but
+// they are one mistake, not a hundred (as Postfix's smtpd_hard_error_limit).
+// At most recipients_max + 1 such replies (a full transaction's RCPTs and
+// its DATA) pass uncounted, so a client cannot send 503-bound commands for
+// ever.
+bool server_session::follows_refused_mail() {
+    if (refused_mail_followers_ == 0) return false;
+    if (refused_mail_followers_-- == options_.limits.recipients_max + 1)
+        note("reason=commands pipelined behind a refused MAIL answered 503, not counted as errors");
+    return true;
+}
+
 void server_session::abort_upstream() {
     if (txn_ && txn_->upstream_touched && !content_aborted_) out_.emplace_back(actions::upstream_abort{});
     if (txn_) txn_->upstream_touched = false;
@@ -246,9 +260,8 @@ void server_session::finish_data() {
             note("reason=message over the size limit of " + std::to_string(options_.limits.message_size_max));
             send(552, "5.3.4 Error: message size exceeds fixed limit");
         } else if (f.line_too_long) {
-            note("reason=message line longer than " + std::to_string(options_.limits.text_line_max) + " octets");
-            send(552, "5.6.0 Error: message line longer than " + std::to_string(options_.limits.text_line_max) +
-                          " octets");
+            note_line_too_long();
+            send(line_too_long_reply());
         } else {
             note(std::string("reason=bare ") + (f.bare_lf ? "LF" : "CR") + " in message data (SMTP smuggling)");
             send(554, "5.6.0 Error: bare <LF> or <CR> in message data is not allowed");
@@ -266,13 +279,24 @@ void server_session::finish_data() {
     waiting_ = upstream_stage::end_of_data;
 }
 
+// DATA and BDAT content share the text line rule (newline_scanner::line_over)
+// and this reply: 552 5.6.0, DATA after its end, BDAT after the chunk.
+reply server_session::line_too_long_reply() const {
+    return make_reply(552, "5.6.0 Error: message line longer than " + std::to_string(options_.limits.text_line_max) +
+                               " octets");
+}
+
+void server_session::note_line_too_long() {
+    note("reason=message line longer than " + std::to_string(options_.limits.text_line_max) + " octets");
+}
+
 void server_session::process_bdat() {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_remaining_, input_.size()));
     const std::string_view slice(input_.data(), n);
     note_undeclared_8bit(slice);
     chunk_scanner_.feed(slice);
     if (chunk_last_ && n == chunk_remaining_) chunk_scanner_.finish();
-    check_chunk_newlines();
+    check_chunk_content();
     std::string bytes(slice);
     if (markers_) {  // same length out as in, by the end of the chunk
         std::string filtered;
@@ -291,19 +315,27 @@ void server_session::process_bdat() {
 // refuses the message before its last byte reaches the upstream. Under
 // `normalize` the bytes pass unchanged while BDAT frames them by length, and
 // client_session's dot_stuffer rewrites them if the upstream needs DATA.
-void server_session::check_chunk_newlines() {
+// It gets DATA's text line limit too (RFC 3030 sets none, but a BDAT message
+// may be relayed as DATA, and the two commands must not differ): the chunk
+// with the long line is not relayed, and it and the rest get the 552.
+void server_session::check_chunk_content() {
+    if (!txn_ || txn_->refusal) return;
     const bool bare = chunk_scanner_.bare_lf() || chunk_scanner_.bare_cr();
-    if (txn_ && bare && options_.data_bare_newline == bare_newline_policy::reject && !txn_->refusal) {
+    if (bare && options_.data_bare_newline == bare_newline_policy::reject) {
         note("reason=bare newline in BDAT content (SMTP smuggling)");
         abort_upstream();
         txn_->refusal = make_reply(554, "5.6.0 Error: bare <LF> or <CR> in message data is not allowed");
+    } else if (chunk_scanner_.line_over(options_.limits.text_line_max)) {
+        note_line_too_long();
+        abort_upstream();
+        txn_->refusal = line_too_long_reply();
     }
 }
 
 void server_session::finish_chunk() {
     if (chunk_last_) {
         chunk_scanner_.finish();
-        check_chunk_newlines();
+        check_chunk_content();
     }
     std::optional<reply> error = chunk_error_ ? chunk_error_ : (txn_ ? txn_->refusal : std::nullopt);
     chunk_error_.reset();

@@ -184,6 +184,7 @@ private:
     static const command_row* find_row(verb id) noexcept;
     void reply_param_error(const param_result& r, std::string_view which);
     void dispatch(std::string_view line);
+    void run_command(const command& c);
     void cmd_ehlo(const command& c);
     void cmd_helo(const command& c);
     void cmd_mail(const command& c);
@@ -211,12 +212,15 @@ private:
     void process_bdat();
     void finish_data();
     void finish_chunk();
-    void check_chunk_newlines();
+    void check_chunk_content();
+    reply line_too_long_reply() const;
+    void note_line_too_long();
     void note_undeclared_8bit(std::string_view content);
     void begin_content();
     void send(const reply& r);
     void send(int code, std::string_view text);
     void bad_command(int code, std::string_view text);
+    bool follows_refused_mail();
     void note(std::string text);
     void abort_upstream();
     void reset_transaction();
@@ -234,6 +238,10 @@ private:
     std::string helo_;
     bool esmtp_ = false;
     unsigned bad_commands_ = 0;
+    // After a refused MAIL: how many of the 503s that follow from it (to the
+    // RCPTs, DATA and BDAT a pipelining client sent behind it) are still
+    // answered without counting towards bad_commands_max (docs/design.md §2).
+    std::size_t refused_mail_followers_ = 0;
     std::optional<server_transaction> txn_;
     std::optional<data_reader> data_;
     std::optional<trust_marker_filter> markers_;  // options_.rename_trust_markers: this message's

@@ -97,6 +97,68 @@ BOOST_AUTO_TEST_CASE(bdat_without_mail_counts_towards_the_bad_command_limit) {
     BOOST_TEST(h.s.closed());
 }
 
+// Issue 15 item 7: a pipelining client's RCPTs and DATA behind a refused
+// MAIL each get their 503, and the refused transaction counts once: 100
+// RCPTs used to count 100 errors and end the session with 421 after 19.
+BOOST_AUTO_TEST_CASE(pipelined_commands_behind_a_refused_mail_count_once) {
+    harness h;  // bad_commands_max 20
+    h.feed("EHLO c\r\n");
+    std::string batch = "MAIL FROM:<a@@b.example>\r\n";
+    std::string expected = "501 5.1.7 Error: bad sender address syntax\r\n";
+    for (int i = 0; i < 100; ++i) {
+        batch += "RCPT TO:<u" + std::to_string(i) + "@contoso.com>\r\n";
+        expected += "503 5.5.1 Error: need MAIL command\r\n";
+    }
+    batch += "DATA\r\n";
+    expected += "503 5.5.1 Error: need MAIL command\r\n";
+    BOOST_TEST(h.feed(batch) == expected);
+    BOOST_TEST(!h.s.closed());
+    BOOST_TEST(h.s.bad_commands() == 1u);  // the MAIL's syntax error
+    // DATA ended the group: a 503 now is a mistake of its own.
+    BOOST_TEST(h.feed("RCPT TO:<u@contoso.com>\r\n") == "503 5.5.1 Error: need MAIL command\r\n");
+    BOOST_TEST(h.s.bad_commands() == 2u);
+    BOOST_TEST(h.feed("MAIL FROM:<a@b.example>\r\n") == "250 2.1.0 Ok\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(commands_behind_a_policy_refused_mail_and_bdat_are_not_counted) {
+    auto p = dsproxy::smtp::test::contoso_policy();
+    p.check_sender = [](const path&, const std::optional<tls_facts>&) {
+        return sender_verdict{make_reply(454, "4.7.0 Error: client certificate required"), false};
+    };
+    auto o = test_options();
+    o.limits.bad_commands_max = 3;
+    harness h(o, p);
+    h.feed("EHLO c\r\n");
+    BOOST_TEST(h.feed("MAIL FROM:<a@b.example>\r\nRCPT TO:<u@contoso.com>\r\nRCPT TO:<v@contoso.com>\r\n"
+                      "RCPT TO:<w@contoso.com>\r\nBDAT 5 LAST\r\nhello") ==
+               "454 4.7.0 Error: client certificate required\r\n"
+               "503 5.5.1 Error: need MAIL command\r\n503 5.5.1 Error: need MAIL command\r\n"
+               "503 5.5.1 Error: need MAIL command\r\n503 5.5.1 Error: need MAIL command\r\n");
+    BOOST_TEST(!h.s.closed());
+    BOOST_TEST(h.s.bad_commands() == 0u);
+    BOOST_TEST(h.count<a::upstream_mail>() == 0u);
+}
+
+// The pass is bounded: after a refused MAIL at most recipients_max RCPTs and
+// a DATA go uncounted, so RCPTs sent for ever still reach the limit.
+BOOST_AUTO_TEST_CASE(commands_behind_a_refused_mail_are_uncounted_only_up_to_a_transaction) {
+    auto o = test_options();
+    o.limits.recipients_max = 5;
+    o.limits.bad_commands_max = 3;
+    harness h(o);
+    h.feed("EHLO c\r\n");
+    std::string batch = "MAIL FROM:<a@@b.example>\r\n";
+    for (int i = 0; i < 6; ++i) batch += "RCPT TO:<u@contoso.com>\r\n";
+    h.feed(batch);
+    BOOST_TEST(h.s.bad_commands() == 1u);
+    BOOST_TEST(!h.s.closed());
+    h.feed("RCPT TO:<u@contoso.com>\r\n");
+    BOOST_TEST(h.s.bad_commands() == 2u);
+    BOOST_TEST(h.feed("RCPT TO:<u@contoso.com>\r\n") ==
+               "503 5.5.1 Error: need MAIL command\r\n421 4.7.0 mx.contoso.com Error: too many errors\r\n");
+    BOOST_TEST(h.s.closed());
+}
+
 BOOST_AUTO_TEST_CASE(recipient_limit) {
     auto o = test_options();
     o.limits.recipients_max = 2;
@@ -132,6 +194,26 @@ BOOST_AUTO_TEST_CASE(text_line_limit) {
     BOOST_TEST(h.feed("0123456789\r\n0123456789X\r\n.\r\n") ==
                "552 5.6.0 Error: message line longer than 12 octets\r\n");
     BOOST_TEST(h.count<a::upstream_abort>() == 1u);
+}
+
+// Issue 15 item 8: BDAT content gets DATA's text line limit and reply (it
+// passed any line length), a line counted across chunk boundaries.
+BOOST_AUTO_TEST_CASE(text_line_limit_applies_to_bdat_as_to_data) {
+    auto o = test_options();
+    o.limits.text_line_max = 12;
+    harness h(o);
+    h.open_transaction();
+    h.feed("BDAT 12\r\n0123456789\r\n");  // 12 octets with the CRLF: within the limit
+    h.upstream(upstream_stage::data, 354, "ready");
+    BOOST_TEST(h.upstream(upstream_stage::bdat_chunk, 250, "2.0.0 ok") == "250 2.0.0 ok\r\n");
+    BOOST_TEST(h.feed("BDAT 6\r\n012345") == "");
+    BOOST_TEST(h.upstream(upstream_stage::bdat_chunk, 250, "2.0.0 ok") == "250 2.0.0 ok\r\n");
+    const std::size_t relayed = h.relayed().size();
+    BOOST_TEST(h.feed("BDAT 7 LAST\r\n6789X\r\n") == "552 5.6.0 Error: message line longer than 12 octets\r\n");
+    BOOST_TEST(h.relayed().size() == relayed);  // the chunk with the long line is not relayed
+    BOOST_TEST(h.count<a::upstream_abort>() == 1u);
+    BOOST_TEST(h.count<a::upstream_end_of_data>() == 0u);
+    BOOST_TEST((h.s.state() == server_state::ready));
 }
 
 BOOST_AUTO_TEST_CASE(pending_input_limit) {
