@@ -8,13 +8,11 @@
 // Must not: connect anywhere (relay_session does), or block: DNS goes through
 // the asynchronous resolver.
 //
-// Two recipients may share a transaction only when both their route (the
-// hosts in order) and their policy entry are the same; otherwise the second
-// gets 452 4.5.3 (RFC 5321 §4.5.3.1.10) and comes back in a new transaction.
+// Which recipients share a transaction: outbound_route.hpp.
 #pragma once
 
 #include "config/enums.hpp"
-#include "proxy/engine/relay_session.hpp"
+#include "proxy/engine/outbound_route.hpp"
 #include "proxy/net/dns_resolver.hpp"
 #include "proxy/smtp/reply.hpp"
 
@@ -26,16 +24,10 @@
 
 namespace dsproxy::engine {
 
+namespace asio = boost::asio;
+
 class runtime;
 struct listener_runtime;
-
-struct route_decision {
-    std::optional<smtp::reply> refusal;  // routing failed: the RCPT's reply
-    upstream_settings upstream;          // hosts in order, TLS policy of the domain
-    std::string route_key;               // same key = same next hops
-    std::string policy_key;              // the policy entry that applied
-    std::string domain;
-};
 
 class outbound_router {
 public:

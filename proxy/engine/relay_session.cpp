@@ -4,48 +4,22 @@
 #include "proxy/engine/engine_limits.hpp"
 #include "proxy/engine/next_hop_link.hpp"
 #include "proxy/engine/outbound_router.hpp"
+#include "proxy/engine/transaction_log.hpp"
 #include "proxy/engine/upstream_check.hpp"
 #include "proxy/log/logging.hpp"
 #include "proxy/log/value.hpp"
-#include "proxy/net/next_hop_connect.hpp"
 #include "proxy/protocol/proxy_header.hpp"
 
-#include <array>
 #include <deque>
 
 namespace dsproxy::engine {
 
 namespace {
 
-// Upstream output gathered before a write is forced: one client read's worth
-// of content plus a Received header and the final dot fit.
-constexpr std::size_t max_gathered = limits::upstream_gather;
-
-std::span<char> shared_upstream_buffer() {
-    thread_local std::array<char, limits::read_buffer> buffer;
-    return buffer;
-}
-
 // A next hop's reply as a log value (log/value.hpp): quoted, escaped.
 std::string reply_text(const smtp::reply& r) { return log::value(r.first_line(), 200); }
 
 }  // namespace
-
-struct relay_session::leg {
-    leg(net::tls_socket s, smtp::client_options o, upstream_host h, std::size_t i)
-        : socket(std::move(s)), machine(std::move(o)), host(std::move(h)), index(i) {}
-    net::tls_socket socket;
-    smtp::client_session machine;
-    upstream_host host;
-    std::size_t index;  // of upstream_.hosts: a later transaction fails over from here
-    bool dead = false;
-    bool would_refuse = false;  // mode testing: this connection fails the level, used anyway
-    std::string tls = "none";   // for the transaction log: protocol and verdict, once TLS is up
-    // Commands and content not yet written: gathered into one write, sent
-    // before any wait (flush_upstream), so MAIL+RCPT+... or a Received header,
-    // a block of content and the final dot cost one syscall, not three.
-    std::string out;
-};
 
 relay_session::relay_session(net::tls_socket client, front_settings settings, smtp::server_options options,
                              smtp::session_policy policy, upstream_settings upstream, outbound_router* router)
@@ -61,17 +35,12 @@ asio::awaitable<bool> relay_session::choose_route(const smtp::path& first_recipi
         post(server().on_upstream_reply(smtp::upstream_stage::mail, *decision.refusal));
         co_return false;
     }
-    const bool reuse = leg_ && leg_->machine.reusable() && !leg_->dead && decision.route_key == route_key_ &&
-                       decision.policy_key == policy_key_;
+    const bool reuse = leg_ && leg_->machine.reusable() && !leg_->dead && route_.same_next_hops(decision);
     if (!reuse && leg_) co_await close_upstream();
     upstream_ = decision.upstream;
-    route_key_ = decision.route_key;
-    policy_key_ = decision.policy_key;
-    route_domain_ = decision.domain;
-    std::string hosts;
-    for (const auto& h : upstream_.hosts) hosts += (hosts.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
-    info("route domain={} policy={} level={} hosts={}{}", route_domain_, policy_key_, upstream_.level(), hosts,
-         reuse ? " (connection reused)" : "");
+    route_ = transaction_route::of(decision);
+    info("route domain={} policy={} level={} hosts={}{}", route_.domain, route_.policy_key, upstream_.level(),
+         log::value(host_list(upstream_.hosts), limits::log_value), reuse ? " (connection reused)" : "");
     co_return true;
 }
 
@@ -81,10 +50,9 @@ asio::awaitable<bool> relay_session::same_route(const smtp::path& recipient) {
         post(server().on_upstream_reply(smtp::upstream_stage::rcpt, *decision.refusal));
         co_return false;
     }
-    if (decision.domain == route_domain_ || (decision.route_key == route_key_ && decision.policy_key == policy_key_))
-        co_return true;
+    if (route_.admits(decision)) co_return true;
     info("rcpt domain={} routes elsewhere (policy={}) than this transaction's {}: 452", decision.domain,
-         decision.policy_key, route_domain_);
+         decision.policy_key, route_.domain);
     post(server().on_upstream_reply(smtp::upstream_stage::rcpt,
                                     smtp::make_reply(452, "4.5.3 Too many recipients for this transaction "
                                                           "(different route or policy); send it again")));
@@ -106,7 +74,7 @@ void relay_session::note_would_refuse(const attempt_decision& d, const std::stri
     leg_->would_refuse = true;
     if (*d.would_refuse == smtp::failure_kind::starttls_missing)
         info("upstream={} host={} mode=testing reason=would refuse: no TLS (level {})", upstream_.name,
-             leg_->host.host, upstream_.level());
+             log::value(leg_->host.host), upstream_.level());
     else
         info("upstream={} mode=testing reason=would refuse: {}", upstream_.name, log::value(reason));
 }
@@ -119,7 +87,7 @@ void relay_session::conclude(const attempt_decision& d, smtp::upstream_stage sta
         count_policy_outcome(policy_outcome::refused);
         const auto& why = attempt_->policy_failure()->text;
         info("upstream={} result=policy_refused reason={}", upstream_.name, log::value(why, limits::log_value));
-        post(server().on_upstream_reply(stage, policy_failure_reply(upstream_, route_domain_, why, id())));
+        post(server().on_upstream_reply(stage, policy_failure_reply(upstream_, route_.domain, why, id())));
         return;
     }
     post(server().on_upstream_failed(stage, reason));
@@ -211,26 +179,18 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
 }
 
 asio::awaitable<std::optional<std::vector<smtp::client_action>>> relay_session::flush_upstream() {
-    if (!leg_ || leg_->dead || leg_->out.empty()) co_return std::nullopt;
-    boost::system::error_code ec;
-    const std::size_t now = leg_->socket.try_write(leg_->out, ec);
-    bool done = true;
-    if (ec == asio::error::would_block)
-        done = co_await timed(timer(), upstream_.timeouts.data_block,
-                              leg_->socket.write_all(std::span<const char>(leg_->out).subspan(now), ec));
-    leg_->out.clear();
-    if (leg_->out.capacity() > 2 * max_gathered) std::string().swap(leg_->out);
-    if (done && !ec) co_return std::nullopt;
-    leg_->dead = true;
-    info("upstream={} reason=write failed: {}", upstream_.name, done ? ec.message() : "timeout");
-    co_return done ? leg_->machine.on_closed() : leg_->machine.on_timeout();
+    if (!leg_) co_return std::nullopt;
+    const auto failed = co_await leg_->flush(timer(), upstream_.timeouts.data_block);
+    if (!failed) co_return std::nullopt;
+    info("upstream={} reason=write failed: {}", upstream_.name, *failed);
+    co_return leg_->timed_out_writing() ? leg_->machine.on_timeout() : leg_->machine.on_closed();
 }
 
 asio::awaitable<void> relay_session::before_wait() {
     // While the client sends message content, what is gathered is content
     // (the Received header, or BDAT's command and header): the upstream
     // waits for more of it anyway, so it goes with the next block instead of
-    // in a write of its own (max_gathered still bounds it).
+    // in a write of its own (upstream_leg::gather still bounds it).
     const auto state = server().state();
     if (!server().awaiting() && (state == smtp::server_state::data || state == smtp::server_state::bdat)) co_return;
     if (auto failed = co_await flush_upstream()) co_await run_client(std::move(*failed));
@@ -243,39 +203,25 @@ asio::awaitable<void> relay_session::wait_for_upstream() {
         co_return;
     }
     const auto timeout = upstream_.timeouts.for_reply(leg_->machine.awaiting(), stage);
-    const auto buffer = shared_upstream_buffer();
-    boost::system::error_code ec;
-    const std::size_t n = leg_->socket.try_read(buffer, ec);
-    if (n > 0) {
-        co_await run_client(leg_->machine.on_bytes(std::string_view(buffer.data(), n)));
-        co_return;
+    auto got = co_await leg_->read(timer(), timeout, stopping_flag());
+    using status = upstream_leg::read_status;
+    if (got.status == status::bytes || got.status == status::closed) {
+        co_await run_client(std::move(got.actions));
+    } else if (got.status == status::timed_out) {
+        // Named after what the upstream owes (its greeting, the reply to
+        // EHLO, ...), not the client's command that is waiting for it.
+        const auto owed = leg_->machine.awaiting();
+        info("upstream={} host={} reason=timeout waiting for {}", upstream_.name, log::value(leg_->host.host),
+             owed ? std::string(smtp::client_session::describe(*owed))
+                  : "the reply to " + std::string(smtp::to_string(stage)));
+        co_await run_client(leg_->machine.on_timeout());
     }
-    if (ec == asio::error::would_block) {
-        const bool ready =
-            co_await leg_->socket.wait_ready_within(leg_->socket.wants_write(), timer(), timeout, stopping_flag(), ec);
-        if (!ready) {
-            if (stopping()) co_return;
-            // Named after what the upstream owes (its greeting, the reply to
-            // EHLO, ...), not the client's command that is waiting for it.
-            const auto owed = leg_->machine.awaiting();
-            info("upstream={} host={} reason=timeout waiting for {}", upstream_.name, leg_->host.host,
-                 owed ? std::string(smtp::client_session::describe(*owed))
-                      : "the reply to " + std::string(smtp::to_string(stage)));
-            co_await run_client(leg_->machine.on_timeout());
-            co_return;
-        }
-        if (!ec) co_return;
-    }
-    co_await run_client(leg_->machine.on_closed());
 }
 
 asio::awaitable<void> relay_session::close_upstream() {
     if (!leg_) co_return;
     co_await flush_upstream();  // (nothing is pending here in practice: every wait flushed)
-    if (leg_->dead)
-        co_await leg_->socket.shutdown();
-    else  // polite QUIT; its reply is not waited for
-        co_await quit_next_hop(leg_->socket, leg_->machine, timer(), limits::goodbye);
+    co_await leg_->close(timer(), limits::goodbye);
     leg_.reset();
 }
 
@@ -297,11 +243,12 @@ asio::awaitable<bool> relay_session::open_leg() {
         options.starttls = attempt_->starttls();
         auto failure = co_await connect_to(host, options);
         if (!failure) {
-            info("upstream={} host={}:{} connected{}", upstream_.name, host.host, host.port,
+            info("upstream={} host={} connected{}", upstream_.name, log::value(leg_->where()),
                  attempt_->plain() ? " (plain text after a failed handshake)" : "");
             co_return true;
         }
-        info("upstream={} host={}:{} reason={}", upstream_.name, host.host, host.port, failure->text);
+        info("upstream={} host={}:{} reason={}", upstream_.name, log::value(host.host), host.port,
+             log::printable(failure->text, limits::log_value));
         if (!errors.empty()) errors += "; ";
         errors += host.host + ": " + failure->text;
         const auto d = attempt_->on_failure(*failure);
@@ -312,35 +259,27 @@ asio::awaitable<bool> relay_session::open_leg() {
     }
 }
 
+std::optional<std::string> relay_session::proxy_header() {
+    // PROXY v2 with the client's addresses and the TLS facts of its leg;
+    // PP2_TYPE_AUTHORITY is the name the client asked for (SNI).
+    const auto& remote = settings().client_endpoint;
+    const auto& local = settings().local_endpoint;
+    const auto& client_tls = server().tls();
+    return protocol::encode_v2(
+        {remote.address().to_string(), remote.port(), local.address().to_string(), local.port()},
+        protocol::tls_info_of(client_tls ? &*client_tls : nullptr), client_tls ? client().facts().sni : "");
+}
+
 asio::awaitable<std::optional<smtp::upstream_failure>> relay_session::connect_to(const upstream_host& host,
                                                                                  const smtp::client_options& options) {
-    const auto connect_started = steady_clock::now();
-    auto connected = co_await net::connect_next_hop(host.host, host.port, host.addresses, timer(),
-                                                    upstream_.timeouts.connect);
-    if (!connected.socket) co_return smtp::upstream_failure{smtp::failure_kind::connect, connected.error};
-    net::tls_socket upstream_socket(std::move(*connected.socket));
-    if (upstream_.proxy_protocol) {
-        // PROXY v2 with the client's addresses and the TLS facts of its leg;
-        // PP2_TYPE_AUTHORITY is the name the client asked for (SNI).
-        const auto& remote = settings().client_endpoint;
-        const auto& local = settings().local_endpoint;
-        const auto& client_tls = server().tls();
-        const auto header = protocol::encode_v2(
-            {remote.address().to_string(), remote.port(), local.address().to_string(), local.port()},
-            protocol::tls_info_of(client_tls ? &*client_tls : nullptr), client_tls ? client().facts().sni : "");
-        if (!header) {
-            co_return smtp::upstream_failure{smtp::failure_kind::connect,
-                                            "cannot encode a PROXY v2 header for the client's addresses"};
-        }
-        boost::system::error_code wec;
-        const bool written =
-            co_await timed(timer(), upstream_.timeouts.connect, upstream_socket.write_all(*header, wec));
-        if (!written || wec) {
-            co_return smtp::upstream_failure{smtp::failure_kind::connect, "cannot send the PROXY header"};
-        }
-    }
-    if (auto* m = settings().metrics) m->upstream_connected(steady_clock::now() - connect_started);
-    leg_ = std::make_unique<leg>(std::move(upstream_socket), options, host, attempt_->host());
+    std::optional<std::string> header;
+    if (upstream_.proxy_protocol && !(header = proxy_header()))
+        co_return smtp::upstream_failure{smtp::failure_kind::connect,
+                                        "cannot encode a PROXY v2 header for the client's addresses"};
+    auto opened = co_await upstream_leg::open(host, attempt_->host(), options, header, timer(),
+                                              upstream_.timeouts.connect, settings().metrics);
+    if (!opened.leg) co_return opened.failure;
+    leg_ = std::move(opened.leg);
     co_return std::nullopt;
 }
 
@@ -360,11 +299,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
         queue.pop_front();
         if (auto* s = std::get_if<send>(&action)) {
             if (!leg_ || leg_->dead) continue;
-            if (leg_->out.empty())
-                leg_->out = std::move(s->bytes);  // a block of content: moved, not copied
-            else
-                leg_->out += s->bytes;
-            if (leg_->out.size() < max_gathered) continue;
+            if (!leg_->gather(std::move(s->bytes))) continue;
             if (auto failed = co_await flush_upstream()) more(std::move(*failed));
         } else if (std::holds_alternative<smtp::client_actions::start_tls>(action)) {
             std::string reason;
@@ -392,7 +327,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
             }
             post(server().on_upstream_reply(r->stage, r->value));
         } else if (auto* f = std::get_if<failure>(&action)) {
-            info("upstream={} host={} stage={} reason={}", upstream_.name, leg_ ? leg_->host.host : "-",
+            info("upstream={} host={} stage={} reason={}", upstream_.name, leg_ ? log::value(leg_->host.host) : "-",
                  smtp::to_string(f->stage), log::value(f->reason));
             attempt_decision d;
             d.step = next_step::give_up;  // no attempt: nothing to fail over
@@ -413,7 +348,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
 }
 
 asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reason) {
-    if (!leg_->out.empty()) {
+    if (leg_->gathered()) {
         // Never carry plaintext across the upgrade: STARTTLS was the last command.
         reason = "handshake setup failed: commands pending after STARTTLS";
         co_return attempt_->on_failure({smtp::failure_kind::handshake, reason});
@@ -422,39 +357,38 @@ asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reaso
                                                  upstream_.timeouts.tls_handshake, settings().metrics);
     if (tls.failure) {
         reason = tls.failure->text;
-        info("tls=out upstream={} host={} result=failed reason={}", upstream_.name, leg_->host.host,
+        info("tls=out upstream={} host={} result=failed reason={}", upstream_.name, log::value(leg_->host.host),
              log::printable(reason));
         co_return attempt_->on_failure(*tls.failure);
     }
     const auto& verdict = tls.verdict;
     reason = verdict.reason;
-    info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={}", upstream_.name, leg_->host.host,
-         upstream_.level(), tls.facts.protocol, tls.facts.cipher, verdict.summary);
-    // The verdict's word and the name that matched, without the subject and
-    // fingerprint of the line above.
-    leg_->tls = tls.facts.protocol + " " + std::string(verdict_word(verdict));
-    if (verdict.result.domain_match && verdict.result.domain_match->matched)
-        leg_->tls += " matched=" + log::value(verdict.result.domain_match->matched_name) + " rule=" +
-                     std::string(matching::to_string(verdict.result.domain_match->how));
+    info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={}", upstream_.name,
+         log::value(leg_->host.host), upstream_.level(), tls.facts.protocol, tls.facts.cipher, verdict.summary);
+    leg_->tls = tls_summary(tls.facts, verdict);
     co_return attempt_->on_verdict(tls.sources(), verdict.reason);
 }
 
 void relay_session::log_transaction(const smtp::reply* final_reply, std::string_view failure) {
     if (!mail_) return;
-    std::string rcpts;
-    for (const auto& r : recipients_) rcpts += (rcpts.empty() ? "" : ",") + r;
     const auto took = steady_clock::now() - started_;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
     if (auto* m = settings().metrics; m && final_reply) {
         m->upstream_transaction(took);
         if (final_reply->positive()) m->message_relayed(size_);
     }
-    // The route (upstream=mx:DOMAIN or the backend), the host used and its TLS.
-    const std::string host = leg_ ? leg_->host.host + ":" + std::to_string(leg_->host.port) : "-";
-    info("txn from={} to={} size={} upstream={} result={} duration_ms={} host={} tls={}",
-         log::value(mail_->first.to_wire()), rcpts.empty() ? "-" : log::value(rcpts, limits::log_value), size_, upstream_.name,
-         final_reply ? reply_text(*final_reply) : log::value("failed: " + std::string(failure)), ms, host,
-         log::value(leg_ ? leg_->tls : "-", limits::log_value));
+    transaction_record t;
+    t.from = mail_->first.to_wire();
+    t.recipients = std::move(recipients_);  // (the transaction ends with this line)
+    t.size = size_;
+    t.upstream = upstream_.name;
+    if (final_reply) t.final_reply = *final_reply;
+    t.failure = failure;
+    t.duration = std::chrono::duration_cast<std::chrono::milliseconds>(took);
+    if (leg_) {
+        t.host = leg_->where();
+        t.tls = leg_->tls;
+    }
+    info("txn {}", transaction_line(t));
 }
 
 }  // namespace dsproxy::engine

@@ -18,6 +18,8 @@
 
 #include "proxy/engine/front_session.hpp"
 #include "proxy/engine/next_hop_attempt.hpp"
+#include "proxy/engine/outbound_route.hpp"
+#include "proxy/engine/upstream_leg.hpp"
 #include "proxy/engine/upstream_settings.hpp"
 #include "proxy/smtp/client_session.hpp"
 
@@ -31,6 +33,7 @@ namespace dsproxy::engine {
 
 class outbound_router;
 
+
 class relay_session final : public front_session {
 public:
     // Inbound: every transaction goes to `upstream` (the backend). Outbound:
@@ -41,8 +44,6 @@ public:
     ~relay_session() override;
 
 private:
-    struct leg;
-
     asio::awaitable<void> on_upstream_action(smtp::server_action action) override;
     asio::awaitable<void> wait_for_upstream() override;
     asio::awaitable<void> close_upstream() override;
@@ -55,6 +56,9 @@ private:
     // Connects to the attempt's host, and on through the route while
     // connecting fails; false when the attempt ended (the client was answered).
     asio::awaitable<bool> open_leg();
+    // The PROXY v2 header for this session's client; nullopt when its
+    // addresses cannot be encoded.
+    std::optional<std::string> proxy_header();
     // One connection (and PROXY header) to `host`; its failure, if any.
     asio::awaitable<std::optional<smtp::upstream_failure>> connect_to(const upstream_host& host,
                                                                       const smtp::client_options& options);
@@ -76,12 +80,12 @@ private:
 
     upstream_settings upstream_;
     outbound_router* router_ = nullptr;
-    std::unique_ptr<leg> leg_;
+    std::unique_ptr<upstream_leg> leg_;
     // The transaction's search for a usable next hop (from its MAIL on).
     std::optional<next_hop_attempt> attempt_;
 
     // Outbound: the route and policy of the transaction's first recipient.
-    std::string route_key_, policy_key_, route_domain_;
+    transaction_route route_;
 
     // The transaction in flight, for retries and the transaction log line.
     std::optional<std::pair<smtp::path, smtp::mail_parameters>> mail_;

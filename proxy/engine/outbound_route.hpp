@@ -1,0 +1,44 @@
+// outbound_route — what the outbound router decided for a recipient domain,
+// and the rule by which recipients share a transaction (docs/design.md §6.3).
+//
+// Owns: values only. Two recipients may share a transaction only when both
+// their route (the hosts in order) and their policy entry are the same, or
+// they are of the same domain; otherwise the second gets 452 4.5.3 (RFC 5321
+// §4.5.3.1.10) and comes back in a new transaction. The next transaction
+// reuses the connection on the same condition, the domain aside.
+// Must not: look anything up (outbound_router does).
+#pragma once
+
+#include "proxy/engine/upstream_settings.hpp"
+#include "proxy/smtp/reply.hpp"
+
+#include <optional>
+#include <string>
+
+namespace dsproxy::engine {
+
+struct route_decision {
+    std::optional<smtp::reply> refusal;  // routing failed: the RCPT's reply
+    upstream_settings upstream;          // hosts in order, TLS policy of the domain
+    std::string route_key;               // same key = same next hops
+    std::string policy_key;              // the policy entry that applied
+    std::string domain;
+};
+
+// The route of a transaction in flight, from its first recipient's decision.
+// A later recipient joins the transaction, and the next transaction reuses
+// its connection, by the rules of this header's first comment.
+struct transaction_route {
+    std::string route_key, policy_key, domain;
+
+    static transaction_route of(const route_decision& d) { return {d.route_key, d.policy_key, d.domain}; }
+    // A connection made for this route serves `d` too: the same next hops
+    // under the same policy entry.
+    bool same_next_hops(const route_decision& d) const {
+        return d.route_key == route_key && d.policy_key == policy_key;
+    }
+    // `d`'s recipient may join this transaction (else 452 4.5.3).
+    bool admits(const route_decision& d) const { return d.domain == domain || same_next_hops(d); }
+};
+
+}  // namespace dsproxy::engine

@@ -1,0 +1,35 @@
+// transaction_log — see transaction_log.hpp.
+#include "proxy/engine/transaction_log.hpp"
+
+#include "proxy/engine/engine_limits.hpp"
+#include "proxy/log/value.hpp"
+
+#include <fmt/format.h>
+
+namespace dsproxy::engine {
+
+std::string transaction_line(const transaction_record& t) {
+    std::string rcpts;
+    for (const auto& r : t.recipients) rcpts += (rcpts.empty() ? "" : ",") + r;
+    const std::string result =
+        t.final_reply ? log::value(t.final_reply->first_line(), 200) : log::value("failed: " + t.failure);
+    return fmt::format("from={} to={} size={} upstream={} result={} duration_ms={} host={} tls={}",
+                       log::value(t.from), rcpts.empty() ? "-" : log::value(rcpts, limits::log_value), t.size,
+                       t.upstream, result, t.duration.count(), t.host.empty() ? "-" : log::value(t.host),
+                       log::value(t.tls.empty() ? "-" : t.tls, limits::log_value));
+}
+
+std::string tls_summary(const net::tls_facts& facts, const upstream_verdict& verdict) {
+    std::string out = facts.protocol + " " + std::string(verdict_word(verdict));
+    if (const auto& m = verdict.result.domain_match; m && m->matched)
+        out += " matched=" + log::value(m->matched_name) + " rule=" + std::string(matching::to_string(m->how));
+    return out;
+}
+
+std::string host_list(const std::vector<upstream_host>& hosts) {
+    std::string out;
+    for (const auto& h : hosts) out += (out.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
+    return out;
+}
+
+}  // namespace dsproxy::engine
