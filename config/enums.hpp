@@ -29,6 +29,9 @@ enum class log_format { text, json };
 // Where log lines go (docs/configuration.md, `logging`).
 enum class log_target { stderr_stream, syslog, journald };
 enum class address_order { ipv6_first, ipv4_first, ipv4_only, ipv6_only };  // outbound next-hop addresses
+// docs/design.md §6.4: a policy's use of the destination's TLSA records (RFC 7672),
+// Exchange Online's SmtpDaneMode names.
+enum class dane_mode { opportunistic, mandatory, none };
 
 template <class E>
 struct enum_entry {
@@ -84,6 +87,9 @@ DSPROXY_ENUM_TABLE(address_order, enum_entry<address_order>{"ipv6-first", addres
                    enum_entry<address_order>{"ipv4-first", address_order::ipv4_first},
                    enum_entry<address_order>{"ipv4-only", address_order::ipv4_only},
                    enum_entry<address_order>{"ipv6-only", address_order::ipv6_only});
+DSPROXY_ENUM_TABLE(dane_mode, enum_entry<dane_mode>{"opportunistic", dane_mode::opportunistic},
+                   enum_entry<dane_mode>{"mandatory", dane_mode::mandatory},
+                   enum_entry<dane_mode>{"none", dane_mode::none});
 DSPROXY_ENUM_TABLE(matching::cn_fallback,
                    enum_entry<matching::cn_fallback>{"no-san", matching::cn_fallback::no_san},
                    enum_entry<matching::cn_fallback>{"always", matching::cn_fallback::always});
