@@ -39,6 +39,10 @@ struct transaction_route {
     }
     // `d`'s recipient may join this transaction (else 452 4.5.3).
     bool admits(const route_decision& d) const { return d.domain == domain || same_next_hops(d); }
+    // The reply to a later recipient whose decision is `d` when it cannot
+    // join: the router's refusal, or 452 4.5.3 (send it again in a new
+    // transaction); nullopt when it joins.
+    std::optional<smtp::reply> refusal_for(const route_decision& d) const;
 };
 
 }  // namespace dsproxy::engine

@@ -46,16 +46,12 @@ asio::awaitable<bool> relay_session::choose_route(const smtp::path& first_recipi
 
 asio::awaitable<bool> relay_session::same_route(const smtp::path& recipient) {
     const auto decision = co_await router_->route(recipient.box.domain);
-    if (decision.refusal) {
-        post(server().on_upstream_reply(smtp::upstream_stage::rcpt, *decision.refusal));
-        co_return false;
-    }
-    if (route_.admits(decision)) co_return true;
-    info("rcpt domain={} routes elsewhere (policy={}) than this transaction's {}: 452", decision.domain,
-         decision.policy_key, route_.domain);
-    post(server().on_upstream_reply(smtp::upstream_stage::rcpt,
-                                    smtp::make_reply(452, "4.5.3 Too many recipients for this transaction "
-                                                          "(different route or policy); send it again")));
+    const auto refusal = route_.refusal_for(decision);
+    if (!refusal) co_return true;
+    if (!decision.refusal)
+        info("rcpt domain={} routes elsewhere (policy={}) than this transaction's {}: 452", decision.domain,
+             decision.policy_key, route_.domain);
+    post(server().on_upstream_reply(smtp::upstream_stage::rcpt, *refusal));
     co_return false;
 }
 
@@ -108,7 +104,7 @@ asio::awaitable<std::optional<std::vector<smtp::client_action>>> relay_session::
         leg_.reset();
         if (!mail_) break;
         if (const bool opened = co_await open_leg(); !opened) break;  // (no co_await inside ||: g++ 12)
-        co_return leg_->machine.mail(mail_->first, mail_->second);
+        co_return leg_->machine.mail(mail_->from, mail_->params);
     case next_step::policy_refusal:
     case next_step::give_up:
         conclude(d, stage, reason);
@@ -126,10 +122,7 @@ relay_session::~relay_session() = default;
 asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action action) {
     using namespace smtp::actions;
     if (auto* m = std::get_if<upstream_mail>(&action)) {
-        mail_.emplace(m->reverse_path, m->params);
-        recipients_.clear();
-        size_ = 0;
-        started_ = steady_clock::now();
+        mail_.emplace(transaction_in_flight{m->reverse_path, m->params, {}, 0, steady_clock::now()});
         if (router_) {
             // (Hoisted: g++ 12 miscompiles a co_await inside a short-circuit operand.)
             const bool routed = co_await choose_route(m->first_recipient);
@@ -160,18 +153,18 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
         co_return;
     }
     if (auto* r = std::get_if<upstream_rcpt>(&action)) {
-        if (router_ && !recipients_.empty()) {
+        if (router_ && mail_ && !mail_->recipients.empty()) {
             const bool same = co_await same_route(r->forward_path);  // (hoisted, as above)
             if (!same) co_return;
         }
-        recipients_.push_back(r->forward_path.to_wire());
+        if (mail_) mail_->recipients.push_back(r->forward_path.to_wire());
         co_await run_client(leg_->machine.rcpt(r->forward_path, r->params));
     } else if (auto* d = std::get_if<upstream_data>(&action)) {
         co_await run_client(leg_->machine.begin_data(d->mode));
     } else if (auto* b = std::get_if<upstream_bdat>(&action)) {
         co_await run_client(leg_->machine.bdat(b->size, b->last));
     } else if (auto* bytes = std::get_if<upstream_bytes>(&action)) {
-        size_ += bytes->bytes.size();
+        if (mail_) mail_->size += bytes->bytes.size();
         co_await run_client(leg_->machine.bytes(std::move(bytes->bytes)));
     } else if (std::holds_alternative<upstream_end_of_data>(action)) {
         co_await run_client(leg_->machine.end_of_data());
@@ -226,17 +219,9 @@ asio::awaitable<void> relay_session::close_upstream() {
 }
 
 asio::awaitable<bool> relay_session::open_leg() {
-    smtp::client_options options;
-    options.helo_name = upstream_.helo_name;
-    options.limits = upstream_.limits;
-    if (upstream_.xclient) {
-        smtp::xclient_facts facts;
-        facts.addr = settings().client_endpoint.address().to_string();
-        facts.name = "[UNAVAILABLE]";  // dsproxy does no reverse lookups
-        facts.helo = server().helo_name();
-        facts.proto = server().esmtp() ? "ESMTP" : "SMTP";
-        options.xclient = facts;
-    }
+    // (dsproxy does no reverse lookups: XCLIENT NAME=[UNAVAILABLE].)
+    auto options = next_hop_options(upstream_, {settings().client_endpoint.address().to_string(), "[UNAVAILABLE]",
+                                                server().helo_name(), server().esmtp() ? "ESMTP" : "SMTP"});
     std::string errors;
     while (true) {
         const auto& host = upstream_.hosts[attempt_->host()];
@@ -371,24 +356,13 @@ asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reaso
 
 void relay_session::log_transaction(const smtp::reply* final_reply, std::string_view failure) {
     if (!mail_) return;
-    const auto took = steady_clock::now() - started_;
+    const auto now = steady_clock::now();
     if (auto* m = settings().metrics; m && final_reply) {
-        m->upstream_transaction(took);
-        if (final_reply->positive()) m->message_relayed(size_);
+        m->upstream_transaction(now - mail_->started);
+        if (final_reply->positive()) m->message_relayed(mail_->size);
     }
-    transaction_record t;
-    t.from = mail_->first.to_wire();
-    t.recipients = std::move(recipients_);  // (the transaction ends with this line)
-    t.size = size_;
-    t.upstream = upstream_.name;
-    if (final_reply) t.final_reply = *final_reply;
-    t.failure = failure;
-    t.duration = std::chrono::duration_cast<std::chrono::milliseconds>(took);
-    if (leg_) {
-        t.host = leg_->where();
-        t.tls = leg_->tls;
-    }
-    info("txn {}", transaction_line(t));
+    info("txn {}", transaction_line(mail_->end(final_reply, failure, upstream_.name, leg_ ? leg_->where() : "",
+                                               leg_ ? leg_->tls : "", now)));
 }
 
 }  // namespace dsproxy::engine

@@ -19,6 +19,7 @@
 #include "proxy/engine/front_session.hpp"
 #include "proxy/engine/next_hop_attempt.hpp"
 #include "proxy/engine/outbound_route.hpp"
+#include "proxy/engine/transaction_log.hpp"
 #include "proxy/engine/upstream_leg.hpp"
 #include "proxy/engine/upstream_settings.hpp"
 #include "proxy/smtp/client_session.hpp"
@@ -88,10 +89,7 @@ private:
     transaction_route route_;
 
     // The transaction in flight, for retries and the transaction log line.
-    std::optional<std::pair<smtp::path, smtp::mail_parameters>> mail_;
-    std::vector<std::string> recipients_;
-    std::uint64_t size_ = 0;
-    steady_clock::time_point started_;
+    std::optional<transaction_in_flight> mail_;
 };
 
 }  // namespace dsproxy::engine

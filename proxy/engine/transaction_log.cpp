@@ -19,6 +19,22 @@ std::string transaction_line(const transaction_record& t) {
                        log::value(t.tls.empty() ? "-" : t.tls, limits::log_value));
 }
 
+transaction_record transaction_in_flight::end(const smtp::reply* final_reply, std::string_view failure,
+                                               std::string upstream, std::string host, std::string tls,
+                                               steady_clock::time_point now) {
+    transaction_record t;
+    t.from = from.to_wire();
+    t.recipients = std::move(recipients);
+    t.size = size;
+    t.upstream = std::move(upstream);
+    if (final_reply) t.final_reply = *final_reply;
+    t.failure = failure;
+    t.duration = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
+    t.host = std::move(host);
+    t.tls = std::move(tls);
+    return t;
+}
+
 std::string tls_summary(const net::tls_facts& facts, const upstream_verdict& verdict) {
     std::string out = facts.protocol + " " + std::string(verdict_word(verdict));
     if (const auto& m = verdict.result.domain_match; m && m->matched)

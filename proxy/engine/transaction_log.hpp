@@ -11,6 +11,8 @@
 
 #include "proxy/engine/upstream_check.hpp"
 #include "proxy/engine/upstream_settings.hpp"
+#include "proxy/smtp/address.hpp"
+#include "proxy/smtp/esmtp_params.hpp"
 #include "proxy/net/tls_socket.hpp"
 #include "proxy/smtp/reply.hpp"
 
@@ -33,6 +35,22 @@ struct transaction_record {
     std::chrono::milliseconds duration{0};
     std::string host;                     // host:port of the next hop used, or empty
     std::string tls;                      // tls_summary of that connection, or empty
+};
+
+// The transaction in flight, from its MAIL to the line that ends it: what a
+// fail-over sends again (the MAIL) and what the `txn` line reports.
+struct transaction_in_flight {
+    smtp::path from;
+    smtp::mail_parameters params;
+    std::vector<std::string> recipients;  // accepted so far, as on the wire
+    std::uint64_t size = 0;               // content octets from the client
+    steady_clock::time_point started;
+
+    // The record of this transaction for the `txn` line, ended at `now` with
+    // `final_reply` or, without one, `failure`; `host` and `tls` describe the
+    // connection used (empty without one). Takes the recipient list.
+    transaction_record end(const smtp::reply* final_reply, std::string_view failure, std::string upstream,
+                           std::string host, std::string tls, steady_clock::time_point now);
 };
 
 // The `txn` line's fields: `from=... to=... size=... upstream=... result=...

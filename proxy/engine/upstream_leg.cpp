@@ -21,6 +21,14 @@ std::span<char> shared_upstream_buffer() {
 
 }  // namespace
 
+smtp::client_options next_hop_options(const upstream_settings& upstream, smtp::xclient_facts client) {
+    smtp::client_options options;
+    options.helo_name = upstream.helo_name;
+    options.limits = upstream.limits;
+    if (upstream.xclient) options.xclient = std::move(client);
+    return options;
+}
+
 upstream_leg::upstream_leg(net::tls_socket s, smtp::client_options o, upstream_host h, std::size_t i)
     : socket(std::move(s)), machine(std::move(o)), host(std::move(h)), index(i) {}
 

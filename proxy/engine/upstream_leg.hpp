@@ -29,6 +29,10 @@ namespace dsproxy::engine {
 
 namespace asio = boost::asio;
 
+// The options of a connection to the upstream's next hop; `client` is what
+// XCLIENT tells it about the session's client, when the upstream takes XCLIENT.
+smtp::client_options next_hop_options(const upstream_settings& upstream, smtp::xclient_facts client);
+
 class upstream_leg {
 public:
     upstream_leg(net::tls_socket s, smtp::client_options o, upstream_host h, std::size_t index);

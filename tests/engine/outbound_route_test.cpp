@@ -40,3 +40,18 @@ BOOST_AUTO_TEST_CASE(the_connection_is_reused_only_for_the_same_hops_and_policy)
     // A session's first transaction has no route yet: nothing matches it.
     BOOST_TEST(!transaction_route{}.same_next_hops(decision("a.example", "mx1:25", "partner")));
 }
+
+BOOST_AUTO_TEST_CASE(a_later_recipient_gets_the_routers_refusal_or_452_or_joins) {
+    const auto route = transaction_route::of(decision("a.example", "mx1:25", "default"));
+    BOOST_TEST(!route.refusal_for(decision("b.example", "mx1:25", "default")));
+    const auto elsewhere = route.refusal_for(decision("c.example", "mx9:25", "default"));
+    BOOST_REQUIRE(elsewhere);
+    BOOST_TEST(elsewhere->code == 452);
+    BOOST_TEST(elsewhere->first_line().starts_with("452 4.5.3 "));
+    // The router's own refusal wins, even for the transaction's own domain.
+    auto refused = decision("a.example", "mx1:25", "default");
+    refused.refusal = dsproxy::smtp::make_reply(550, "5.1.2 No such domain");
+    const auto r = route.refusal_for(refused);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->code == 550);
+}

@@ -96,3 +96,30 @@ BOOST_AUTO_TEST_CASE(the_host_list_keeps_the_order) {
                "mx1.example:25,mx2.example:2525");
     BOOST_TEST(engine::host_list({}) == "");
 }
+
+BOOST_AUTO_TEST_CASE(a_transaction_in_flight_ends_as_its_record) {
+    engine::transaction_in_flight t;
+    t.from.box = {"alice", "sender.example"};
+    t.recipients = {"<bob@example.com>"};
+    t.size = 12;
+    const auto start = engine::steady_clock::time_point{} + std::chrono::seconds(5);
+    t.started = start;
+    const auto ok = smtp::make_reply(250, "2.0.0 Ok");
+    const auto r = t.end(&ok, {}, "mx:example.com", "mx1.example.com:25", "TLSv1.3 passed",
+                         start + std::chrono::milliseconds(7));
+    BOOST_TEST(r.from == "<alice@sender.example>");
+    BOOST_TEST(r.recipients == std::vector<std::string>{"<bob@example.com>"});
+    BOOST_TEST(t.recipients.empty());  // taken: the line ends the transaction
+    BOOST_TEST(r.size == 12u);
+    BOOST_TEST(r.duration.count() == 7);
+    BOOST_TEST(r.final_reply->code == 250);
+    BOOST_TEST(r.host == "mx1.example.com:25");
+    // Without a reply, the failure says why.
+    engine::transaction_in_flight aborted;
+    aborted.from.null = true;
+    const auto a = aborted.end(nullptr, "aborted", "backend", "", "", aborted.started);
+    BOOST_TEST(a.from == "<>");
+    BOOST_TEST(!a.final_reply);
+    BOOST_TEST(a.failure == "aborted");
+    BOOST_TEST(engine::transaction_line(a).find("result=\"failed: aborted\"") != std::string::npos);
+}
