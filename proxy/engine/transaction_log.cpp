@@ -11,8 +11,10 @@ namespace dsproxy::engine {
 std::string transaction_line(const transaction_record& t) {
     std::string rcpts;
     for (const auto& r : t.recipients) rcpts += (rcpts.empty() ? "" : ",") + r;
-    const std::string result =
-        t.final_reply ? log::value(t.final_reply->first_line(), 200) : log::value("failed: " + t.failure);
+    // Every line of the final reply: a next hop's queue id is often on the
+    // last line of a multi-line 250 (issue 15 item 3).
+    const std::string result = t.final_reply ? log::value(t.final_reply->joined(" | "), limits::log_value)
+                                             : log::value("failed: " + t.failure);
     return fmt::format("from={} to={} size={} upstream={} result={} duration_ms={} host={} tls={}",
                        log::value(t.from), rcpts.empty() ? "-" : log::value(rcpts, limits::log_value), t.size,
                        t.upstream, result, t.duration.count(), t.host.empty() ? "-" : log::value(t.host),

@@ -55,6 +55,8 @@ struct transaction_in_flight {
 
 // The `txn` line's fields: `from=... to=... size=... upstream=... result=...
 // duration_ms=... host=... tls=...` (the session adds `sid=` and `txn`).
+// result= is the whole final reply, its lines joined by " | ", capped at
+// limits::log_value.
 std::string transaction_line(const transaction_record& t);
 
 // The TLS of a next-hop connection for the `txn` line: the protocol and the

@@ -51,6 +51,19 @@ std::string reply::first_line() const {
     return out;
 }
 
+std::string reply::joined(std::string_view separator) const {
+    const std::string code_text = std::to_string(code);
+    if (lines.empty()) return code_text;
+    std::string out;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i > 0) out += separator;
+        out += code_text;
+        out += (i + 1 == lines.size()) ? ' ' : '-';
+        append_text(out, lines[i]);
+    }
+    return out;
+}
+
 reply make_reply(int code, std::string_view text) {
     reply r;
     r.code = code;

@@ -37,6 +37,10 @@ struct reply {
     std::string to_wire() const;
     // The first line of to_wire() without its CRLF ("NNN-text" when more follow).
     std::string first_line() const;
+    // Every line of to_wire() without its CRLF, joined by `separator`
+    // ("250-mx.example | 250 2.0.0 queued as 4F1"): a multi-line reply on
+    // one line, for the log (a next hop's queue id is often on its last line).
+    std::string joined(std::string_view separator) const;
 };
 
 // One-line reply whose text starts with the enhanced code: make_reply(550,

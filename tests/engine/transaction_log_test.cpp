@@ -68,6 +68,23 @@ BOOST_AUTO_TEST_CASE(peer_chosen_bytes_cannot_end_the_line_or_forge_a_field) {
     BOOST_TEST(line.starts_with("from=\"<a@b>\\x0d\\x0ainfo sid=x txn from=<forged@x>\" "));
 }
 
+// Issue 15 item 3: the queue id on the last line of a multi-line 250 was lost.
+BOOST_AUTO_TEST_CASE(a_multi_line_final_reply_is_logged_whole) {
+    auto t = delivered();
+    smtp::reply multi;
+    multi.code = 250;
+    multi.lines = {"2.0.0 Ok: queued", "2.0.0 as 4F1A2B3C"};
+    t.final_reply = multi;
+    BOOST_TEST(engine::transaction_line(t).find(" result=\"250-2.0.0 Ok: queued | 250 2.0.0 as 4F1A2B3C\" ") !=
+               std::string::npos);
+    // Bounded: a next hop that answers with many long lines cannot make the line unbounded.
+    multi.lines.assign(200, std::string(200, 'x'));
+    t.final_reply = multi;
+    const auto line = engine::transaction_line(t);
+    BOOST_TEST(line.size() < 2000u);
+    BOOST_TEST(line.find(" duration_ms=42 ") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_long_recipient_list_is_capped) {
     auto t = delivered();
     t.recipients.assign(5000, "<someone.with.a.long.name@example.com>");

@@ -18,6 +18,18 @@ BOOST_AUTO_TEST_CASE(a_reply_line_cannot_be_ended_early) {
     BOOST_TEST(multi.to_wire() == "250-a?b\r\n250 c\td\r\n");
 }
 
+// Issue 15 item 3: the whole of a multi-line reply on one line, for the log.
+BOOST_AUTO_TEST_CASE(joined_keeps_every_line) {
+    reply multi;
+    multi.code = 250;
+    multi.lines = {"2.0.0 Ok", "2.0.0 queued as 4F1A\r\n"};
+    BOOST_TEST(multi.joined(" | ") == "250-2.0.0 Ok | 250 2.0.0 queued as 4F1A??");
+    BOOST_TEST(make_reply(550, "5.7.1 No").joined(" | ") == "550 5.7.1 No");
+    reply bare;
+    bare.code = 354;
+    BOOST_TEST(bare.joined(" | ") == "354");
+}
+
 BOOST_AUTO_TEST_CASE(reply_safe_is_printable_and_bounded) {
     BOOST_TEST(reply_safe("plain text", 100) == "plain text");
     BOOST_TEST(reply_safe("a\r\nb\x01\xc3\xa9", 100) == "a?\?b?\?\?");
