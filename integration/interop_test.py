@@ -8,6 +8,9 @@ without DSN) or `dsproxy sink`; the sending side is Python's smtplib.
 Certificates are made at test time. Only loopback addresses are used.
 
 - item 3: a multi-line final reply is in the transaction log whole.
+- item 4: DSN is listed to the client only when the backend lists it; a DSN
+  request the next hop cannot take is said in the RCPT reply and the log,
+  inbound and outbound.
 """
 import smtplib
 import socket
@@ -124,6 +127,64 @@ class MultiLineFinalReply(InteropTest):
             lambda: next((l for l in st.proxy_log().splitlines() if " txn from=" in l), None), 10)
         self.assertIsNotNone(line, st.logs())
         self.assertIn('result="250-2.0.0 Ok: queued | 250 2.0.0 as 4F1A2B3C"', line)
+
+class DsnInbound(InteropTest):
+    def ehlo_lists_dsn(self, st):
+        s = self.smtp(st)
+        listed = s.has_extn("dsn")
+        s.quit()
+        return listed
+
+    def test_dsn_listed_only_once_the_backend_listed_it(self):
+        # Issue 15 item 4: DSN was always listed, whatever the backend.
+        st = self.stack()  # dsproxy sink: lists DSN
+        self.assertFalse(self.ehlo_lists_dsn(st), "DSN listed before the backend was seen")
+        s = self.smtp(st)
+        s.sendmail("a@sender.test", ["user@example.com"], message())
+        s.quit()
+        self.assertTrue(self.ehlo_lists_dsn(st), st.logs())
+
+    def test_backend_without_dsn_never_listed_and_a_request_is_answered_not_dropped(self):
+        st = self.stack(upstream_down=True)
+        backend = self.backend(st)  # no DSN
+        s = self.smtp(st)
+        s.sendmail("a@sender.test", ["user@example.com"], message())
+        s.quit()
+        self.assertFalse(self.ehlo_lists_dsn(st))
+        # A client that sends DSN parameters all the same.
+        s = self.smtp(st)
+        self.assertEqual(s.mail("a@sender.test", ["RET=HDRS", "ENVID=q1"])[0], 250)
+        code, text = s.rcpt("user@example.com", ["NOTIFY=SUCCESS,FAILURE"])
+        self.assertEqual(code, 250, st.logs())
+        self.assertIn(b"DSN request not relayed: the next hop does not support DSN", text)
+        self.assertEqual(s.data(message())[0], 250)
+        self.assertFalse(any("NOTIFY=" in c or "RET=" in c for c in backend.commands), backend.commands)
+        self.assertIn("upstream lacks DSN", st.proxy_log())
+
+
+class DsnOutbound(InteropTest):
+    def test_next_hop_without_dsn_is_said_in_the_rcpt_reply(self):
+        # Outbound dsproxy lists DSN (the next hop is known only per recipient) and says when
+        # the request cannot be honoured; it dropped the parameters silently before.
+        port = harness.free_port()
+        config = {
+            "listeners": {"edge": {"role": "outbound", "allowed_clients": ["127.0.0.0/8"], "upstream": None}},
+            "policies": {"default": {"level": "opportunistic", "route": [f"127.0.0.1:{port}"]}},
+            "upstreams": None,
+            "accepted_domains": None,
+        }
+        st = self.stack(upstream_down=True, config=config)
+        st.sink_port = port
+        backend = self.backend(st)
+        s = self.smtp(st)
+        self.assertTrue(s.has_extn("dsn"))
+        self.assertEqual(s.mail("a@sender.test", ["RET=FULL"])[0], 250)
+        code, text = s.rcpt("user@partner.test", ["NOTIFY=SUCCESS", "ORCPT=rfc822;user@partner.test"])
+        self.assertEqual(code, 250, st.logs())
+        self.assertIn(b"DSN request not relayed", text)
+        self.assertEqual(s.data(message("user@partner.test"))[0], 250)
+        self.assertTrue(any(c.startswith("RCPT TO:<user@partner.test>") for c in backend.commands), backend.commands)
+        self.assertIn("upstream lacks DSN", st.proxy_log())
 
 
 if __name__ == "__main__":

@@ -299,6 +299,11 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
             queue.clear();  // what the old connection's machine still wanted is moot
             if (next) more(std::move(*next));
         } else if (auto* r = std::get_if<result>(&action)) {
+            if (r->stage == smtp::upstream_stage::mail && leg_ && upstream_.memo)
+                // What the backend's EHLO said of DSN, for the EHLO of later
+                // sessions (issue 15 item 4; upstream_memo).
+                upstream_.memo->dsn = leg_->machine.upstream_capabilities().dsn ? upstream_memo::with_dsn
+                                                                                 : upstream_memo::without_dsn;
             if (r->stage == smtp::upstream_stage::mail && leg_ && attempt_ && !attempt_->done()) {
                 // The MAIL reply: a connection satisfied the policy, or, in
                 // mode testing, is used although it does not.

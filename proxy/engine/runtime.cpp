@@ -404,6 +404,10 @@ smtp::server_options runtime::server_options_for(const listener_runtime& l, std:
     o.starttls_offered = l.tls != nullptr && l.spec->tls == config::listener_tls::starttls;
     o.mail_refusal_per_recipient = l.spec->role == config::listener_role::outbound;
     o.rename_trust_markers = l.spec->role == config::listener_role::inbound;
+    if (l.spec->role == config::listener_role::inbound) {
+        const auto it = upstreams_.find(l.spec->upstream);
+        o.advertise_dsn = it != upstreams_.end() && it->second.memo->dsn.load() == upstream_memo::with_dsn;
+    }
     const auto& lim = cfg_->limit;
     o.limits.command_line_max = lim.command_line_length;
     o.limits.text_line_max = lim.text_line_length;
@@ -511,6 +515,7 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     upstream_settings s = upstream_settings_for(l, u.tls, u.name, u.tls.tls_domain.value_or(""), ur);
     for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port, {}});
     s.client_certificate = ur.client_certificate;
+    s.memo = ur.memo;
     s.xclient = u.xclient;
     s.proxy_protocol = u.proxy_protocol;
     return s;

@@ -46,6 +46,7 @@ struct upstream_runtime {
     std::shared_ptr<tls::client_context> tls;
     std::shared_ptr<const tls::trust_store> trust;
     std::shared_ptr<const tls::credential> client_certificate;
+    std::shared_ptr<upstream_memo> memo = std::make_shared<upstream_memo>();
 };
 
 class runtime {

@@ -14,6 +14,7 @@
 #include "tls/peer_verification.hpp"
 #include "tls/trust_store.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -61,6 +62,16 @@ struct upstream_timeouts {
     }
 };
 
+// What the backend's last EHLO said about DSN, shared by the sessions of one
+// configuration snapshot: an inbound listener lists DSN only when the
+// backend did (RFC 3461 §4.1: dsproxy has no queue to send the "relayed"
+// DSN a relay to a server without DSN owes; docs/configuration.md, DSN).
+// Unknown, so not listed, until a session has seen that EHLO (issue 15 item 4).
+struct upstream_memo {
+    enum : int { unknown = -1, without_dsn = 0, with_dsn = 1 };
+    std::atomic<int> dsn{unknown};
+};
+
 struct upstream_settings {
     std::string name;                            // for the log
     std::vector<upstream_host> hosts;            // tried in order
@@ -75,6 +86,7 @@ struct upstream_settings {
     bool match_host = false;                     // also RFC 6125 host rules against the host connected to
     bool xclient = false;
     bool proxy_protocol = false;
+    std::shared_ptr<upstream_memo> memo;         // inbound: the backend's; outbound: null
     upstream_timeouts timeouts;
     std::string helo_name = "localhost";
     smtp::smtp_limits limits;

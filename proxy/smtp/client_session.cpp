@@ -7,6 +7,20 @@ namespace dsproxy::smtp {
 
 namespace ca = client_actions;
 
+namespace {
+
+// An accepted RCPT whose DSN request (its NOTIFY/ORCPT, or the MAIL's
+// RET/ENVID) could not be relayed (rule 3): the upstream's reply and a line
+// that says so, with the reply's enhanced code.
+reply with_dsn_not_relayed(reply r) {
+    std::string line = r.status ? r.status->to_string() + " " : std::string();
+    line += "DSN request not relayed: the next hop does not support DSN (RFC 3461)";
+    r.lines.push_back(std::move(line));
+    return r;
+}
+
+}  // namespace
+
 client_session::client_session(client_options options)
     : options_(std::move(options)), parser_(options_.limits) {
     expect_reply(expect::banner);
@@ -102,7 +116,13 @@ void client_session::on_reply(const reply& r) {
         result(upstream_stage::mail, r);
         if (!r.positive()) state_ = client_state::idle;
         return;
-    case expect::rcpt: return result(upstream_stage::rcpt, r);
+    case expect::rcpt: {
+        const bool dropped = !rcpt_dsn_dropped_.empty() && rcpt_dsn_dropped_.front();
+        if (!rcpt_dsn_dropped_.empty()) rcpt_dsn_dropped_.pop_front();
+        if (!r.positive() || !(dropped || mail_dsn_dropped_)) return result(upstream_stage::rcpt, r);
+        mail_dsn_dropped_ = false;  // said once, with the first accepted RCPT
+        return result(upstream_stage::rcpt, with_dsn_not_relayed(r));
+    }
     case expect::data:
         if (r.code == 354) {
             state_ = client_state::content;
@@ -261,10 +281,13 @@ void client_session::send_mail() {
         return result(upstream_stage::mail, make_reply(552, "5.3.4 Message too big for the upstream"));
     if (!caps_.size) params.size.reset();
     if (params.body == body_type::seven_bit && !caps_.eight_bit_mime) params.body = body_type::unspecified;
+    mail_dsn_dropped_ = false;
+    rcpt_dsn_dropped_.clear();
     if (!caps_.dsn && (params.ret != dsn_ret::unspecified || params.envid)) {
-        out_.emplace_back(ca::log_note{"reason=upstream lacks DSN, RET/ENVID dropped"});
+        out_.emplace_back(ca::log_note{"reason=upstream lacks DSN, RET/ENVID not relayed (said in the RCPT reply)"});
         params.ret = dsn_ret::unspecified;
         params.envid.reset();
+        mail_dsn_dropped_ = true;
     }
     send("MAIL FROM:" + rp.to_wire() + params.to_wire() + "\r\n");
     expect_reply(expect::mail);
@@ -277,10 +300,12 @@ std::vector<client_action> client_session::rcpt(const path& forward_path, const 
         return take();
     }
     rcpt_parameters p = params;
-    if (!caps_.dsn && (p.notify != 0 || p.orcpt)) {
-        out_.emplace_back(ca::log_note{"reason=upstream lacks DSN, NOTIFY/ORCPT dropped"});
+    const bool dropped = !caps_.dsn && (p.notify != 0 || p.orcpt);
+    if (dropped) {
+        out_.emplace_back(ca::log_note{"reason=upstream lacks DSN, NOTIFY/ORCPT not relayed (said in the RCPT reply)"});
         p = {};
     }
+    rcpt_dsn_dropped_.push_back(dropped);
     send("RCPT TO:" + forward_path.to_wire() + p.to_wire() + "\r\n");
     expect_reply(expect::rcpt);
     return take();

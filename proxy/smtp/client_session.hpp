@@ -17,8 +17,11 @@
 //  3. A transaction that needs an extension the upstream lacks is answered
 //     locally, never sent half-right: SMTPUTF8 -> 553 5.6.7, BODY=8BITMIME ->
 //     554 5.6.3, a declared SIZE over the upstream's -> 552 5.3.4. DSN
-//     parameters (RET, ENVID, NOTIFY, ORCPT) are dropped for a non-DSN
-//     upstream, as RFC 3461 §4 relaying to a non-DSN server does (noted).
+//     parameters (RET, ENVID, NOTIFY, ORCPT) cannot be relayed to a non-DSN
+//     upstream, and dsproxy, having no queue, cannot send the "relayed" DSN
+//     RFC 3461 §4.1 then asks for: the transaction goes on without them, and
+//     the log and the reply to the RCPT say so (a line of its own), never
+//     silently.
 //  4. Aborting inside message content closes the connection: the only way
 //     to be sure the upstream never sees an end of data.
 //
@@ -154,6 +157,11 @@ private:
     bool tls_ = false;
     bool xclient_done_ = false;
     std::optional<std::pair<path, mail_parameters>> pending_mail_;
+    // DSN parameters not relayed (rule 3): this transaction's RET/ENVID, not
+    // yet said in a RCPT reply; and, per RCPT awaiting its reply, whether
+    // its NOTIFY/ORCPT were.
+    bool mail_dsn_dropped_ = false;
+    std::deque<bool> rcpt_dsn_dropped_;
     // Content
     bool bdat_upstream_ = false;   // BDAT relayed as BDAT
     bool converting_ = false;      // BDAT relayed as DATA

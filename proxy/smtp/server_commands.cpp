@@ -126,7 +126,8 @@ void server_session::cmd_ehlo(const command& c) {
     reply r;
     r.code = 250;
     r.lines = {options_.fqdn, "PIPELINING", "SIZE " + std::to_string(options_.limits.message_size_max), "8BITMIME",
-               "SMTPUTF8", "ENHANCEDSTATUSCODES", "CHUNKING", "DSN"};
+               "SMTPUTF8", "ENHANCEDSTATUSCODES", "CHUNKING"};
+    if (options_.advertise_dsn) r.lines.emplace_back("DSN");
     if (options_.starttls_offered && !tls_) r.lines.emplace_back("STARTTLS");
     send(r);
 }

@@ -82,6 +82,10 @@ struct server_options {
     // opens the transaction again (its domain may route elsewhere). Inbound:
     // the refusal holds for the rest of the transaction.
     bool mail_refusal_per_recipient = false;
+    // EHLO lists DSN (RFC 3461). Inbound only when the upstream's last EHLO
+    // did: dsproxy has no queue, so it cannot send the "relayed" DSN that
+    // RFC 3461 §4.1 asks of a relay to a server without DSN.
+    bool advertise_dsn = true;
     smtp_limits limits;
     bare_newline_policy data_bare_newline = bare_newline_policy::reject;
     // Inbound listeners: copies of dsproxy's trust marker in the message's

@@ -237,6 +237,54 @@ BOOST_AUTO_TEST_CASE(missing_extensions_answered_locally) {
     BOOST_TEST(h.take_sent() == "RCPT TO:<u@contoso.com>\r\n");
 }
 
+// Issue 15 item 4: DSN parameters an upstream without DSN cannot take are
+// not dropped silently: each accepted RCPT they concern says so in a line of
+// its own (the MAIL's RET/ENVID on the first), the log too; a refused RCPT
+// is passed on as it came, and an upstream with DSN gets them all.
+BOOST_AUTO_TEST_CASE(dsn_not_relayed_is_said_in_the_rcpt_reply) {
+    client_harness h(opts(upstream_tls::none));
+    plain_setup(h, "250-backend.example\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n");
+    mail_parameters mp;
+    mp.ret = dsn_ret::headers;
+    mp.envid = "q1";
+    h.absorb(h.c.mail(parse_path("<a@b.example>", path_kind::reverse).value, mp));
+    BOOST_TEST(h.take_sent() == "MAIL FROM:<a@b.example>\r\n");
+    h.feed("250 2.1.0 ok\r\n");
+    rcpt_parameters notify;
+    notify.notify = notify_success;
+    h.absorb(h.c.rcpt(addr("<u@contoso.com>"), {}));
+    h.absorb(h.c.rcpt(addr("<v@contoso.com>"), {}));
+    h.absorb(h.c.rcpt(addr("<w@contoso.com>"), notify));
+    h.absorb(h.c.rcpt(addr("<x@contoso.com>"), notify));
+    BOOST_TEST(h.take_sent() == "RCPT TO:<u@contoso.com>\r\nRCPT TO:<v@contoso.com>\r\nRCPT TO:<w@contoso.com>\r\n"
+                                "RCPT TO:<x@contoso.com>\r\n");
+    const std::size_t before = h.actions.size();
+    h.feed("250 2.1.5 ok\r\n250 2.1.5 ok\r\n550 5.1.1 no such user\r\n250 2.1.5 ok\r\n");
+    std::vector<std::string> replies;
+    for (std::size_t i = before; i < h.actions.size(); ++i)
+        if (auto* r = std::get_if<ca::result>(&h.actions[i])) replies.push_back(r->value.to_wire());
+    const std::string note = "250 2.1.5 DSN request not relayed: the next hop does not support DSN (RFC 3461)\r\n";
+    BOOST_TEST_REQUIRE(replies.size() == 4u);
+    BOOST_TEST(replies[0] == "250-2.1.5 ok\r\n" + note);  // the MAIL's RET/ENVID
+    BOOST_TEST(replies[1] == "250 2.1.5 ok\r\n");         // nothing of its own, RET/ENVID said
+    BOOST_TEST(replies[2] == "550 5.1.1 no such user\r\n");
+    BOOST_TEST(replies[3] == "250-2.1.5 ok\r\n" + note);  // its NOTIFY
+    std::size_t notes = 0;
+    for (const auto& a : h.actions)
+        if (auto* n = std::get_if<ca::log_note>(&a)) notes += n->text.find("lacks DSN") != std::string::npos;
+    BOOST_TEST(notes == 3u);  // RET/ENVID once, NOTIFY twice
+
+    client_harness d(opts(upstream_tls::none));
+    plain_setup(d, ehlo_full);
+    d.absorb(d.c.mail(parse_path("<a@b.example>", path_kind::reverse).value, mp));
+    d.feed("250 ok\r\n");
+    d.take_sent();
+    d.absorb(d.c.rcpt(addr("<w@contoso.com>"), notify));
+    BOOST_TEST(d.take_sent() == "RCPT TO:<w@contoso.com> NOTIFY=SUCCESS\r\n");
+    d.feed("250 2.1.5 ok\r\n");
+    BOOST_TEST(d.last<ca::result>()->value.to_wire() == "250 2.1.5 ok\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(declared_size_over_the_upstream_limit) {
     client_harness h(opts(upstream_tls::none));
     plain_setup(h, ehlo_full);

@@ -29,6 +29,12 @@ BOOST_AUTO_TEST_CASE(banner_and_ehlo_extensions) {
     o.starttls_offered = false;
     harness plain(o);
     BOOST_TEST(!has(plain.feed("EHLO c\r\n"), "STARTTLS"));
+    // Issue 15 item 4: inbound, DSN only when the upstream offered it.
+    o.advertise_dsn = false;
+    harness no_dsn(o);
+    BOOST_TEST(no_dsn.feed("EHLO c\r\n") ==
+               "250-mx.contoso.com\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+               "250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(early_talker_gets_554_and_close) {
