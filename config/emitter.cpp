@@ -70,6 +70,11 @@ void emit_limits(YAML::Emitter& e, const limits& l) {
     e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "max_connections" << YAML::Value << l.max_connections;
     e << YAML::Key << "max_connections_per_client" << YAML::Value << l.max_connections_per_client;
+    e << YAML::Key << "connection_rate_per_client" << YAML::Value << l.connection_rate_per_client;
+    e << YAML::Key << "message_rate_per_client" << YAML::Value << l.message_rate_per_client;
+    e << YAML::Key << "rate_network_ipv4" << YAML::Value << l.rate_network_ipv4;
+    e << YAML::Key << "rate_network_ipv6" << YAML::Value << l.rate_network_ipv6;
+    e << YAML::Key << "rate_exempt" << YAML::Value, list(e, l.rate_exempt);
     e << YAML::Key << "command_line_length" << YAML::Value << l.command_line_length;
     e << YAML::Key << "text_line_length" << YAML::Value << l.text_line_length;
     e << YAML::Key << "message_size" << YAML::Value << format_size(l.message_size);

@@ -82,6 +82,13 @@ struct trust {
 struct limits {
     std::uint64_t max_connections = 1000;           // 421 4.7.0 at accept
     std::uint64_t max_connections_per_client = 20;
+    // Per client network (docs/design.md §2, like Postfix's anvil): connections
+    // and MAIL commands per minute; 0 is no limit. Over it: 421 4.7.0.
+    std::uint64_t connection_rate_per_client = 0;
+    std::uint64_t message_rate_per_client = 0;
+    std::uint64_t rate_network_ipv4 = 32;   // prefix lengths that make a "client"
+    std::uint64_t rate_network_ipv6 = 64;
+    std::vector<cidr> rate_exempt;          // networks never rate-limited
     std::uint64_t command_line_length = 512;        // RFC 5321 §4.5.3.1.4, incl. CRLF
     std::uint64_t text_line_length = 1000;          // RFC 5321 §4.5.3.1.6, incl. CRLF
     std::uint64_t message_size = 50ull << 20;       // SIZE, 552 5.3.4

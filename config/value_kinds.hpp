@@ -88,6 +88,30 @@ inline constexpr value_kind<std::uint64_t> a_count{
         }
         return n;
     }};
+// A rate per minute; 0 is "no limit".
+inline constexpr value_kind<std::uint64_t> a_rate_per_minute{
+    [] { return std::string("a number per minute (0: no limit)"); },
+    [](std::string_view t, std::string* e) { return parse_count(t, 1000000, e); }};
+inline constexpr value_kind<std::uint64_t> an_ipv4_prefix{
+    [] { return std::string("a prefix length from 1 to 32"); },
+    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
+        auto n = parse_count(t, 32, e);
+        if (n && *n == 0) {
+            if (e) *e = "must be at least 1";
+            return std::nullopt;
+        }
+        return n;
+    }};
+inline constexpr value_kind<std::uint64_t> an_ipv6_prefix{
+    [] { return std::string("a prefix length from 1 to 128"); },
+    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
+        auto n = parse_count(t, 128, e);
+        if (n && *n == 0) {
+            if (e) *e = "must be at least 1";
+            return std::nullopt;
+        }
+        return n;
+    }};
 // A line length in octets from `min` (what RFC 5321 `section` says a peer
 // must accept) up to max_line_length.
 inline std::optional<std::uint64_t> parse_line_length(std::string_view t, std::uint64_t min, std::string_view section,

@@ -517,6 +517,52 @@ class Limits(StackTest):
                 c.close()
         self.assertTrue(wait_until(admitted, 10, 0.2), st.logs())
 
+    def test_connection_rate_per_client(self):
+        """limits.connection_rate_per_client: a burst of N per minute, then 421 4.7.0 naming the limit."""
+        st = self.stack(config={"limits": {"connection_rate_per_client": 3}})
+        for _ in range(3):
+            c = st.client()
+            self.assert_reply(c.reply(), 220, st=st)
+            c.command("QUIT")
+            c.close()
+        extra = st.client()
+        self.addCleanup(extra.close)
+        r = extra.reply()
+        self.assert_reply(r, 421, "4.7.0", st=st)
+        self.assertIn("limit 3 per minute", str(r.lines), st.logs())
+        self.assertTrue(extra.closed_within(5))
+        self.assertIn("over connection_rate_per_client (3 per minute from 127.0.0.1/32)", st.proxy_log())
+        # A connection that was refused is not counted: one minute of 3 is 20 s.
+        self.assertEqual(st.proxy_log().count("over connection_rate_per_client"), 1)
+
+    def test_message_rate_per_client(self):
+        """limits.message_rate_per_client: the MAIL over it gets 421 4.7.0 and the session ends; nothing relayed."""
+        st = self.stack(config={"limits": {"message_rate_per_client": 2}})
+        c = self.greet(st)
+        for _ in range(2):
+            self.assert_reply(self.send_message(c, st), 250, st=st)
+        r = c.command("MAIL FROM:<a@sender.test>")
+        self.assert_reply(r, 421, "4.7.0", st=st)
+        self.assertIn("limit 2 messages per minute", str(r.lines))
+        self.assertTrue(c.closed_within(5))
+        self.assertEqual(len(st.messages()), 2, st.logs())
+        # Per client, across sessions: a new session's MAIL is refused too.
+        c2 = self.greet(st)
+        self.assert_reply(c2.command("MAIL FROM:<a@sender.test>"), 421, "4.7.0", st=st)
+        self.assertIn("over message_rate_per_client (2 per minute from 127.0.0.1/32)", st.proxy_log())
+
+    def test_rate_exempt_networks(self):
+        st = self.stack(config={"limits": {"connection_rate_per_client": 1, "message_rate_per_client": 1,
+                                           "rate_exempt": ["127.0.0.0/8"]}})
+        for _ in range(3):
+            c = self.greet(st)
+            for _ in range(2):
+                self.assert_reply(self.send_message(c, st), 250, st=st)
+            c.command("QUIT")
+            c.close()
+        self.assertEqual(len(st.messages()), 6, st.logs())
+        self.assertNotIn("rate_per_client", st.proxy_log())
+
     def test_bare_lf_in_data(self):
         st = self.stack()
         c = self.greet(st)

@@ -48,6 +48,8 @@ std::string_view to_string(refusal r) noexcept {
     switch (r) {
         case refusal::over_total: return "max_connections";
         case refusal::over_per_client: return "max_connections_per_client";
+        case refusal::over_connection_rate: return "connection_rate_per_client";
+        case refusal::over_message_rate: return "message_rate_per_client";
         case refusal::not_allowed_client: return "not_in_allowed_clients";
         case refusal::no_upstream: return "no_upstream";
         case refusal::proxy_untrusted: return "proxy_source_not_trusted";

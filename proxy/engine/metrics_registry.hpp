@@ -29,7 +29,16 @@
 namespace dsproxy::engine {
 
 // Why a connection was closed before its session started.
-enum class refusal { over_total, over_per_client, not_allowed_client, no_upstream, proxy_untrusted, proxy_header };
+enum class refusal {
+    over_total,
+    over_per_client,
+    over_connection_rate,
+    over_message_rate,
+    not_allowed_client,
+    no_upstream,
+    proxy_untrusted,
+    proxy_header,
+};
 std::string_view to_string(refusal r) noexcept;
 
 enum class tls_leg { in, out };  // client leg (we are the TLS server) or upstream leg

@@ -137,6 +137,20 @@ asio::awaitable<void> server::accept_loop(bound& b) {
 
 void server::admit(asio::ip::tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
                    const asio::ip::tcp::endpoint& peer, const asio::ip::tcp::endpoint& local) {
+    const auto& lim = rt->cfg().limit;
+    if (lim.connection_rate_per_client > 0 && !rate_exempt(lim, peer.address()) &&
+        !limits_->connection_rate().try_count(peer.address(), std::chrono::steady_clock::now())) {
+        const auto network = net::client_rate::network_of(peer.address(), limits_->connection_rate().current());
+        log_->warn("client={} reason=connection refused: over connection_rate_per_client ({} per minute from {})",
+                   peer.address().to_string(), lim.connection_rate_per_client, network);
+        count_refusal(refusal::over_connection_rate);
+        asio::co_spawn(io_,
+                       refuse(std::move(socket), "421 4.7.0 Too many connections from your network (limit " +
+                                                     std::to_string(lim.connection_rate_per_client) +
+                                                     " per minute), try again later\r\n"),
+                       asio::detached);
+        return;
+    }
     net::connection_limits::slot slot;
     switch (limits_->try_admit(peer.address(), slot)) {
         case net::admission::admitted:
@@ -159,6 +173,14 @@ void server::admit(asio::ip::tcp::socket socket, std::shared_ptr<const runtime> 
                            asio::detached);
             break;
     }
+}
+
+bool server::rate_exempt(const config::limits& lim, const asio::ip::address& client) {
+    if (lim.rate_exempt.empty()) return false;
+    const auto ip = config::parse_ip(client.to_string());
+    for (const auto& net : lim.rate_exempt)
+        if (ip && net.contains(*ip)) return true;
+    return false;
 }
 
 asio::awaitable<void> server::run_proxied(asio::ip::tcp::socket socket, std::shared_ptr<const runtime> rt,
@@ -253,6 +275,16 @@ asio::awaitable<void> server::run_session(asio::ip::tcp::socket socket, std::sha
     }
     auto policy = rt->policy_for(
         l, [log = log_, id](const std::string& line) { log->info("sid={} {}", id, line); }, metrics_);
+    if (const auto& lim = rt->cfg().limit; lim.message_rate_per_client > 0 && !rate_exempt(lim, peer.address()))
+        policy.admit_message = [this, id, client = peer.address(), n = lim.message_rate_per_client]()
+            -> std::optional<smtp::reply> {
+            if (limits_->message_rate().try_count(client, std::chrono::steady_clock::now())) return std::nullopt;
+            log_->warn("sid={} reason=MAIL refused: over message_rate_per_client ({} per minute from {}): 421", id, n,
+                       net::client_rate::network_of(client, limits_->message_rate().current()));
+            count_refusal(refusal::over_message_rate);
+            return smtp::make_reply(421, "4.7.0 Too much mail from your network (limit " + std::to_string(n) +
+                                             " messages per minute), try again later");
+        };
     auto front = rt->front_for(l, id, log_);
     front.client_endpoint = peer;
     front.local_endpoint = local;

@@ -86,6 +86,7 @@ private:
     asio::awaitable<void> refuse(asio::ip::tcp::socket socket, std::string text);
     // This thread's resolver for snapshot `rt`, built on first use.
     std::shared_ptr<net::dns_resolver> resolver_for(const std::shared_ptr<const runtime>& rt, std::string& error);
+    static bool rate_exempt(const config::limits& lim, const asio::ip::address& client);
     void count_refusal(refusal why) {
         if (metrics_) metrics_->connection_refused(why);
     }

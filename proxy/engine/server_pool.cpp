@@ -28,6 +28,7 @@ server_pool::server_pool(std::size_t threads, const runtime_slot& slot, std::sha
     : slot_(slot), log_(std::move(log)) {
     const auto& lim = slot_.current()->cfg().limit;
     limits_ = std::make_shared<net::connection_limits>(lim.max_connections, lim.max_connections_per_client);
+    apply_limits(lim);
     threads = std::max<std::size_t>(threads, 1);
     board_ = std::make_unique<session_board>(threads);
     for (std::size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>());
@@ -120,6 +121,12 @@ void server_pool::join() {
 
 void server_pool::apply_limits(const config::limits& limits) {
     limits_->set_maxima(limits.max_connections, limits.max_connections_per_client);
+    const auto rate = [&](std::uint64_t per_minute) {
+        return net::client_rate::settings{per_minute, static_cast<unsigned>(limits.rate_network_ipv4),
+                                          static_cast<unsigned>(limits.rate_network_ipv6)};
+    };
+    limits_->connection_rate().set(rate(limits.connection_rate_per_client));
+    limits_->message_rate().set(rate(limits.message_rate_per_client));
 }
 
 std::size_t server_pool::sessions() const {

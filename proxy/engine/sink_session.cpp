@@ -55,7 +55,7 @@ std::optional<sink_fault> parse_sink_fault(std::string_view text, std::string& e
 sink_session::sink_session(net::tls_socket client, front_settings settings, smtp::server_options options,
                            sink_settings sink)
     : front_session(std::move(client), std::move(settings), std::move(options),
-                    smtp::session_policy{[](std::string_view) { return true; }, nullptr}),
+                    smtp::session_policy{[](std::string_view) { return true; }, nullptr, nullptr}),
       sink_(sink),
       message_(std::make_unique<net::maildir>(sink.store->dir())) {
     message_->set_fsync(sink_.fsync);

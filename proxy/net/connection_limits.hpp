@@ -11,6 +11,8 @@
 // never leak on an error path, whichever thread the session ends on.
 #pragma once
 
+#include "proxy/net/client_rate.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <cstddef>
@@ -60,6 +62,12 @@ public:
     // New maxima (a reload); connections already admitted keep their slots.
     void set_maxima(std::size_t max_total, std::size_t max_per_client);
 
+    // The per-client rates (docs/design.md §2), shared like the counts: a
+    // client's connections and MAIL commands per minute, whichever thread
+    // serves them. Settings come with set_maxima's reload.
+    client_rate& connection_rate() noexcept { return connection_rate_; }
+    client_rate& message_rate() noexcept { return message_rate_; }
+
     std::size_t total() const;
     std::size_t from(const boost::asio::ip::address& client) const;
 
@@ -74,6 +82,8 @@ private:
     std::size_t max_per_client_;
     std::size_t total_ = 0;
     std::unordered_map<boost::asio::ip::address, std::size_t, address_hash> per_client_;
+    client_rate connection_rate_{{}};
+    client_rate message_rate_{{}};
 };
 
 }  // namespace dsproxy::net

@@ -164,6 +164,13 @@ void server_session::cmd_mail(const command& c) {
     }
     const sender_verdict verdict = policy_.check_sender(p.value, tls_);
     if (verdict.refusal) return send(*verdict.refusal);
+    if (policy_.admit_message) {
+        if (auto refusal = policy_.admit_message()) {
+            send(*refusal);
+            if (refusal->code == 421) close();  // RFC 5321 §3.8: 421 closes the transmission channel
+            return;
+        }
+    }
     reset_transaction();
     txn_.emplace();
     txn_->reverse_path = std::move(p.value);

@@ -69,6 +69,9 @@ struct session_policy {
     // `domain` is canonical: A-labels, lower case, no trailing dot.
     std::function<bool(std::string_view domain)> accepts_domain;
     std::function<sender_verdict(const path& reverse_path, const std::optional<tls_facts>& tls)> check_sender;
+    // Counts a MAIL the sender policy passed against the client's message
+    // rate; a reply refuses it (421: and closes the session). Unset: no limit.
+    std::function<std::optional<reply>()> admit_message;
 };
 
 struct server_options {

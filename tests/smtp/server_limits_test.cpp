@@ -306,3 +306,36 @@ BOOST_AUTO_TEST_CASE(bdat_size_limit) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// limits.message_rate_per_client (docs/design.md §2): the MAIL over the rate
+// gets the policy's reply; a 421 closes the session, and nothing pipelined
+// behind it is answered or relayed.
+BOOST_AUTO_TEST_CASE(a_mail_over_the_message_rate_gets_421_and_the_session_closes) {
+    auto p = dsproxy::smtp::test::contoso_policy();
+    int allowed = 2;
+    p.admit_message = [&allowed]() -> std::optional<reply> {
+        if (allowed-- > 0) return std::nullopt;
+        return make_reply(421, "4.7.0 Too much mail from your network (limit 2 messages per minute), try again later");
+    };
+    harness h(test_options(), p);
+    h.feed("EHLO c\r\n");
+    BOOST_TEST(h.feed("MAIL FROM:<a@b.example>\r\n") == "250 2.1.0 Ok\r\n");
+    BOOST_TEST(h.feed("RSET\r\n") == "250 2.0.0 Ok\r\n");
+    BOOST_TEST(h.feed("MAIL FROM:<a@b.example>\r\n") == "250 2.1.0 Ok\r\n");
+    BOOST_TEST(h.feed("RSET\r\n") == "250 2.0.0 Ok\r\n");
+    BOOST_TEST(h.feed("MAIL FROM:<a@b.example>\r\nRCPT TO:<u@contoso.com>\r\nDATA\r\n") ==
+               "421 4.7.0 Too much mail from your network (limit 2 messages per minute), try again later\r\n");
+    BOOST_TEST(h.s.closed());
+    BOOST_TEST(h.count<a::upstream_mail>() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_mail_refused_by_the_rate_with_4xx_keeps_the_session) {
+    auto p = dsproxy::smtp::test::contoso_policy();
+    p.admit_message = []() -> std::optional<reply> { return make_reply(450, "4.7.1 Slow down"); };
+    harness h(test_options(), p);
+    h.feed("EHLO c\r\n");
+    BOOST_TEST(h.feed("MAIL FROM:<a@b.example>\r\n") == "450 4.7.1 Slow down\r\n");
+    BOOST_TEST(!h.s.closed());
+    // A refused MAIL is not counted by the sender policy's check either way.
+    BOOST_TEST(h.s.bad_commands() == 0u);
+}
