@@ -137,7 +137,8 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
         self.assertEqual(self.complete(""), {"run", "sink", "match", "cert", "check-config", "resolve", "probe",
                                              "tls-report", "-h", "--help", "--version"})
         self.assertEqual(self.complete("ch"), {"check-config"})
-        self.assertEqual(self.complete("cert", ""), {"request", "selfsigned", "import", "list", "show", "-h", "--help"})
+        self.assertEqual(self.complete("cert", ""), {"request", "selfsigned", "import", "export", "list", "show",
+                                                     "-h", "--help"})
         self.assertEqual(self.complete("tls-report", ""), {"show", "send", "-h", "--help"})
         self.assertIn("--keys", self.complete("check-config", "--k"))
         self.assertEqual(self.complete("cert", "list", "--st"), {"--store"})

@@ -25,6 +25,7 @@ build=(
   g++ cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-test1.81-dev
   libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libidn2-dev libcli11-dev
+  libpsl-dev publicsuffix  # public suffixes: `cert request` refuses *.com and co.uk (docs/design.md §4.2)
   libunbound-dev  # DNSSEC-validating resolver for all outbound DNS (docs/design.md §6.4)
   dns-root-data   # /usr/share/dns/root.key, the default outbound.trust_anchors (run time)
   nlohmann-json3-dev  # TLS-RPT counter keys and reports (RFC 8460 JSON)
@@ -52,6 +53,8 @@ test=(
   redis-server  # the shared store of the store tests and the fleet test (own port, foreground, temp dir)
   knot          # the authoritative DNS server of the DANE integration test (signed zones, loopback)
   ldnsutils     # ldns-keygen / ldns-signzone: the DANE test signs its zones at test time
+  pebble        # a local ACME server (with pebble-challtestsrv as its DNS) for the certbot deploy hook test
+  certbot       # issues and renews from pebble on loopback; its deploy hook imports into the store
 )
 
 groups=("$@")

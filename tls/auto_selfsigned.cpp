@@ -2,8 +2,10 @@
 #include "tls/auto_selfsigned.hpp"
 
 #include "tls/certificate_selection.hpp"
+#include "tls/file_transaction.hpp"
 #include "tls/pem_io.hpp"
 #include "tls/san_names.hpp"
+#include "tls/subject_name.hpp"
 
 #include <filesystem>
 
@@ -17,7 +19,11 @@ std::optional<auto_selfsigned_result> ensure_self_signed(const certificate_store
     if (!rank_candidates(store, *fqdn, now).empty()) return auto_selfsigned_result{};
 
     certificate_template t;
-    t.subject = {{"CN", fqdn->text()}};
+    // A CN holds at most 64 characters (RFC 5280 ub-common-name); a longer
+    // FQDN goes in the SAN only, as `cert request --fqdn` advises, and the CN
+    // (which peers ignore beside a SAN) is its first label.
+    const std::string& name = fqdn->text();
+    t.subject = {{"CN", name.size() <= max_common_name_chars ? name : name.substr(0, name.find('.'))}};
     t.days = request.days;
     t.dns_names.push_back(fqdn->text());
     for (const auto& d : request.accepted_domains) {
@@ -42,8 +48,11 @@ std::optional<auto_selfsigned_result> ensure_self_signed(const certificate_store
     const std::filesystem::path dir(request.directory);
     out.key_path = (dir / (fqdn->text() + ".key")).string();
     out.certificate_path = (dir / (fqdn->text() + ".pem")).string();
-    if (!write_file(out.key_path, private_key_pem(*key), private_key_mode, /*exclusive=*/true, error) ||
-        !write_file(out.certificate_path, certificate_pem(*cert), public_file_mode, /*exclusive=*/true, error))
+    // Both or neither: a key without its certificate would block the next start's attempt.
+    file_transaction files;
+    if (!files.stage(out.key_path, private_key_pem(*key), private_key_mode, /*exclusive=*/true, error) ||
+        !files.stage(out.certificate_path, certificate_pem(*cert), public_file_mode, /*exclusive=*/true, error) ||
+        !files.commit(error))
         return std::nullopt;
 
     load_problem problem;

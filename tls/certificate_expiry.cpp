@@ -5,9 +5,18 @@
 
 namespace dsproxy::tls {
 
+namespace {
+constexpr long seconds_per_day = 24 * 60 * 60;
+}
+
+std::optional<long> expires_within(const certificate_info& info, std::time_t now, std::chrono::days window) {
+    const auto horizon = now + static_cast<std::time_t>(std::chrono::seconds(window).count());
+    if (info.not_after < now || info.not_after >= horizon) return std::nullopt;
+    return static_cast<long>((info.not_after - now) / seconds_per_day);
+}
+
 std::vector<expiry_finding> expiring_certificates(const certificate_store& store, std::time_t now,
                                                   std::chrono::days window) {
-    constexpr long seconds_per_day = 24 * 60 * 60;
     const auto horizon = now + static_cast<std::time_t>(std::chrono::seconds(window).count());
     std::vector<expiry_finding> out;
     for (const auto& c : store.all()) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace dsproxy::tls {
@@ -23,6 +24,11 @@ struct expiry_finding {
     bool expired = false;  // not_after is already past
     long days_left = 0;    // whole days until not_after (negative: days since)
 };
+
+// Whole days until `info` expires when that is within `window` and it has
+// not expired yet; nullopt otherwise (`cert list` flags it).
+std::optional<long> expires_within(const certificate_info& info, std::time_t now,
+                                   std::chrono::days window = expiry_warning_window);
 
 // Certificates of `store` whose not_after is before now + window, soonest first.
 std::vector<expiry_finding> expiring_certificates(const certificate_store& store, std::time_t now,

@@ -25,7 +25,9 @@ std::optional<prepared_certificate> prepare_certificate(const certificate_inputs
             std::vector<std::string> skipped;
             out.tmpl.subject = subject_of(*certs.front(), skipped);
             for (const auto& s : skipped) out.warnings.push_back("--from: subject attribute " + s + " not copied");
-            cloned_names = describe(*certs.front()).dns_names;
+            const auto info = describe(*certs.front());
+            cloned_names = info.dns_names;
+            out.source_key_type = info.key.text();
         }
     }
     if (!in.subject.empty()) {
@@ -58,7 +60,18 @@ std::optional<prepared_certificate> prepare_certificate(const certificate_inputs
                 add_unique_name(out.tmpl.dns_names, std::move(*n));
     }
     for (const auto& n : cloned_names) add(n, "--from");
-    for (const auto& n : in.domains) add(n, "--domain");
+    // Exchange's list syntax (-DomainName a,b) as well as a repeated --domain.
+    for (const auto& list : in.domains) {
+        std::size_t start = 0;
+        while (start <= list.size()) {
+            const auto comma = std::min(list.find(',', start), list.size());
+            std::string n = list.substr(start, comma - start);
+            n.erase(0, n.find_first_not_of(' '));
+            n.erase(n.find_last_not_of(' ') + 1);
+            if (!n.empty()) add(n, "--domain");
+            start = comma + 1;
+        }
+    }
     if (in.include_accepted_domains) {
         if (in.accepted_domains.empty())
             errors.push_back("--include-accepted-domains: no accepted domain given (--accepted-domain NAME)");

@@ -103,6 +103,7 @@ void load_file(const std::string& cert_path, std::string key_path, certificate_u
     auto owned = std::const_pointer_cast<credential>(c);
     owned->certificate_path = cert_path;
     owned->key_path = key_path;
+    owned->friendly_name = friendly_name_of(*bytes);
     store.add(std::move(c));
 }
 

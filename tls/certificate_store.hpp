@@ -53,6 +53,7 @@ struct credential {
     std::string key_path;
     certificate_info info;
     std::vector<std::string> names;  // canonical names it is indexed under
+    std::string friendly_name;       // from its PEM file (pem_io friendly_name_of); may be empty
     certificate_use use = certificate_use::server;
     bool chains_to_trust = false;    // leaf + chain verify against the trust store (time ignored)
     bool server_auth = true;         // EKU absent or allows serverAuth

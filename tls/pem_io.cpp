@@ -1,12 +1,10 @@
 // pem_io — see pem_io.hpp.
 #include "tls/pem_io.hpp"
 
+#include "tls/file_transaction.hpp"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -129,29 +127,36 @@ std::string crl_pem(X509_CRL& crl) {
     return bio_contents(*bio);
 }
 
+std::string friendly_name_of(std::string_view bytes) {
+    const auto first = bytes.find("-----BEGIN CERTIFICATE-----");
+    const std::string_view head = bytes.substr(0, first);
+    constexpr std::string_view tag = "friendlyName: ";
+    const auto at = head.find(tag);
+    if (at == std::string_view::npos) return {};
+    std::string_view name = head.substr(at + tag.size());
+    name = name.substr(0, name.find_first_of("\r\n"));
+    return is_valid_friendly_name(name) ? std::string(name) : std::string();
+}
+
+std::string friendly_name_block(std::string_view name) {
+    return "Bag Attributes\n    friendlyName: " + std::string(name) + "\n";
+}
+
+bool is_valid_friendly_name(std::string_view name) {
+    if (name.empty() || name.size() > max_friendly_name_chars * 4) return false;
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const auto c = static_cast<unsigned char>(name[i]);
+        if (c < 0x20 || c == 0x7F) return false;
+        if (c == 0xC2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) <= 0x9F) return false;
+        if ((c & 0xC0) != 0x80) ++chars;
+    }
+    return chars <= max_friendly_name_chars;
+}
+
 bool write_file(const std::string& path, std::string_view bytes, mode_t mode, bool exclusive, std::string& error) {
-    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC);
-    const int fd = ::open(path.c_str(), flags, mode);
-    if (fd < 0) {
-        error = (errno == EEXIST ? path + " already exists; not overwritten"
-                                 : "cannot write " + path + ": " + std::strerror(errno));
-        return false;
-    }
-    // The umask may have narrowed the mode, and an existing file keeps its
-    // old one: set it explicitly (still before any byte is written).
-    bool ok = ::fchmod(fd, mode) == 0;
-    std::size_t done = 0;
-    while (ok && done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) ok = false; else done += static_cast<std::size_t>(n);
-    }
-    if (!ok) error = "cannot write " + path + ": " + std::strerror(errno);
-    if (::close(fd) != 0 && ok) {
-        error = "cannot write " + path + ": " + std::strerror(errno);
-        ok = false;
-    }
-    return ok;
+    file_transaction files;
+    return files.stage(path, bytes, mode, exclusive, error) && files.commit(error);
 }
 
 }  // namespace dsproxy::tls

@@ -2,8 +2,8 @@
 //
 // Owns: turning file bytes into OpenSSL objects (PEM with chains, DER,
 // PKCS#7 .p7b) and back, and writing files with an explicit mode so that
-// private keys are never world-readable, not even for an instant (the mode is
-// given to open(2), not set afterwards).
+// private keys are never world-readable, not even for an instant (a 0600
+// temporary, renamed into place: file_transaction).
 // Must not: decide whether a certificate is acceptable (certificate_store
 // does), log, or prompt for passwords (encrypted keys are refused).
 // Limits: files over max_file_size are refused — a certificate bundle is far
@@ -45,9 +45,22 @@ std::string request_pem(X509_REQ& req);
 std::string request_der(X509_REQ& req);
 std::string crl_pem(X509_CRL& crl);
 
-// Writes `bytes` to `path` with `mode` (created with that mode; an existing
-// file is truncated and its mode reset). With `exclusive`, an existing file
-// is an error — private keys are never silently overwritten.
+// A certificate's friendly name (Exchange's -FriendlyName, a PKCS#12 bag
+// attribute) travels in its PEM file as the text OpenSSL itself writes
+// before a certificate (`openssl pkcs12 -nokeys`) and every PEM reader skips:
+//   Bag Attributes
+//       friendlyName: Contoso mail 2026
+// friendly_name_of returns the name before the file's first certificate, or "".
+std::string friendly_name_of(std::string_view bytes);
+std::string friendly_name_block(std::string_view name);
+// A friendly name is at most 128 characters, none of them a control character.
+inline constexpr std::size_t max_friendly_name_chars = 128;
+bool is_valid_friendly_name(std::string_view name);
+
+// Writes `bytes` to `path` with `mode`, atomically: a temporary renamed over
+// an existing file, which readers see whole or not at all (file_transaction).
+// With `exclusive`, an existing file is an error — private keys are never
+// silently overwritten.
 bool write_file(const std::string& path, std::string_view bytes, mode_t mode, bool exclusive, std::string& error);
 
 }  // namespace dsproxy::tls

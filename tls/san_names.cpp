@@ -2,6 +2,7 @@
 #include "tls/san_names.hpp"
 
 #include "matching/idn.hpp"
+#include "tls/public_suffix.hpp"
 #include "tls/subject_name.hpp"
 
 #include <algorithm>
@@ -21,11 +22,26 @@ std::optional<std::string> normalize_san_name(std::string_view input, std::strin
         prefix = "*.";
         rest.remove_prefix(2);
     }
+    if (rest.find('*') != std::string_view::npos) {
+        // Said of the whole name: the remainder after a first "*." is not what was written.
+        error = "'" + std::string(input) + "' cannot be a DNS name in a certificate: only a whole '*' first label "
+                "may be a wildcard (as in *.contoso.com), and only one";
+        return std::nullopt;
+    }
     std::string why;
     const auto parsed = matching::reference_name::parse(rest, &why);
     if (!parsed) {
         error = "'" + std::string(input) + "' cannot be a DNS name in a certificate: " + why +
                 "; only a whole '*' first label may be a wildcard";
+        return std::nullopt;
+    }
+    if (is_public_suffix(parsed->text())) {
+        error = prefix.empty()
+                    ? "'" + std::string(input) + "' is a public suffix (publicsuffix.org): names are registered "
+                      "under it, it is no host of yours; name the host (e.g. mail." + parsed->text() + ")"
+                    : "'" + std::string(input) + "' would cover every name registered under the public suffix " +
+                          parsed->text() + " (publicsuffix.org); no CA issues it and clients refuse it: a "
+                          "wildcard must be under a domain of yours (e.g. *.contoso." + parsed->text() + ")";
         return std::nullopt;
     }
     return prefix + parsed->text();

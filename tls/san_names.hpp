@@ -4,7 +4,8 @@
 // Owns: the rule "at most 255 characters, letters, digits and hyphens in
 // dot-separated labels, an optional `*.` first", and IDNA2008 conversion of
 // Unicode names — both through matching::reference_name, so that a name dsproxy
-// writes is exactly a name dsproxy would match.
+// writes is exactly a name dsproxy would match. A public suffix (`co.uk`), or
+// a wildcard over one (`*.com`), is refused (tls/public_suffix).
 // Must not: do I/O or touch OpenSSL.
 #pragma once
 

@@ -21,7 +21,7 @@ constexpr std::array<rdn_rule, 7> rules{{
     {"DC", 255}, {"C", 2}, {"ST", 128}, {"L", 128}, {"O", 64}, {"OU", 64}, {"CN", 64},
 }};
 
-constexpr std::size_t max_cn_chars = 64;
+constexpr std::size_t max_cn_chars = max_common_name_chars;
 
 std::string upper(std::string_view s) {
     std::string out(s);
@@ -100,6 +100,16 @@ bool looks_like_fqdn(std::string_view s) {
     return std::none_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == ','; });
 }
 
+// C0 controls and DEL, and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F).
+bool has_control(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7F) return true;
+        if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return true;
+    }
+    return false;
+}
+
 bool has_non_ascii(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
@@ -162,6 +172,11 @@ subject_findings validate_subject(const subject_rdns& rdns) {
         if (r.value.empty()) { f.errors.push_back(r.type + " has an empty value"); continue; }
         if (r.value.find('\0') != std::string::npos || !is_valid_utf8(r.value)) {
             f.errors.push_back(r.type + " value is not valid UTF-8 text");
+            continue;
+        }
+        if (has_control(r.value)) {
+            f.errors.push_back(r.type + " value contains a control character (a tab, a line break, ...); "
+                                        "a certificate subject is printed text");
             continue;
         }
         const std::size_t chars = utf8_length(r.value);

@@ -15,12 +15,17 @@
 // into an X509_NAME.
 #pragma once
 
+#include <cstddef>
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace dsproxy::tls {
+
+// RFC 5280 ub-common-name: a CN holds at most 64 characters.
+inline constexpr std::size_t max_common_name_chars = 64;
 
 struct rdn {
     std::string type;   // canonical abbreviation: C, ST, L, O, OU, CN, DC

@@ -315,7 +315,7 @@ _dsproxy() {
         esac
     done
     case $prev in
-        -c|--config|--maildir|--cert|--key|--out|--key-out|--store|--from|--ca-file)
+        -c|--config|--maildir|--cert|--key|--out|--key-out|--store|--from|--ca-file|--password-file)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     words=$(_dsproxy_words "$path") || return

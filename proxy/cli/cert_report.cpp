@@ -1,11 +1,15 @@
 // cert_report — see cert_report.hpp.
 #include "proxy/cli/cert_report.hpp"
 
+#include "proxy/cli/password_input.hpp"
 #include "proxy/cli/subcommand.hpp"
+#include "tls/certificate_expiry.hpp"
+#include "tls/certificate_import.hpp"
 #include "tls/certificate_info.hpp"
 #include "tls/certificate_selection.hpp"
 #include "tls/certificate_store.hpp"
 #include "tls/pem_io.hpp"
+#include "tls/pkcs12_io.hpp"
 
 #include <ctime>
 #include <filesystem>
@@ -22,7 +26,9 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 void print(const tls::certificate_info& info, std::time_t now) {
-    const char* state = now < info.not_before ? " (not yet valid)" : now > info.not_after ? " (EXPIRED)" : "";
+    std::string state = now < info.not_before ? " (not yet valid)" : now > info.not_after ? " (EXPIRED)" : "";
+    if (const auto days = tls::expires_within(info, now); days && state.empty())
+        state = " (EXPIRES in " + std::to_string(*days) + " day(s): renew it)";
     std::cout << "Thumbprint:  " << info.sha1_thumbprint << '\n'
               << "SHA256:      " << info.sha256 << '\n'
               << "Subject:     " << info.subject << '\n'
@@ -36,6 +42,7 @@ void print(const tls::certificate_info& info, std::time_t now) {
 
 void print(const tls::credential& c, std::time_t now) {
     print(c.info, now);
+    if (!c.friendly_name.empty()) std::cout << "FriendlyName: " << c.friendly_name << '\n';
     std::cout << "Certificate: " << c.certificate_path << '\n'
               << "Key:         " << c.key_path << '\n';
 }
@@ -147,6 +154,52 @@ int run_cert_show(const cert_show_args& args) {
         }
     std::cerr << "dsproxy cert show: no certificate with thumbprint " << *pin << " in " << join(args.stores) << '\n';
     return 1;
+}
+
+int run_cert_export(const cert_export_args& args) {
+    const char* what = "dsproxy cert export";
+    std::optional<tls::trust_store> trust;
+    const auto store = load(args.stores, {}, args.allow_readable_keys, trust);
+    if (!store) return exit_usage;
+    const auto pin = tls::normalize_thumbprint(args.what);
+    std::error_code ec;
+    std::shared_ptr<const tls::credential> found;
+    for (const auto& c : store->all()) {
+        const bool by_file = std::filesystem::equivalent(c->certificate_path, args.what, ec);
+        if (by_file || (pin && (c->info.sha1_thumbprint == *pin || c->info.sha256 == *pin))) found = c;
+    }
+    if (!found) {
+        std::cerr << what << ": no certificate " << args.what << " in " << join(args.stores)
+                  << " (give a certificate file of the store or a thumbprint `cert list` prints)\n";
+        return 1;
+    }
+    std::string bytes, error;
+    mode_t mode = tls::public_file_mode;
+    if (args.pkcs12) {
+        auto password = read_password(args.password_file, "Password for " + args.out, /*confirm=*/true, error);
+        if (password && password->empty()) error = "an empty password protects nothing; give one";
+        if (!password || !error.empty()) {
+            std::cerr << what << ": " << error << "; nothing written\n";
+            return exit_usage;
+        }
+        std::string name = !found->friendly_name.empty()      ? found->friendly_name
+                           : found->info.common_names.empty() ? tls::certificate_stem(found->info)
+                                                                : found->info.common_names.front();
+        bytes = tls::make_pkcs12(*found->key, *found->certificate, found->chain, name, *password, error);
+        mode = tls::private_key_mode;
+    } else {
+        bytes = tls::certificate_pem(*found->certificate);
+        for (const auto& c : found->chain) bytes += tls::certificate_pem(*c);
+    }
+    if (bytes.empty() || !tls::write_file(args.out, bytes, mode, /*exclusive=*/true, error)) {
+        std::cerr << what << ": " << error << "; nothing written\n";
+        return exit_usage;
+    }
+    std::cout << (args.pkcs12 ? "pkcs12:      " : "pem:         ") << args.out
+              << (args.pkcs12 ? " (key, certificate and " : " (certificate and ") << found->chain.size()
+              << " chain certificate(s)" << (args.pkcs12 ? ", mode 0600)" : ")") << '\n'
+              << "Thumbprint:  " << found->info.sha1_thumbprint << '\n';
+    return 0;
 }
 
 }  // namespace dsproxy::cli

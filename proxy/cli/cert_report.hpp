@@ -1,5 +1,6 @@
-// cert_report — `dsproxy cert list` and `dsproxy cert show`: what is in the
-// certificate store, as Get-ExchangeCertificate prints it (docs/design.md §4.2).
+// cert_report — `dsproxy cert list`, `show` and `export`: what is in the
+// certificate store, as Get-ExchangeCertificate prints it, and a certificate
+// out of it as Export-ExchangeCertificate writes it (docs/design.md §4.2).
 //
 // CLI glue only: loading, ranking and describing are tls/'s.
 #pragma once
@@ -29,7 +30,19 @@ struct cert_show_args {
     bool allow_readable_keys = false;
 };
 
+struct cert_export_args {
+    std::string what;  // a certificate file in the store, or a thumbprint
+    std::string out;
+    bool pkcs12 = false;
+    std::string password_file;
+    std::vector<std::string> stores{"."};
+    bool allow_readable_keys = false;
+};
+
 int run_cert_list(const cert_list_args& args);
 int run_cert_show(const cert_show_args& args);
+// `dsproxy cert export`: the way back to Windows (Import-ExchangeCertificate
+// reads the PKCS#12 file), or the PEM chain for a partner.
+int run_cert_export(const cert_export_args& args);
 
 }  // namespace dsproxy::cli

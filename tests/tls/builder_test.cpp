@@ -91,6 +91,22 @@ BOOST_AUTO_TEST_CASE(utf8_subject_encoded_and_cloned_back) {
     BOOST_TEST(!make_name({{"XX", "y"}}, error));
 }
 
+BOOST_AUTO_TEST_CASE(auto_selfsigned_puts_a_long_fqdn_in_the_san_only) {
+    // Issue 19 item 4: a listener fqdn over 64 characters failed with OpenSSL's
+    // "string too long" and the listener ran without a certificate.
+    temp_dir dir;
+    certificate_store store;
+    auto_selfsigned_request request;
+    request.directory = dir.path;
+    request.fqdn = std::string(40, 'a') + "." + std::string(30, 'b') + ".contoso.com";
+    request.key_type = "ec:p256";
+    std::string error;
+    auto made = ensure_self_signed(store, request, std::time(nullptr), error);
+    BOOST_REQUIRE_MESSAGE(made, error);
+    BOOST_TEST((made->cert->info.dns_names == std::vector<std::string>{request.fqdn}));
+    BOOST_TEST((made->cert->info.common_names == std::vector<std::string>{std::string(40, 'a')}));
+}
+
 BOOST_AUTO_TEST_CASE(auto_selfsigned_creates_once_for_fqdn_and_accepted_domains) {
     temp_dir dir;
     certificate_store store;
@@ -144,6 +160,37 @@ BOOST_AUTO_TEST_CASE(cn_first_in_san_then_domains_then_accepted_domains) {
     BOOST_TEST((p->tmpl.dns_names ==
                 std::vector<std::string>{"mail1.contoso.com", "*.contoso.com", "contoso.com", "xn--bcher-kva.de"}));
     BOOST_TEST(output_stem(p->tmpl) == "mail1.contoso.com");
+}
+
+BOOST_AUTO_TEST_CASE(domain_lists_in_exchange_syntax_are_split) {
+    // Issue 19 item 6: -DomainName a,b.
+    certificate_inputs in;
+    in.fqdn = "mail1.contoso.com";
+    in.domains = {"autodiscover.contoso.com, mail.contoso.com,", "smtp.contoso.com"};
+    std::vector<std::string> errors;
+    const auto p = prepare_certificate(in, errors);
+    BOOST_REQUIRE(p);
+    BOOST_TEST((p->tmpl.dns_names == std::vector<std::string>{"mail1.contoso.com", "autodiscover.contoso.com",
+                                                              "mail.contoso.com", "smtp.contoso.com"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_clone_reports_its_key_type) {
+    // Issue 19 item 5: an ECDSA source became an RSA clone.
+    temp_dir dir;
+    pki ca;
+    leaf_options o;
+    o.cn = "mx.contoso.com";
+    o.dns = {"mx.contoso.com"};
+    const auto leaf = ca.leaf(o, ec_key("P-384"));
+    std::string error;
+    BOOST_REQUIRE(write_file(dir.file("src.pem"), certificate_pem(*leaf.cert), 0644, true, error));
+    certificate_inputs in;
+    in.from = dir.file("src.pem");
+    std::vector<std::string> errors;
+    const auto p = prepare_certificate(in, errors);
+    BOOST_REQUIRE(p);
+    BOOST_TEST(p->source_key_type == "ec:p384");
+    BOOST_TEST(key_spec::parse(p->source_key_type).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(lookalike_cn_is_warned_and_never_put_in_the_san) {

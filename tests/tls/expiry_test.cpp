@@ -52,4 +52,13 @@ BOOST_AUTO_TEST_CASE(window_is_a_parameter) {
     BOOST_TEST(later[0].expired);
 }
 
+BOOST_AUTO_TEST_CASE(expires_within_flags_only_the_valid_ones_inside_the_window) {
+    // `cert list` says "EXPIRES in N day(s)" for these (issue 19 item 6).
+    pki ca;
+    const auto now = std::time(nullptr);
+    BOOST_TEST(expires_within(lasting(ca, "soon.example", 10 * day + 3600)->info, now).value_or(-1) == 10);
+    BOOST_TEST(!expires_within(lasting(ca, "edge.example", 31 * day)->info, now));
+    BOOST_TEST(!expires_within(lasting(ca, "gone.example", -day)->info, now));  // expired: said otherwise
+}
+
 BOOST_AUTO_TEST_SUITE_END()

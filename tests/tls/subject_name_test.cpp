@@ -142,6 +142,41 @@ BOOST_AUTO_TEST_CASE(utf8_validation) {
     BOOST_TEST(utf8_length("aï€😀") == 4u);
 }
 
+BOOST_AUTO_TEST_CASE(public_suffixes_and_wildcards_over_them_are_refused) {
+    // Issue 19 item 4: `--domain '*.com'` wrote a request with DNS:*.com.
+    std::string error;
+    BOOST_TEST(!normalize_san_name("*.com", error));
+    BOOST_TEST(error.find("public suffix com") != std::string::npos);
+    BOOST_TEST(!normalize_san_name("*.co.uk", error));
+    BOOST_TEST(!normalize_san_name("co.uk", error));
+    BOOST_TEST(error.find("is a public suffix") != std::string::npos);
+    BOOST_TEST(!normalize_san_name("*.github.io", error));  // the private section: everyone's pages
+    BOOST_TEST(*normalize_san_name("*.contoso.co.uk", error) == "*.contoso.co.uk");
+    BOOST_TEST(*normalize_san_name("localhost", error) == "localhost");  // no implicit '*' rule
+    BOOST_TEST(*normalize_san_name("mail.dsproxy.test", error) == "mail.dsproxy.test");
+}
+
+BOOST_AUTO_TEST_CASE(a_second_wildcard_is_refused_quoting_the_name_given) {
+    // Issue 19 item 4: the message quoted '*.contoso.com', the remainder after the first "*.".
+    std::string error;
+    BOOST_TEST(!normalize_san_name("*.*.contoso.com", error));
+    BOOST_TEST(error.find("'*.*.contoso.com'") == 0u);
+    BOOST_TEST(error.find("'*.contoso.com'") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(control_characters_in_subject_values_are_refused) {
+    // Issue 19 item 4: a tab or a newline went into the subject.
+    std::string error;
+    for (const char* text : {"O=Contoso\tCorp, CN=mail.contoso.com", "CN=mail.contoso.com, OU=a\nb",
+                             "CN=mail.contoso.com, O=a\xc2\x85" "b"}) {  // U+0085 NEXT LINE, a C1 control
+        auto parsed = parse_subject(text, error);
+        BOOST_REQUIRE_MESSAGE(parsed, error);
+        const auto f = validate_subject(*parsed);
+        BOOST_TEST_REQUIRE(f.errors.size() == 1u);
+        BOOST_TEST(f.errors.front().find("control character") != std::string::npos);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(san_names_validated_and_converted_to_a_labels) {
     std::string error;
     BOOST_TEST(*normalize_san_name("Mail1.Contoso.COM.", error) == "mail1.contoso.com");
