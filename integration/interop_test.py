@@ -11,9 +11,16 @@ Certificates are made at test time. Only loopback addresses are used.
 - item 4: DSN is listed to the client only when the backend lists it; a DSN
   request the next hop cannot take is said in the RCPT reply and the log,
   inbound and outbound.
+- item 1: a serverAuth-only certificate where a client certificate is needed:
+  check-config, the start and the session say so, and the session answers
+  with the policy failure reply.
 """
+import os
+import shutil
+import signal
 import smtplib
 import socket
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -185,6 +192,86 @@ class DsnOutbound(InteropTest):
         self.assertEqual(s.data(message("user@partner.test"))[0], 250)
         self.assertTrue(any(c.startswith("RCPT TO:<user@partner.test>") for c in backend.commands), backend.commands)
         self.assertIn("upstream lacks DSN", st.proxy_log())
+
+class ClientCertificateWithoutClientAuth(InteropTest):
+    """Issue 15 item 1: a listener certificate with serverAuth only, used for a domain-secure
+    upstream, was never presented, and the only trace was "upstream closed"."""
+
+    def config(self):
+        return {"upstreams": {"backend": {"tls": {"level": "domain-secure", "tls_domain": "sink.test"}}}}
+
+    def server_only(self):
+        return relay_test.PKI.leaf("mx-server-only", dns=["mx.example.com"], usage="serverAuth")
+
+    def test_check_config_names_the_certificate(self):
+        cert = self.server_only()
+        root = relay_test.WORK / "ClientCertificateWithoutClientAuth" / "check"
+        st = harness.Stack(root, relay_test.PKI, certs=[cert], config=self.config())
+        r = subprocess.run([harness.DSPROXY, "check-config", "-q", "-c", st.config_path], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sha256 = harness.run(["openssl", "x509", "-in", cert[0], "-noout", "-fingerprint", "-sha256"]).stdout
+        sha256 = sha256.strip().split("=", 1)[1].replace(":", "")
+        self.assertIn("warning: client certificate unusable: upstream backend (level domain-secure) needs a "
+                      "client certificate", r.stderr)
+        self.assertIn(f"sha256={sha256}", r.stderr)
+        self.assertIn("CN=mx.example.com", r.stderr)
+        self.assertIn("extendedKeyUsage is serverAuth, without clientAuth", r.stderr)
+        self.assertIn("client_only: true", r.stderr)
+
+    def test_start_and_session_say_why_and_answer_with_the_policy_reply(self):
+        st = self.stack(certs=[self.server_only()], config=self.config(), sink_tls=True)
+        s = self.smtp(st)
+        self.assertEqual(s.mail("a@sender.test")[0], 250)
+        code, text = s.rcpt("user@example.com")
+        self.assertEqual(code, 451, st.logs())
+        self.assertIn(b"4.7.5 TLS policy of the upstream not satisfied", text)
+        log = st.proxy_log()
+        self.assertIn("client_certificate=unusable reason=", log)
+        self.assertIn("result=policy_refused", log)
+        self.assertEqual(st.messages(), [])
+        self.assertIn("client certificate unusable: upstream backend (level domain-secure)", log)
+
+    def test_a_reload_that_leaves_only_a_server_certificate_says_so(self):
+        good = relay_test.PKI.leaf("mx-client-ok", dns=["mx.example.com"])  # serverAuth,clientAuth
+        st = self.stack(certs=[good], config=self.config(), sink_tls=True)
+        self.assertNotIn("client certificate unusable", st.proxy_log())
+        for f in st.certs_dir.iterdir():
+            f.unlink()
+        bad_cert, bad_key = self.server_only()
+        shutil.copy(bad_cert, st.certs_dir / Path(bad_cert).name)
+        shutil.copy(bad_key, st.certs_dir / Path(bad_key).name)
+        os.chmod(st.certs_dir / Path(bad_key).name, 0o600)
+        mark = st.proxy.log_mark()
+        st.proxy.send_signal(signal.SIGHUP)
+        harness.wait_for_log(st.proxy, r"reloaded ", since=mark)
+        after = st.proxy.log()[mark:]
+        self.assertIn("client certificate unusable: upstream backend (level domain-secure) needs a client "
+                      "certificate", after)
+        self.assertIn("extendedKeyUsage is serverAuth, without clientAuth", after)
+
+    def test_an_outbound_partner_policy_is_named_and_refuses_with_its_reply(self):
+        port = harness.free_port()
+        config = {
+            "listeners": {"edge": {"role": "outbound", "allowed_clients": ["127.0.0.0/8"], "upstream": None}},
+            "policies": {"default": {"level": "opportunistic"},
+                         "partner.test": {"level": "domain-secure", "route": [f"127.0.0.1:{port}"],
+                                          "on_failure": "reject"}},
+            "upstreams": None,
+            "accepted_domains": None,
+        }
+        st = self.stack(certs=[self.server_only()], upstream_down=True, config=config)
+        st.sink_port = port
+        backend = self.backend(st)
+        s = self.smtp(st)
+        self.assertEqual(s.mail("a@sender.test")[0], 250)
+        code, text = s.rcpt("user@partner.test")
+        self.assertEqual(code, 550, st.logs())
+        self.assertIn(b"5.7.1 TLS policy for partner.test not satisfied: no usable client certificate", text)
+        self.assertIn("client_certificate=unusable reason=", st.proxy_log())
+        self.assertEqual(backend.commands, [], "connected although no client certificate could be presented")
+        self.assertRegex(st.proxy_log(), r"client certificate unusable: policy \S+ for listener edge "
+                                         r"\(level domain-secure\) needs a client certificate")
 
 
 if __name__ == "__main__":

@@ -131,6 +131,26 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
                 co_return;
             }
         }
+        if (!upstream_.client_certificate_problem.empty()) {
+            // A client certificate is needed and none can be one (issue 15
+            // item 1): the policy's failure reply now, not a peer's refusal
+            // of a handshake without one later ("upstream closed").
+            const auto& why = upstream_.client_certificate_problem;
+            if (!upstream_.floor.testing) {
+                info("upstream={} client_certificate=unusable reason={}", upstream_.name,
+                     log::value(why, limits::log_value));
+                count_policy_outcome(policy_outcome::refused);
+                info("upstream={} result=policy_refused reason={}", upstream_.name,
+                     log::value("no usable client certificate", limits::log_value));
+                mail_.reset();
+                post(server().on_upstream_reply(
+                    smtp::upstream_stage::mail,
+                    policy_failure_reply(upstream_, route_.domain, "no usable client certificate", id())));
+                co_return;
+            }
+            info("upstream={} mode=testing client_certificate=unusable reason={}", upstream_.name,
+                 log::value(why, limits::log_value));
+        }
         if (leg_ && (!leg_->machine.reusable() || leg_->dead)) leg_.reset();
         attempt_.emplace(upstream_.requirement(), upstream_.hosts.size(), leg_ ? leg_->index : 0);
         if (!leg_) {

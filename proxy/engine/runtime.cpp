@@ -5,9 +5,11 @@
 #include "proxy/engine/engine_limits.hpp"
 #include "proxy/engine/sender_policy.hpp"
 #include "proxy/engine/upstream_check.hpp"
+#include "proxy/log/logging.hpp"
 #include "proxy/log/value.hpp"
 #include "tls/auto_selfsigned.hpp"
 #include "tls/certificate_selection.hpp"
+#include "tls/client_certificate_choice.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -115,7 +117,59 @@ tls::selection_policy client_certificate_policy(std::string fqdn, const std::opt
     return sp;
 }
 
+// What needs a client certificate, for the reason (client_certificate_choice.hpp).
+std::string needed_by(const config::upstream& u) {
+    return "upstream " + u.name +
+           (u.tls.level == config::tls_level::domain_secure ? " (level domain-secure)" : " (client_certificate set)");
+}
+
+std::string needed_by(const config::listener& l, const config::domain_policy& p) {
+    return policy_where(p) + " for listener " + l.name +
+           (p.level == config::tls_level::domain_secure ? " (level domain-secure)" : " (client_certificate set)");
+}
+
+bool needs_client_certificate(const config::domain_policy& p) {
+    return p.level == config::tls_level::domain_secure || p.client_certificate.has_value();
+}
+
+// The fqdn of the first listener that uses upstream `name`: the client
+// certificate's name when none is configured (docs/design.md §6.1).
+std::string upstream_fqdn(const config::config& cfg, const std::string& name) {
+    for (const auto& l : cfg.listeners)
+        if (l.upstream == name) return l.fqdn;
+    return {};
+}
+
 }  // namespace
+
+std::vector<std::string> client_certificate_problems(const config::config& cfg, const tls::certificate_store& store,
+                                                     std::time_t now) {
+    std::vector<std::string> out;
+    for (const auto& u : cfg.upstreams) {
+        if (!needs_client_certificate(u.tls)) continue;
+        auto c = tls::choose_client_certificate(
+            store, client_certificate_policy(upstream_fqdn(cfg, u.name), u.tls.client_certificate), needed_by(u), now);
+        if (!c) out.push_back(std::move(c.problem));
+    }
+    for (const auto& l : cfg.listeners) {
+        if (l.role != config::listener_role::outbound) continue;
+        for (const auto* p : all_policies(cfg)) {
+            if (!needs_client_certificate(*p)) continue;
+            auto c = tls::choose_client_certificate(store, client_certificate_policy(l.fqdn, p->client_certificate),
+                                                    needed_by(l, *p), now);
+            if (!c) out.push_back(std::move(c.problem));
+        }
+    }
+    return out;
+}
+
+std::vector<tls::store_source> store_sources(const config::certificate_store& c) {
+    std::vector<tls::store_source> sources;
+    for (const auto& f : c.files)
+        sources.push_back({f.certificate, f.key, f.client_only ? tls::certificate_use::client : tls::certificate_use::server});
+    for (const auto& d : c.directories) sources.push_back({d, {}, tls::certificate_use::server});
+    return sources;
+}
 
 std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::config> cfg, spdlog::logger& log,
                                               std::string& error) {
@@ -132,7 +186,10 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     // first start can call its own new certificate "not yet valid".
     const std::time_t now = std::time(nullptr);
     rt->build_listeners(tickets, log, now);
-    if (!rt->build_upstreams(log, now, error) || !rt->build_outbound(error)) return nullptr;
+    if (!rt->build_upstreams(now, error) || !rt->build_outbound(error)) return nullptr;
+    // Issue 15 item 1: said at every start and reload, as check-config says it.
+    for (const auto& problem : client_certificate_problems(*cfg, *rt->store_, now))
+        log.error("client certificate unusable: {}", log::printable(problem, limits::log_value));
     return rt;
 }
 
@@ -181,14 +238,11 @@ bool runtime::load_policy_ciphers(std::string& error) {
 }
 
 tls::certificate_store runtime::load_store(spdlog::logger& log) {
-    std::vector<tls::store_source> sources;
-    for (const auto& f : cfg_->certificates.files)
-        sources.push_back({f.certificate, f.key, f.client_only ? tls::certificate_use::client : tls::certificate_use::server});
     for (const auto& d : cfg_->certificates.directories) {
         std::error_code ec;
         if (std::filesystem::create_directories(d, ec)) created_.push_back(d);
-        sources.push_back({d, {}, tls::certificate_use::server});
     }
+    const auto sources = store_sources(cfg_->certificates);
     std::vector<tls::load_problem> problems;
     auto store = tls::certificate_store::load(sources, {cfg_->certificates.allow_group_readable_keys, trust_.get()},
                                               problems);
@@ -270,7 +324,7 @@ void runtime::build_listeners(const std::shared_ptr<const tls::ticket_keys>& tic
     }
 }
 
-bool runtime::build_upstreams(spdlog::logger& log, std::time_t now, std::string& error) {
+bool runtime::build_upstreams(std::time_t now, std::string& error) {
     for (const auto& u : cfg_->upstreams) {
         upstream_runtime ur;
         ur.spec = &u;
@@ -288,19 +342,15 @@ bool runtime::build_upstreams(spdlog::logger& log, std::time_t now, std::string&
             }
             ur.tls = std::make_shared<tls::client_context>(std::move(*ctx));
         }
-        if (u.tls.level == config::tls_level::domain_secure || u.tls.client_certificate) {
+        if (needs_client_certificate(u.tls)) {
             // The configured one, else the fqdn of the first listener that
-            // uses this upstream (docs/design.md §6.1).
-            std::string fqdn;
-            for (const auto& l : cfg_->listeners)
-                if (l.upstream == u.name) {
-                    fqdn = l.fqdn;
-                    break;
-                }
-            const auto chosen =
-                tls::select_certificate(*store_, client_certificate_policy(fqdn, u.tls.client_certificate), {}, now);
-            if (!chosen) log.error("upstream {}: no client certificate: {}", u.name, chosen.reason);
+            // uses this upstream (docs/design.md §6.1); none usable: why, for
+            // the sessions (build logs it with the outbound policies').
+            auto chosen = tls::choose_client_certificate(
+                *store_, client_certificate_policy(upstream_fqdn(*cfg_, u.name), u.tls.client_certificate),
+                needed_by(u), now);
             ur.client_certificate = chosen.cert;
+            ur.client_certificate_problem = std::move(chosen.problem);
         }
         upstreams_.emplace(u.name, std::move(ur));
     }
@@ -368,10 +418,13 @@ upstream_settings runtime::outbound_upstream_for(const listener_runtime& l, cons
     const config::domain_policy& policy = other_level ? *other_level : configured;
     const upstream_runtime& ur = it != outbound_custom_.end() ? it->second : outbound_default_;
     upstream_settings s = upstream_settings_for(l, policy, domain, domain, ur);
-    if (policy.level == config::tls_level::domain_secure || policy.client_certificate)
-        s.client_certificate = tls::select_certificate(*store_, client_certificate_policy(l.spec->fqdn, policy.client_certificate),
-                                                       {}, std::time(nullptr))
-                                   .cert;
+    if (needs_client_certificate(policy)) {
+        auto chosen = tls::choose_client_certificate(
+            *store_, client_certificate_policy(l.spec->fqdn, policy.client_certificate), needed_by(*l.spec, configured),
+            std::time(nullptr));
+        s.client_certificate = chosen.cert;
+        s.client_certificate_problem = std::move(chosen.problem);
+    }
     return s;
 }
 
@@ -515,6 +568,7 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     upstream_settings s = upstream_settings_for(l, u.tls, u.name, u.tls.tls_domain.value_or(""), ur);
     for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port, {}});
     s.client_certificate = ur.client_certificate;
+    s.client_certificate_problem = ur.client_certificate_problem;
     s.memo = ur.memo;
     s.xclient = u.xclient;
     s.proxy_protocol = u.proxy_protocol;

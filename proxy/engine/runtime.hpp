@@ -46,8 +46,21 @@ struct upstream_runtime {
     std::shared_ptr<tls::client_context> tls;
     std::shared_ptr<const tls::trust_store> trust;
     std::shared_ptr<const tls::credential> client_certificate;
+    std::string client_certificate_problem;  // see upstream_settings
     std::shared_ptr<upstream_memo> memo = std::make_shared<upstream_memo>();
 };
+
+// The certificate store's sources as the configuration names them (files,
+// then directories).
+std::vector<tls::store_source> store_sources(const config::certificate_store& c);
+
+// Every upstream and outbound policy that needs a client certificate
+// (domain-secure, or client_certificate set) and has none that can be one,
+// each with why (tls::choose_client_certificate: the certificate, its
+// extended key usage, what to do). Logged at start and reload, printed by
+// `dsproxy check-config` (issue 15 item 1).
+std::vector<std::string> client_certificate_problems(const config::config& cfg, const tls::certificate_store& store,
+                                                     std::time_t now);
 
 class runtime {
 public:
@@ -89,7 +102,7 @@ private:
     void add_self_signed(tls::certificate_store& store, spdlog::logger& log);
     std::shared_ptr<const tls::ticket_keys> load_ticket_keys(std::string& error) const;
     void build_listeners(const std::shared_ptr<const tls::ticket_keys>& tickets, spdlog::logger& log, std::time_t now);
-    bool build_upstreams(spdlog::logger& log, std::time_t now, std::string& error);
+    bool build_upstreams(std::time_t now, std::string& error);
     bool build_outbound(std::string& error);
     // The one upstream_settings builder: what the policy, the listener and
     // the configuration's timeouts and limits say (hosts, client

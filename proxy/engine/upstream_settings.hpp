@@ -81,6 +81,10 @@ struct upstream_settings {
     std::string policy_entry = "other";          // the policy entry that applied (metrics; outbound)
     const tls::client_context* tls = nullptr;    // required unless the requirement is no TLS
     std::shared_ptr<const tls::credential> client_certificate;
+    // Needed (domain-secure, or client_certificate set) but none can be used
+    // as one: why (tls::choose_client_certificate). The session then logs
+    // client_certificate=unusable and answers with the policy failure reply.
+    std::string client_certificate_problem;
     const tls::trust_store* trust = nullptr;     // verifies the upstream's chain
     tls::verify_request verify;                  // what the level checks after the handshake
     bool match_host = false;                     // also RFC 6125 host rules against the host connected to

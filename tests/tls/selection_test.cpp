@@ -2,6 +2,7 @@
 #include "test_pki.hpp"
 
 #include "tls/certificate_selection.hpp"
+#include "tls/client_certificate_choice.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -208,6 +209,36 @@ BOOST_AUTO_TEST_CASE(client_use_needs_client_auth_and_server_use_ignores_client_
     BOOST_TEST(select_certificate(store, p, {}, now).cert == client);
     p.use = certificate_use::server;
     BOOST_TEST(select_certificate(store, p, {}, now).cert != client);
+}
+
+// Issue 15 item 1: a serverAuth-only certificate is never a client
+// certificate, and the reason names it (thumbprint, subject, EKU), what needs
+// it and what to do.
+BOOST_AUTO_TEST_CASE(client_certificate_choice_names_the_certificate_without_client_auth) {
+    leaf_options server_only = names({"mail.contoso.com"}, -day);
+    server_only.usage = eku::server;
+    const auto s = add_leaf(server_only);
+    BOOST_TEST(extended_key_usage_text(*s->certificate) == "serverAuth");
+    selection_policy p;
+    p.fqdn = "mail.contoso.com";
+    const auto none = choose_client_certificate(store, p, "upstream backend (level domain-secure)", now);
+    BOOST_TEST(!none);
+    BOOST_TEST(none.problem.find("upstream backend (level domain-secure) needs a client certificate") == 0u);
+    BOOST_TEST(none.problem.find("sha256=" + s->info.sha256) != std::string::npos);
+    BOOST_TEST(none.problem.find("subject=\"" + s->info.subject + "\"") != std::string::npos);
+    BOOST_TEST(none.problem.find("extendedKeyUsage is serverAuth, without clientAuth") != std::string::npos);
+    BOOST_TEST(none.problem.find("client_only: true") != std::string::npos);
+    leaf_options both = names({"mail.contoso.com"}, -10 * day);
+    both.usage = eku::server_and_client;
+    const auto c = add_leaf(both);
+    BOOST_TEST(extended_key_usage_text(*c->certificate) == "serverAuth,clientAuth");
+    const auto chosen = choose_client_certificate(store, p, "upstream backend", now);
+    BOOST_TEST(chosen.cert == c);
+    BOOST_TEST(chosen.problem.empty());
+    p.fqdn = "other.contoso.com";
+    const auto nothing = choose_client_certificate(store, p, "policy x", now);
+    BOOST_TEST(!nothing);
+    BOOST_TEST(nothing.problem.find("policy x needs a client certificate: ") == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
