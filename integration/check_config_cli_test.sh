@@ -156,6 +156,53 @@ out=$("$dsproxy" check-config -c "$work/ta-none.yaml" 2>&1); rc=$?
 expect_rc "no trust anchors" 0 "$rc"
 expect_in "no trust anchors printed" "trust_anchors: []" "$out"
 
+# --- issue 19 item 7: what `run` would refuse or degrade in the certificate store is said ---
+# (warnings, exit 0: a newly installed package has no certificate yet and its ExecStartPre,
+# check-config -q, must pass; -q prints no warning).
+certcfg() {  # certcfg FILE DIR AUTO_SELFSIGNED
+    cat >"$1" <<EOF2
+listeners:
+  edge: {role: inbound, listen: ["127.0.0.1:2598"], fqdn: mail.contoso.com, upstream: backend}
+upstreams:
+  backend: {hosts: ["127.0.0.1:2597"]}
+accepted_domains: [contoso.com]
+certificates:
+  directories: [$2]
+  auto_selfsigned: $3
+EOF2
+}
+mkdir "$work/empty-store"
+certcfg "$work/empty.yaml" "$work/empty-store" false
+out=$("$dsproxy" check-config -c "$work/empty.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "empty store" 0 "$rc"
+expect_in "empty store: the listener left without STARTTLS is named" \
+    "$work/empty.yaml: warning: listener edge: no certificate for mail.contoso.com" "$out"
+expect_in "empty store: what run would do" "\`dsproxy run\` would start it without STARTTLS" "$out"
+out=$("$dsproxy" check-config -q -c "$work/empty.yaml" 2>&1); rc=$?
+expect_rc "empty store, -q" 0 "$rc"
+[ -z "$out" ] && pass || fail "empty store, -q printed: $out"
+certcfg "$work/auto.yaml" "$work/auto-store" true
+out=$("$dsproxy" check-config -c "$work/auto.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "auto_selfsigned" 0 "$rc"
+[ -z "$out" ] && pass || fail "auto_selfsigned: run makes the certificate, yet: $out"
+[ ! -e "$work/auto-store" ] && pass || fail "check-config created the store directory"
+mkdir "$work/store"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/store/mail.contoso.com.key" \
+    -out "$work/store/mail.contoso.com.pem" -days 30 -subj "/CN=mail.contoso.com" \
+    -addext subjectAltName=DNS:mail.contoso.com 2>/dev/null
+chmod 600 "$work/store/mail.contoso.com.key"
+certcfg "$work/store.yaml" "$work/store" false
+out=$("$dsproxy" check-config -c "$work/store.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "a usable certificate" 0 "$rc"
+[ -z "$out" ] && pass || fail "a usable certificate, yet: $out"
+chmod 644 "$work/store/mail.contoso.com.key"
+out=$("$dsproxy" check-config -c "$work/store.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "key mode 0644" 0 "$rc"
+expect_in "key mode 0644: refused by run" \
+    "warning: certificate refused by \`dsproxy run\`: $work/store/mail.contoso.com.pem" "$out"
+expect_in "key mode 0644: the reason" "readable by group or others; chmod 600 it" "$out"
+expect_in "key mode 0644: the listener without STARTTLS" "warning: listener edge: no certificate for mail.contoso.com" "$out"
+
 "$dsproxy" check-config --no-such-flag >/dev/null 2>&1; expect_rc "usage error" 2 $?
 
 echo "check_config_cli: $passed passed, $failed failed"

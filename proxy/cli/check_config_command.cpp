@@ -9,17 +9,25 @@
 // stdout (nothing with --quiet) and exits 0. Otherwise prints every error of
 // every file on stderr, one `FILE:LINE:COLUMN: error: MESSAGE` line each,
 // and exits 1. A client certificate that is needed and unusable is a
-// `FILE: warning: ...` line on stderr; the exit stays 0.
+// `FILE: warning: ...` line on stderr; the exit stays 0. So is, except with
+// --quiet, what `run` would refuse or degrade in the certificate store (a
+// certificate it refuses, e.g. a key readable by group or others; a listener
+// with TLS that no certificate serves, which would start without STARTTLS):
+// a freshly installed package has no certificate yet and its ExecStartPre
+// must pass (issue 19 item 7). Nothing is written: no directory, no
+// self-signed certificate.
 #include "proxy/cli/subcommand.hpp"
 
 #include "config/emitter.hpp"
 #include "config/loader.hpp"
 #include "proxy/engine/dns_settings.hpp"
 #include "proxy/engine/runtime.hpp"
+#include "tls/certificate_selection.hpp"
 #include "tls/certificate_store.hpp"
 #include "tls/trust_store.hpp"
 
 #include <ctime>
+#include <filesystem>
 
 #include <iostream>
 #include <memory>
@@ -35,18 +43,54 @@ struct check_config_args {
     bool keys = false;
 };
 
+// The certificate store as `dsproxy run` loads it (the same sources, trust
+// and key-mode rule), read only; `refused`: what run would log and leave out.
+tls::certificate_store load_store(const config::config& cfg, std::vector<tls::load_problem>& refused) {
+    std::string error;
+    const auto trust = tls::trust_store::load(engine::trust_settings_for(cfg.trust_store), error);
+    return tls::certificate_store::load(engine::store_sources(cfg.certificates),
+                                        {cfg.certificates.allow_group_readable_keys, trust ? &*trust : nullptr},
+                                        refused);
+}
+
 // A client certificate that a policy or upstream needs and that cannot be
 // one (issue 15 item 1), said as the start and a reload log it: a warning,
 // since sessions still run (and answer with the policy's failure reply).
-void warn_client_certificates(const config::config& cfg, const std::string& file) {
-    std::string error;
-    const auto trust = tls::trust_store::load(engine::trust_settings_for(cfg.trust_store), error);
-    std::vector<tls::load_problem> refused;  // the start logs these; not this command's subject
-    const auto store = tls::certificate_store::load(
-        engine::store_sources(cfg.certificates),
-        {cfg.certificates.allow_group_readable_keys, trust ? &*trust : nullptr}, refused);
+void warn_client_certificates(const config::config& cfg, const tls::certificate_store& store,
+                              const std::string& file) {
     for (const auto& problem : engine::client_certificate_problems(cfg, store, std::time(nullptr)))
         std::cerr << file << ": warning: client certificate unusable: " << problem << '\n';
+}
+
+// What run would refuse, and each listener with TLS that run would start
+// without STARTTLS: its certificate chosen as run chooses it (the same
+// listener_certificate_policy and select_certificate).
+std::vector<std::string> certificate_warnings(const config::config& cfg, const tls::certificate_store& store,
+                                              const std::vector<tls::load_problem>& refused) {
+    const auto& certs = cfg.certificates;
+    const bool self_signed = certs.auto_selfsigned && !certs.directories.empty();
+    std::vector<std::string> out;
+    for (const auto& p : refused) {
+        std::error_code ec;
+        if (self_signed && !std::filesystem::exists(p.path, ec)) continue;  // a directory run creates
+        out.push_back("certificate refused by `dsproxy run`: " + p.path + ": " + p.detail);
+    }
+    const std::time_t now = std::time(nullptr);
+    for (const auto& l : cfg.listeners) {
+        if (l.tls == config::listener_tls::none) continue;
+        const auto policy = engine::listener_certificate_policy(l, certs);
+        const auto chosen = tls::select_certificate(store, policy, {}, now);
+        if (chosen) {
+            if (chosen.rank == tls::candidate_rank::outside_validity)
+                out.push_back("listener " + l.name + ": the certificate for " + l.fqdn +
+                              " is expired or not yet valid: " + chosen.cert->certificate_path);
+            continue;
+        }
+        if (self_signed && !policy.pin) continue;  // run makes a self-signed one at start
+        out.push_back("listener " + l.name + ": no certificate for " + l.fqdn + " (" + chosen.reason +
+                      "): `dsproxy run` would start it without STARTTLS; import one with `dsproxy cert import`");
+    }
+    return out;
 }
 
 int run_check_config(const check_config_args& args) {
@@ -73,8 +117,13 @@ int run_check_config(const check_config_args& args) {
             return 1;
         }
     }
-    warn_client_certificates(*result.value, args.file);
-    if (!args.quiet) std::cout << config::to_yaml(*result.value);
+    std::vector<tls::load_problem> refused;
+    const auto store = load_store(*result.value, refused);
+    warn_client_certificates(*result.value, store, args.file);
+    if (args.quiet) return 0;
+    for (const auto& w : certificate_warnings(*result.value, store, refused))
+        std::cerr << args.file << ": warning: " << w << '\n';
+    std::cout << config::to_yaml(*result.value);
     return 0;
 }
 
@@ -85,7 +134,7 @@ subcommand add_check_config_command(CLI::App& parent) {
     CLI::App* app = parent.add_subcommand(
         "check-config", "Validate the configuration and print the effective result (defaults filled in)");
     app->add_option("-c,--config", args->file, "Main configuration file")->capture_default_str();
-    app->add_flag("-q,--quiet", args->quiet, "Print nothing on success, only errors");
+    app->add_flag("-q,--quiet", args->quiet, "Print nothing on success (no store warnings either), only errors");
     app->add_flag("--keys", args->keys, "List every key a configuration may hold (dotted paths) and exit");
     return {app, [args] { return run_check_config(*args); }};
 }
