@@ -51,7 +51,14 @@ refuse() {  # refuse DESCRIPTION EXPECTED-TEXT ARGS...
 refuse "long CN"   "put it in the subject alternative name" --subject "CN=$(printf 'a%.0s' {1..70}).contoso.com"
 refuse "country"   "ISO 3166-1"                          --subject "C=USA, CN=mail.contoso.com"
 refuse "partial wildcard" "cannot be a DNS name"         --subject "CN=mail.contoso.com" --domain 'm*.contoso.com'
-refuse "no name"   "give --subject"
+# Without a name, a configuration or a machine FQDN (a host name without a dot, in a
+# private UTS namespace when this runs as root; this machine's own otherwise).
+if unshare -u true 2>/dev/null; then
+    unshare -u bash -c 'hostname nodot && exec "$0" cert request --store store' "$dsproxy" >/dev/null 2>"$work/err"
+    [ $? = 2 ] && grep -q "give --subject" "$work/err" && ok || fail "no name: $(cat "$work/err")"
+else
+    refuse "no name"   "give --subject"
+fi
 # issue 19 item 4: public suffixes, a second wildcard, control characters
 refuse "wildcard over a public suffix" "public suffix com" --subject "CN=mail.contoso.com" --domain '*.com'
 refuse "public suffix as a name" "is a public suffix" --subject "CN=mail.contoso.com" --domain 'co.uk'
@@ -340,6 +347,28 @@ expect "--domain a,b" "$dsproxy" cert request --store store --fqdn list.contoso.
     --domain autodiscover.contoso.com,smtp.contoso.com --key-out list.key --out list.csr
 sans=$(openssl req -in list.csr -noout -text | grep -o 'DNS:[^,]*' | tr '\n' ' ')
 [ "$sans" = "DNS:list.contoso.com DNS:autodiscover.contoso.com DNS:smtp.contoso.com " ] && ok || fail "--domain a,b: $sans"
+# Without --subject, --fqdn, --from or -c: the configuration in the working directory's
+# conf.d, else the machine's FQDN (Exchange's default CN is the server's FQDN).
+mkdir -p defaults/conf.d
+cat >defaults/conf.d/dsproxy.yaml <<'EOF'
+listeners:
+  edge: {role: inbound, listen: ["127.0.0.1:2596"], fqdn: mx.defaults.contoso.com, upstream: backend}
+upstreams:
+  backend: {hosts: ["127.0.0.1:2595"]}
+accepted_domains: [contoso.com]
+EOF
+(cd defaults && "$dsproxy" cert request --store . --out cfg.csr --key-out cfg.key) >/dev/null 2>"$work/err" && ok \
+    || fail "request from ./conf.d: $(cat "$work/err")"
+openssl req -in defaults/cfg.csr -noout -subject 2>/dev/null | grep -q "CN *= *mx.defaults.contoso.com" && ok \
+    || fail "CN not the configuration's listener fqdn: $(openssl req -in defaults/cfg.csr -noout -subject)"
+if unshare -u true 2>/dev/null; then
+    unshare -u bash -c 'hostname mx1.fabrikam.example && exec "$0" cert request --store defaults --out defaults/host.csr \
+        --key-out defaults/host.key' "$dsproxy" >/dev/null 2>"$work/err" && ok || fail "request by host name: $(cat "$work/err")"
+    grep -q "the CN is this machine's FQDN, mx1.fabrikam.example" "$work/err" && ok || fail "no note: $(cat "$work/err")"
+    openssl req -in defaults/host.csr -noout -subject 2>/dev/null | grep -q "CN *= *mx1.fabrikam.example" && ok \
+        || fail "CN not the machine's FQDN: $(openssl req -in defaults/host.csr -noout -subject)"
+    openssl req -in defaults/host.csr -noout -text | grep -q "DNS:mx1.fabrikam.example" && ok || fail "host name not in the SAN"
+fi
 mkdir soon
 expect "short-lived certificate" "$dsproxy" cert selfsigned --store soon --fqdn soon.contoso.com --days 10
 expect "list soon" "$dsproxy" cert list --store soon

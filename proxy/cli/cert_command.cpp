@@ -18,7 +18,8 @@
 // leaves nothing behind that would block its retry. --include-accepted-domains takes the accepted domains of the
 // configuration (-c FILE, default conf.d/dsproxy.yaml) unless given with
 // --accepted-domain; without --subject and --fqdn the CN is the first
-// listener's fqdn there. --store defaults to the current directory.
+// listener's fqdn there (without -c: conf.d/dsproxy.yaml, else /etc/dsproxy/dsproxy.yaml,
+// else the machine's FQDN). --store defaults to the current directory.
 #include "proxy/cli/cert_report.hpp"
 #include "proxy/cli/password_input.hpp"
 #include "proxy/cli/subcommand.hpp"
@@ -30,6 +31,9 @@
 #include "tls/certificate_inputs.hpp"
 #include "tls/file_transaction.hpp"
 #include "tls/pem_io.hpp"
+
+#include <netdb.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -92,12 +96,48 @@ std::string pin_path(const cert_import_args& args) {
     return (std::filesystem::path(args.store) / "pins" / (args.listener + ".pin")).string();
 }
 
+// The installed configuration, read for the default CN when no -c is given
+// and conf.d/dsproxy.yaml is not in the working directory.
+constexpr const char* installed_main_file = "/etc/dsproxy/dsproxy.yaml";
+
+// The machine's fully qualified name, as Exchange's default CN is the
+// server's FQDN: gethostname(2), made canonical by the resolver (/etc/hosts
+// or DNS) when it can; empty when the result has no dot.
+std::string machine_fqdn() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return {};
+    std::string out = name;
+    addrinfo hints{};
+    hints.ai_flags = AI_CANONNAME;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(name, nullptr, &hints, &found) == 0 && found) {
+        if (found->ai_canonname) out = found->ai_canonname;
+        ::freeaddrinfo(found);
+    }
+    return out.find('.') == std::string::npos ? std::string() : out;
+}
+
 // Fills what the configuration knows: the accepted domains (docs/design.md §4.2
 // --include-accepted-domains) and the default CN (the first listener's fqdn).
+// Without --subject, --fqdn, --from and -c, the configuration is read when
+// there is one (conf.d/dsproxy.yaml here, else the installed one), and the CN
+// is the machine's FQDN when there is none (issue 19 item 6).
 bool apply_config(tls::certificate_inputs& inputs, const std::string& file, const char* what) {
+    const bool nameless = inputs.subject.empty() && inputs.fqdn.empty() && inputs.from.empty();
     const bool wanted = !file.empty() || (inputs.include_accepted_domains && inputs.accepted_domains.empty());
-    if (!wanted) return true;
-    const std::string path = file.empty() ? std::string(config::default_main_file) : file;
+    std::string path = file.empty() ? std::string(config::default_main_file) : file;
+    if (!wanted && nameless) {
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) path = installed_main_file;
+        if (!std::filesystem::exists(path, ec)) {
+            inputs.fqdn = machine_fqdn();
+            if (!inputs.fqdn.empty())
+                std::cerr << what << ": the CN is this machine's FQDN, " << inputs.fqdn
+                          << " (no configuration here; give --fqdn or --subject for another)\n";
+            return true;
+        }
+    }
+    if (!wanted && !nameless) return true;
     const auto loaded = config::load(path);
     if (!loaded.ok()) {
         for (const auto& d : loaded.errors) std::cerr << config::format(d) << '\n';
