@@ -52,7 +52,7 @@ class Metrics(unittest.TestCase):
                                     sink_key], w / "sink.log")
         harness.wait_for_port(cls.sink_port, proc=cls.sink.proc)
         cls.port, cls.strict_port, cls.metrics_port = harness.free_port(), harness.free_port(), harness.free_port()
-        cls.balanced_port = harness.free_port()
+        cls.balanced_port, cls.nocert_port = harness.free_port(), harness.free_port()
         (w / "dsproxy.yaml").write_text(f"""
 metrics:
   listen: "127.0.0.1:{cls.metrics_port}"
@@ -68,6 +68,11 @@ listeners:
     listen: ["127.0.0.1:{cls.strict_port}"]
     fqdn: mx.example.org
     upstream: strict
+  nocert:                     # no certificate for its fqdn: starts without STARTTLS
+    role: inbound
+    listen: ["127.0.0.1:{cls.nocert_port}"]
+    fqdn: nocert.example.net
+    upstream: sink
   balanced:
     role: inbound
     listen: ["127.0.0.1:{cls.balanced_port}"]
@@ -214,6 +219,14 @@ trust:
         labels = f'name="mx.example.org",thumbprint="{thumbprint}",use="server"'
         self.assertEqual(harness.metric_sample(text, "dsproxy_certificate_expiry_timestamp_seconds", labels), not_after,
                          text[-1500:])
+
+    def test_listener_starttls_gauge(self):
+        """Issue 19 item 7: a listener left without a certificate shows as 0."""
+        text = harness.scrape(self.url)
+        self.assertIn("# TYPE dsproxy_listener_starttls gauge", text)
+        for name, want in (("inbound", 1), ("strict", 1), ("balanced", 1)):
+            self.assertEqual(harness.metric_sample(text, "dsproxy_listener_starttls", f'listener="{name}"'), want, name)
+        self.assertIn('dsproxy_listener_starttls{listener="nocert"} 0\n', text)
 
     def test_process_build_and_reload_samples(self):
         text = harness.scrape(self.url)

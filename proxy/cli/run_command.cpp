@@ -60,7 +60,8 @@ std::shared_ptr<spdlog::logger> logger_for(const config::config& cfg) {
                             config::to_name(cfg.log.level), t);
 }
 
-// The expiry gauge of the current snapshot's store, for a scrape.
+// The expiry gauge of the current snapshot's store and the STARTTLS gauge of
+// its listeners, for a scrape.
 std::string certificate_gauges(const engine::runtime& rt) {
     std::vector<engine::certificate_sample> samples;
     for (const auto& c : rt.store().all()) {
@@ -71,7 +72,10 @@ std::string certificate_gauges(const engine::runtime& rt) {
         s.not_after = static_cast<std::int64_t>(c->info.not_after);
         samples.push_back(std::move(s));
     }
-    return engine::metrics_registry::render_certificates(samples);
+    std::vector<engine::listener_tls_sample> listeners;
+    for (const auto& l : rt.listeners())
+        listeners.push_back({l.spec->name, l.tls != nullptr});  // STARTTLS, or implicit TLS
+    return engine::metrics_registry::render_certificates(samples) + engine::metrics_registry::render_listeners(listeners);
 }
 
 // One warning per certificate that expires within 30 days or has expired.

@@ -198,6 +198,16 @@ std::string metrics_registry::render_certificates(std::span<const certificate_sa
     return out;
 }
 
+std::string metrics_registry::render_listeners(std::span<const listener_tls_sample> listeners) {
+    std::string out;
+    header(out, "dsproxy_listener_starttls", "gauge",
+           "1 when the listener offers TLS (STARTTLS, or implicit TLS), 0 when it does not (tls: none, or no "
+           "usable certificate).");
+    for (const auto& l : listeners)
+        out += fmt::format("dsproxy_listener_starttls{{{}}} {}\n", label("listener", l.listener), l.starttls ? 1 : 0);
+    return out;
+}
+
 std::string metrics_registry::render(const values& v) {
     std::string out;
     header(out, "dsproxy_connections_total", "counter", "Client connections admitted, by listener.");

@@ -55,6 +55,11 @@ struct certificate_sample {
     std::string use;         // "server" or "client"
     std::int64_t not_after = 0;  // Unix time
 };
+// One listener of the current snapshot, as the STARTTLS gauge shows it.
+struct listener_tls_sample {
+    std::string listener;
+    bool starttls = false;  // a certificate serves it: STARTTLS (or implicit TLS) is offered
+};
 enum class policy_outcome { passed, refused, would_refuse };  // would_refuse: mode testing, relayed
 
 class metrics_registry {
@@ -90,6 +95,10 @@ public:
     // (a gauge of the current snapshot, not a counter of events), so an alert
     // can fire on `... - time() < 14 * 86400` when a renewal did not happen.
     static std::string render_certificates(std::span<const certificate_sample> certificates);
+    // dsproxy_listener_starttls: 1 for a listener that offers TLS, 0 for
+    // one that does not (tls: none, or no usable certificate: issue 19 item 7),
+    // so that an alert fires when a certificate problem turned STARTTLS off.
+    static std::string render_listeners(std::span<const listener_tls_sample> listeners);
 
 private:
     struct histogram {
