@@ -203,6 +203,17 @@ expect_in "key mode 0644: refused by run" \
 expect_in "key mode 0644: the reason" "readable by group or others; chmod 600 it" "$out"
 expect_in "key mode 0644: the listener without STARTTLS" "warning: listener edge: no certificate for mail.contoso.com" "$out"
 
+# A process.user that does not exist: run refuses to start, so check-config says so (exit 1).
+certcfg "$work/user.yaml" "$work/store" false
+printf 'process: {user: dsproxy-no-such-user-19}\n' >>"$work/user.yaml"
+out=$("$dsproxy" check-config -q -c "$work/user.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "process.user missing" 1 "$rc"
+expect_in "process.user missing named" "$work/user.yaml: error: process.user: " "$out"
+expect_in "process.user missing: the account" "dsproxy-no-such-user-19" "$out"
+certcfg "$work/root-user.yaml" "$work/store" false
+printf 'process: {user: root}\n' >>"$work/root-user.yaml"
+"$dsproxy" check-config -q -c "$work/root-user.yaml" >/dev/null 2>&1; expect_rc "process.user that exists" 0 $?
+
 "$dsproxy" check-config --no-such-flag >/dev/null 2>&1; expect_rc "usage error" 2 $?
 
 echo "check_config_cli: $passed passed, $failed failed"

@@ -8,7 +8,8 @@
 // prints the merged configuration with every default filled in, as YAML, on
 // stdout (nothing with --quiet) and exits 0. Otherwise prints every error of
 // every file on stderr, one `FILE:LINE:COLUMN: error: MESSAGE` line each,
-// and exits 1. A client certificate that is needed and unusable is a
+// and exits 1 (so does a process.user or group that does not exist, which
+// `run` refuses). A client certificate that is needed and unusable is a
 // `FILE: warning: ...` line on stderr; the exit stays 0. So is, except with
 // --quiet, what `run` would refuse or degrade in the certificate store (a
 // certificate it refuses, e.g. a key readable by group or others; a listener
@@ -22,6 +23,7 @@
 #include "config/loader.hpp"
 #include "proxy/engine/dns_settings.hpp"
 #include "proxy/engine/runtime.hpp"
+#include "proxy/net/privileges.hpp"
 #include "tls/certificate_selection.hpp"
 #include "tls/certificate_store.hpp"
 #include "tls/trust_store.hpp"
@@ -113,6 +115,15 @@ int run_check_config(const check_config_args& args) {
     if (outbound) {
         if (auto problem = engine::check_dns_settings(result.value->outbound)) {
             std::cerr << args.file << ": error: " << *problem << '\n';
+            std::cerr << "dsproxy check-config: 1 error in " << args.file << '\n';
+            return 1;
+        }
+    }
+    // `run` refuses to start when process.user (or group) does not exist.
+    if (const auto& process = result.value->process; process.user) {
+        std::string error;
+        if (!net::find_account(*process.user, process.group, error)) {
+            std::cerr << args.file << ": error: process.user: " << error << " (`dsproxy run` would not start)\n";
             std::cerr << "dsproxy check-config: 1 error in " << args.file << '\n';
             return 1;
         }
