@@ -214,6 +214,16 @@ certcfg "$work/root-user.yaml" "$work/store" false
 printf 'process: {user: root}\n' >>"$work/root-user.yaml"
 "$dsproxy" check-config -q -c "$work/root-user.yaml" >/dev/null 2>&1; expect_rc "process.user that exists" 0 $?
 
+# A cipher list that selects nothing: run refuses to start, so check-config says so.
+certcfg "$work/ciphers.yaml" "$work/store" false
+printf 'policies:\n  fabrikam.com: {level: encrypt, ciphers: "NO-SUCH-CIPHER"}\n' >>"$work/ciphers.yaml"
+out=$("$dsproxy" check-config -q -c "$work/ciphers.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "cipher list selecting nothing" 1 "$rc"
+expect_in "cipher list selecting nothing named" "error: ciphers \`NO-SUCH-CIPHER\`" "$out"
+certcfg "$work/ciphers-ok.yaml" "$work/store" false
+printf 'policies:\n  fabrikam.com: {level: encrypt, ciphers: "ECDHE-ECDSA-AES256-GCM-SHA384"}\n' >>"$work/ciphers-ok.yaml"
+"$dsproxy" check-config -q -c "$work/ciphers-ok.yaml" >/dev/null 2>&1; expect_rc "a cipher list that selects one" 0 $?
+
 "$dsproxy" check-config --no-such-flag >/dev/null 2>&1; expect_rc "usage error" 2 $?
 
 echo "check_config_cli: $passed passed, $failed failed"

@@ -8,8 +8,8 @@
 // prints the merged configuration with every default filled in, as YAML, on
 // stdout (nothing with --quiet) and exits 0. Otherwise prints every error of
 // every file on stderr, one `FILE:LINE:COLUMN: error: MESSAGE` line each,
-// and exits 1 (so does a process.user or group that does not exist, which
-// `run` refuses). A client certificate that is needed and unusable is a
+// and exits 1 (so do a process.user or group that does not exist and a
+// cipher list that selects nothing, which `run` refuses). A client certificate that is needed and unusable is a
 // `FILE: warning: ...` line on stderr; the exit stays 0. So is, except with
 // --quiet, what `run` would refuse or degrade in the certificate store (a
 // certificate it refuses, e.g. a key readable by group or others; a listener
@@ -26,6 +26,7 @@
 #include "proxy/net/privileges.hpp"
 #include "tls/certificate_selection.hpp"
 #include "tls/certificate_store.hpp"
+#include "tls/context_settings.hpp"
 #include "tls/trust_store.hpp"
 
 #include <ctime>
@@ -118,6 +119,19 @@ int run_check_config(const check_config_args& args) {
             std::cerr << "dsproxy check-config: 1 error in " << args.file << '\n';
             return 1;
         }
+    }
+    // `run` refuses to start when a policy's cipher list selects no cipher
+    // (the same tls12_cipher_names).
+    std::vector<const config::domain_policy*> policies{&result.value->policies.fallback()};
+    for (const auto& [key, p] : result.value->policies.entries().sorted()) policies.push_back(p);
+    for (const auto& u : result.value->upstreams) policies.push_back(&u.tls);
+    for (const auto* p : policies) {
+        std::string why;
+        if (p->ciphers.empty() || tls::tls12_cipher_names(p->ciphers, why)) continue;
+        std::cerr << (p->where.file.empty() ? args.file : config::to_string(p->where)) << ": error: ciphers `"
+                  << p->ciphers << "`: " << why << " (`dsproxy run` would not start)\n";
+        std::cerr << "dsproxy check-config: 1 error in " << args.file << '\n';
+        return 1;
     }
     // `run` refuses to start when process.user (or group) does not exist.
     if (const auto& process = result.value->process; process.user) {
