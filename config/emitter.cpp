@@ -125,6 +125,7 @@ void emit_process(YAML::Emitter& e, const process_settings& p) {
     if (p.user) e << YAML::Key << "user" << YAML::Value << *p.user;
     if (p.group) e << YAML::Key << "group" << YAML::Value << *p.group;
     e << YAML::Key << "allow_root" << YAML::Value << p.allow_root;
+    if (p.running_config) e << YAML::Key << "running_config" << YAML::Value << *p.running_config;
     e << YAML::EndMap;
 }
 

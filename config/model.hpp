@@ -152,6 +152,9 @@ struct process_settings {
     std::optional<std::string> user;    // started as root: switch to this account after binding
     std::optional<std::string> group;   // default: the user's primary group
     bool allow_root = false;            // keep running as root (otherwise refused)
+    // Where `dsproxy run` writes the effective configuration it serves, after
+    // start and each reload, for `check-config --diff`. Absent: not written.
+    std::optional<std::string> running_config;
 };
 
 // The outbound engine's DNS and routing: next hops from MX records, then A/AAAA.

@@ -97,6 +97,8 @@ constexpr std::array process_fields{
     field<P>{"user", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_account_name, o.user); }},
     field<P>{"group", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_account_name, o.group); }},
     field<P>{"allow_root", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, a_bool, o.allow_root); }},
+    field<P>{"running_config",
+             [](file_reader& r, const YAML::Node& n, P& o) { r.set_path(n, path_check::none, o.running_config); }},
 };
 
 using O = outbound_routing;

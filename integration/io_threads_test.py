@@ -180,8 +180,11 @@ class IoThreads(unittest.TestCase):
         self.stack.proxy.send_signal(signal.SIGHUP)
         harness.wait_for_log(self.stack.proxy, r"reloaded")
         log = self.stack.proxy_log()
-        self.assertIn("reload: the `process` section changed; it applies at the next restart", log)
-        self.assertIn("reload: listener renamed is new; listen addresses are bound at start, restart to apply", log)
+        self.assertRegex(log, r"reload: process\.io_threads changed \(\S+ -> 1\); it is read at start only, "
+                              r"restart to apply")
+        self.assertRegex(log, r"reload: listeners\.renamed\.listen is new \(\[127\.0\.0\.1:\d+\]\); it is read "
+                              r"at start only, restart to apply")
+        self.assertRegex(log, r"reload: listeners\.edge\.listen is gone \(was \[127\.0\.0\.1:\d+\]\)")
         # The socket bound for `edge` stays open, but `edge` is gone from the configuration.
         c = self.stack.client()
         self.addCleanup(c.close)

@@ -111,7 +111,7 @@ class Scenario:
         self.config["listeners"]["edge"]["listen"].append(f"127.0.0.1:{free_port()}")
         self.write()
         proc.send_signal(signal.SIGHUP)
-        seen(r"listens elsewhere now")
+        seen(r"reload: listeners\.edge\.listen changed")
         self.write("listeners: {edge: {role: inbound}\n")  # broken YAML
         proc.send_signal(signal.SIGHUP)
         seen(r"reload refused: 1 error")
@@ -138,7 +138,8 @@ class Scenario:
 EXPECTED = [
     (r"^info dsproxy \S+ started with /DIR/dsproxy\.yaml$", 6),
     (r"^info sid=S txn from=<alice@sender\.example> to=<postmaster@example\.com> .*result=\"250 2\.0\.0 Ok: queued as Q\"", 6),
-    (r"^warning reload: listener edge listens elsewhere now; listen addresses are bound at start, restart to apply$", 4),
+    (r"^warning reload: listeners\.edge\.listen changed \(\[.*\] -> \[.*\]\); it is read at start only, "
+     r"restart to apply$", 4),
     (r"^error reload refused: 1 error\(s\); the running configuration stays$", 3),
     (r"^critical cannot start: process\.user: ", 2),
 ]

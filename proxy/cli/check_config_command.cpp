@@ -3,6 +3,12 @@
 //
 //   dsproxy check-config [-c FILE] [--quiet]
 //   dsproxy check-config --keys    every key the loader accepts, one per line
+//   dsproxy check-config -n        only what differs from the defaults (postconf -n)
+//   dsproxy check-config --diff [--running FILE]
+//                                  what a reload would change against the
+//                                  configuration the running dsproxy serves
+//                                  (process.running_config), the settings a
+//                                  reload cannot apply marked
 //
 // FILE defaults to conf.d/dsproxy.yaml in the working directory. On success
 // prints the merged configuration with every default filled in, as YAML, on
@@ -19,6 +25,7 @@
 // self-signed certificate.
 #include "proxy/cli/subcommand.hpp"
 
+#include "config/config_diff.hpp"
 #include "config/emitter.hpp"
 #include "config/loader.hpp"
 #include "proxy/engine/dns_settings.hpp"
@@ -32,7 +39,11 @@
 #include <ctime>
 #include <filesystem>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <string>
 
@@ -44,6 +55,9 @@ struct check_config_args {
     std::string file{config::default_main_file};
     bool quiet = false;
     bool keys = false;
+    bool non_default = false;
+    bool diff = false;
+    std::string running;  // default: the checked configuration's process.running_config
 };
 
 // The certificate store as `dsproxy run` loads it (the same sources, trust
@@ -96,6 +110,47 @@ std::vector<std::string> certificate_warnings(const config::config& cfg, const t
     return out;
 }
 
+// `check-config --diff`: one line per setting that a reload would change.
+int print_diff(const config::config& cfg, const check_config_args& args) {
+    const std::string running = !args.running.empty() ? args.running : cfg.process.running_config.value_or("");
+    if (running.empty()) {
+        std::cerr << "dsproxy check-config: --diff needs the running configuration: set process.running_config "
+                     "(dsproxy run writes it there) or give --running FILE\n";
+        return 1;
+    }
+    std::ifstream in(running);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+        std::cerr << "dsproxy check-config: cannot read the running configuration " << running << ": "
+                  << std::strerror(errno) << " (is dsproxy running with process.running_config?)\n";
+        return 1;
+    }
+    std::vector<config::setting_change> changes;
+    try {
+        changes = config::changes(text.str(), config::to_yaml(cfg));
+    } catch (const std::exception& e) {
+        std::cerr << "dsproxy check-config: " << running << ": " << e.what() << '\n';
+        return 1;
+    }
+    std::size_t restart = 0;
+    for (const auto& c : changes) {
+        std::cout << c.path << ": " << (c.before.empty() ? "(new)" : c.before) << " -> "
+                  << (c.after.empty() ? "(gone)" : c.after);
+        if (c.restart) {
+            std::cout << "  [read at start only: restart to apply]";
+            ++restart;
+        }
+        std::cout << '\n';
+    }
+    if (changes.empty())
+        std::cout << "no change against the running configuration " << running << '\n';
+    else
+        std::cout << changes.size() << (changes.size() == 1 ? " change" : " changes") << " against " << running
+                  << "; a reload applies " << changes.size() - restart << ", " << restart << " need a restart\n";
+    return 0;
+}
+
 int run_check_config(const check_config_args& args) {
     if (args.keys) {
         for (const auto& key : config::accepted_keys()) std::cout << key << '\n';
@@ -145,10 +200,11 @@ int run_check_config(const check_config_args& args) {
     std::vector<tls::load_problem> refused;
     const auto store = load_store(*result.value, refused);
     warn_client_certificates(*result.value, store, args.file);
+    if (args.diff) return print_diff(*result.value, args);
     if (args.quiet) return 0;
     for (const auto& w : certificate_warnings(*result.value, store, refused))
         std::cerr << args.file << ": warning: " << w << '\n';
-    std::cout << config::to_yaml(*result.value);
+    std::cout << (args.non_default ? config::non_default_yaml(*result.value) : config::to_yaml(*result.value));
     return 0;
 }
 
@@ -161,6 +217,13 @@ subcommand add_check_config_command(CLI::App& parent) {
     app->add_option("-c,--config", args->file, "Main configuration file")->capture_default_str();
     app->add_flag("-q,--quiet", args->quiet, "Print nothing on success (no store warnings either), only errors");
     app->add_flag("--keys", args->keys, "List every key a configuration may hold (dotted paths) and exit");
+    app->add_flag("-n,--non-default", args->non_default,
+                  "Print only the settings that differ from the built-in defaults (like postconf -n)");
+    app->add_flag("--diff", args->diff,
+                  "Print what a reload would change against the running configuration, marking the settings "
+                  "that need a restart");
+    app->add_option("--running", args->running,
+                    "The running configuration for --diff (default: the configuration's process.running_config)");
     return {app, [args] { return run_check_config(*args); }};
 }
 

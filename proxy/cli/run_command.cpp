@@ -21,6 +21,8 @@
 // the switch of account cannot be set up.
 #include "proxy/cli/subcommand.hpp"
 
+#include "config/config_diff.hpp"
+#include "config/emitter.hpp"
 #include "config/loader.hpp"
 #include "proxy/engine/metrics_endpoint.hpp"
 #include "proxy/engine/process_metrics.hpp"
@@ -37,7 +39,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <pthread.h>
@@ -115,22 +119,37 @@ std::string unreadable_after_switch(const std::string& main_file, const engine::
     return {};
 }
 
-// What a reload cannot change: it is read at start only.
+// What a reload cannot change (config::read_at_start_only), one line per
+// setting, as `check-config --diff` marks it.
 void warn_start_only_changes(const config::config& before, const config::config& after, spdlog::logger& log) {
-    const auto& p = before.process;
-    const auto& q = after.process;
-    if (p.io_threads != q.io_threads || p.user != q.user || p.group != q.group || p.allow_root != q.allow_root)
-        log.warn("reload: the `process` section changed; it applies at the next restart");
-    if (!(before.log == after.log)) log.warn("reload: the `logging` section changed; it applies at the next restart");
-    for (const auto& l : after.listeners) {
-        const auto* old = [&]() -> const config::listener* {
-            for (const auto& o : before.listeners)
-                if (o.name == l.name) return &o;
-            return nullptr;
-        }();
-        if (!old || old->listen != l.listen)
-            log.warn("reload: listener {} {}; listen addresses are bound at start, restart to apply", l.name,
-                     old ? "listens elsewhere now" : "is new");
+    for (const auto& c : config::changes(config::to_yaml(before), config::to_yaml(after))) {
+        if (!c.restart) continue;
+        log.warn("reload: {} {}; it is read at start only, restart to apply", c.path,
+                 c.before.empty() ? "is new (" + c.after + ")"
+                 : c.after.empty() ? "is gone (was " + c.before + ")"
+                                   : "changed (" + c.before + " -> " + c.after + ")");
+    }
+}
+
+// process.running_config: the effective configuration served now, written
+// whole to a temporary file and renamed, so a reader never sees half of it.
+void write_running_config(const config::config& cfg, spdlog::logger& log) {
+    const auto& path = cfg.process.running_config;
+    if (!path) return;
+    const std::string tmp = *path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << config::to_yaml(cfg);
+        out.close();
+        if (!out) {
+            log.warn("process.running_config: cannot write {}: {}", tmp, std::strerror(errno));
+            std::remove(tmp.c_str());
+            return;
+        }
+    }
+    if (std::rename(tmp.c_str(), path->c_str()) != 0) {
+        log.warn("process.running_config: cannot rename {} to {}: {}", tmp, *path, std::strerror(errno));
+        std::remove(tmp.c_str());
     }
 }
 
@@ -226,6 +245,7 @@ int run_proxy(const run_args& args) {
 
     pool.run();
     log->info("dsproxy {} started with {}", DSPROXY_VERSION, args.file);
+    write_running_config(slot.current()->cfg(), *log);
     const net::service_notifier notifier;
     warn_expiring(*rt, *log);
     rt.reset();  // the slot holds the snapshot now; a reload must be able to free it
@@ -258,6 +278,7 @@ int run_proxy(const run_args& args) {
                 pool.apply_limits(next->cfg().limit);
                 slot.replace(next);
                 log->info("reloaded {}", args.file);
+                write_running_config(next->cfg(), *log);
                 reload = {true, static_cast<std::int64_t>(std::time(nullptr))};
                 warn_expiring(*next, *log);
             } else {
