@@ -224,6 +224,21 @@ certcfg "$work/ciphers-ok.yaml" "$work/store" false
 printf 'policies:\n  fabrikam.com: {level: encrypt, ciphers: "ECDHE-ECDSA-AES256-GCM-SHA384"}\n' >>"$work/ciphers-ok.yaml"
 "$dsproxy" check-config -q -c "$work/ciphers-ok.yaml" >/dev/null 2>&1; expect_rc "a cipher list that selects one" 0 $?
 
+# A key process.user cannot read (a store written by root): run starts, a reload would fail.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    chmod 600 "$work/store/mail.contoso.com.key"
+    chown root:root "$work/store/mail.contoso.com.key"
+    certcfg "$work/nobody.yaml" "$work/store" false
+    printf 'process: {user: nobody}\n' >>"$work/nobody.yaml"
+    out=$("$dsproxy" check-config -c "$work/nobody.yaml" 2>&1 >/dev/null); rc=$?
+    expect_rc "key unreadable by process.user" 0 "$rc"
+    expect_in "key unreadable by process.user named" \
+        "warning: process.user nobody cannot read $work/store/mail.contoso.com.key" "$out"
+    chown nobody "$work/store/mail.contoso.com.key"
+    out=$("$dsproxy" check-config -c "$work/nobody.yaml" 2>&1 >/dev/null)
+    ! grep -q "cannot read" <<<"$out" && pass || fail "a key owned by process.user warned: $out"
+fi
+
 "$dsproxy" check-config --no-such-flag >/dev/null 2>&1; expect_rc "usage error" 2 $?
 
 echo "check_config_cli: $passed passed, $failed failed"

@@ -36,6 +36,9 @@
 #include "tls/context_settings.hpp"
 #include "tls/trust_store.hpp"
 
+#include <grp.h>
+#include <sys/stat.h>
+
 #include <ctime>
 #include <filesystem>
 
@@ -77,6 +80,44 @@ void warn_client_certificates(const config::config& cfg, const tls::certificate_
                               const std::string& file) {
     for (const auto& problem : engine::client_certificate_problems(cfg, store, std::time(nullptr)))
         std::cerr << file << ": warning: client certificate unusable: " << problem << '\n';
+}
+
+// Whether `who` (with its supplementary groups) may read the file `path`
+// by its mode bits.
+bool readable_by(const std::string& path, const net::account& who) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) return false;
+    if (who.uid == 0) return true;
+    if (st.st_uid == who.uid) return (st.st_mode & S_IRUSR) != 0;
+    std::vector<gid_t> groups(64);
+    int n = static_cast<int>(groups.size());
+    if (::getgrouplist(who.user.c_str(), who.gid, groups.data(), &n) < 0) {
+        groups.resize(static_cast<std::size_t>(n));
+        if (::getgrouplist(who.user.c_str(), who.gid, groups.data(), &n) < 0) n = 0;
+    }
+    groups.resize(static_cast<std::size_t>(n));
+    groups.push_back(who.gid);
+    for (const gid_t g : groups)
+        if (st.st_gid == g) return (st.st_mode & S_IRGRP) != 0;
+    return (st.st_mode & S_IROTH) != 0;
+}
+
+// The store's files that process.user cannot read: run reads them as root at
+// start, but a reload after the switch (a renewal) would fail on them.
+std::vector<std::string> unreadable_for_user(const config::config& cfg, const tls::certificate_store& store) {
+    std::vector<std::string> out;
+    if (!cfg.process.user) return out;
+    std::string error;
+    const auto who = net::find_account(*cfg.process.user, cfg.process.group, error);
+    if (!who) return out;
+    for (const auto& c : store.all())
+        for (const auto* path : {&c->certificate_path, &c->key_path})
+            if (!path->empty() && (path == &c->certificate_path || *path != c->certificate_path) &&
+                !readable_by(*path, *who))
+                out.push_back("process.user " + who->user + " cannot read " + *path +
+                              ": `dsproxy run` reads it as root at start, a reload after the switch fails on it "
+                              "(chown " + who->user + ": it, mode 0600 for a key)");
+    return out;
 }
 
 // What run would refuse, and each listener with TLS that run would start
@@ -203,6 +244,8 @@ int run_check_config(const check_config_args& args) {
     if (args.diff) return print_diff(*result.value, args);
     if (args.quiet) return 0;
     for (const auto& w : certificate_warnings(*result.value, store, refused))
+        std::cerr << args.file << ": warning: " << w << '\n';
+    for (const auto& w : unreadable_for_user(*result.value, store))
         std::cerr << args.file << ": warning: " << w << '\n';
     std::cout << (args.non_default ? config::non_default_yaml(*result.value) : config::to_yaml(*result.value));
     return 0;
