@@ -39,6 +39,7 @@ void emit_policy(YAML::Emitter& e, const domain_policy& p, bool with_route) {
         e << YAML::Key << "client_certificate" << YAML::Value << to_string(*p.client_certificate);
     e << YAML::Key << "cn_fallback" << YAML::Value << name(p.cn_fallback);
     if (with_route && !p.route.empty()) e << YAML::Key << "route" << YAML::Value, list(e, p.route);
+    if (with_route) e << YAML::Key << "dane" << YAML::Value << name(p.dane);
     e << YAML::EndMap;
 }
 

@@ -36,6 +36,8 @@ struct domain_policy {
     std::optional<certificate_ref> client_certificate;
     matching::cn_fallback cn_fallback = matching::cn_fallback::no_san;
     std::vector<host_port> route;           // static next hops in order; empty: MX, then A/AAAA
+    // docs/design.md §6.4: the destination's TLSA records (RFC 7672), outbound only.
+    dane_mode dane = dane_mode::opportunistic;
     source_location where;                  // the key's place; empty for the built-in default
 };
 

@@ -34,6 +34,7 @@ constexpr std::array policy_fields{
     field<P>{"cn_fallback",
              [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_enum<matching::cn_fallback>, o.cn_fallback); }},
     field<P>{"route", [](file_reader& r, const YAML::Node& n, P& o) { r.set_list(n, a_next_hop, o.route); }},
+    field<P>{"dane", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_enum<dane_mode>, o.dane); }},
 };
 
 // Keys that only make sense from some level up, as (key, minimum level).

@@ -179,6 +179,12 @@ void print_host(std::ostream& out, const engine::upstream_settings& u, const eng
             if (v.host_match) print_names(out, ("host " + h.host + " (host rules, match_host)").c_str(), *v.host_match);
         }
     }
+    if (h.dane) {
+        for (const auto& t : h.dane->facts.usable) out << "  tlsa " << dane::to_text(t) << " usable\n";
+        for (const auto& t : h.dane->facts.unusable)
+            out << "  tlsa " << dane::to_text(t) << " unusable: " << dane::to_string(dane::why_unusable(t)) << '\n';
+        out << "  dane " << dane::to_string(r.dane) << ": " << clean(r.dane_detail) << '\n';
+    }
     const char* outcome = r.outcome == engine::probe_outcome::passed        ? "pass"
                           : r.outcome == engine::probe_outcome::refused     ? "refuse"
                           : r.outcome == engine::probe_outcome::retry_plain ? "retry"
@@ -236,7 +242,7 @@ asio::awaitable<int> probe(const probe_args& args, const probe_target& target, c
     std::optional<std::string> passed_at;
     bool testing_refusal = false;
     const auto cap = std::chrono::seconds(args.timeout_seconds);
-    engine::next_hop_attempt attempt(upstream.requirement(), upstream.hosts.size());
+    engine::next_hop_attempt attempt(upstream.floor, upstream.published());
     std::optional<engine::next_step> last;
     while (!upstream.hosts.empty()) {
         const std::size_t index = attempt.host();
@@ -251,7 +257,7 @@ asio::awaitable<int> probe(const probe_args& args, const probe_target& target, c
             testing_refusal = r.would_refuse_in_testing;
         }
         if (r.decision.step != engine::next_step::proceed || !args.all || index + 1 >= upstream.hosts.size()) break;
-        attempt = engine::next_hop_attempt(upstream.requirement(), upstream.hosts.size(), index + 1);
+        attempt = engine::next_hop_attempt(upstream.floor, upstream.published(), index + 1);
     }
     if (passed_at) {
         std::cout << "verdict pass " << *passed_at
@@ -260,7 +266,8 @@ asio::awaitable<int> probe(const probe_args& args, const probe_target& target, c
     }
     if (last == engine::next_step::policy_refusal && attempt.policy_failure()) {
         const auto reply = engine::policy_failure_reply(upstream, domain.empty() ? target.name : domain,
-                                                        attempt.policy_failure()->text, {});
+                                                        attempt.policy_failure()->text, {},
+                                                        attempt.destination_refused());
         std::cout << "verdict refuse " << first_line(reply) << '\n';
         co_return 1;
     }

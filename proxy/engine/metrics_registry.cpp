@@ -78,7 +78,8 @@ void metrics_registry::values::add(const values& other) {
                                 std::pair{&handshakes, &other.handshakes},
                                 std::pair{&verification_failures, &other.verification_failures},
                                 std::pair{&policy_outcomes, &other.policy_outcomes},
-                                std::pair{&replies, &other.replies}})
+                                std::pair{&replies, &other.replies},
+                                std::pair{&dane_results, &other.dane_results}})
         for (const auto& [labels, value] : *theirs) (*mine)[labels] += value;
     current += other.current;
     messages += other.messages;
@@ -132,6 +133,12 @@ void metrics_registry::verification_failed(tls_leg l, std::string_view level, st
     const auto key = label("leg", leg_name(l)) + "," + label("level", level) + "," + label("reason", value);
     const std::lock_guard lock(mutex_);
     ++v_.verification_failures[key];
+}
+
+void metrics_registry::dane_result(std::string_view outcome) {
+    const auto key = label("outcome", outcome);
+    const std::lock_guard lock(mutex_);
+    ++v_.dane_results[key];
 }
 
 void metrics_registry::policy_evaluated(policy_direction d, std::string_view domain, std::string_view level,
@@ -227,6 +234,10 @@ std::string metrics_registry::render(const values& v) {
            "recipient domain's next hop), policy entry (configured keys; other: the default policy), level and "
            "outcome (passed, refused, would_refuse in mode testing).");
     family_samples(out, "dsproxy_policy_outcomes_total", v.policy_outcomes);
+    header(out, "dsproxy_dane_results_total", "counter",
+           "Outbound next-hop connections DANE (RFC 7672) applied to, by outcome (authenticated, "
+           "unauthenticated-required, failed).");
+    family_samples(out, "dsproxy_dane_results_total", v.dane_results);
     header(out, "dsproxy_messages_relayed_total", "counter", "Messages the upstream accepted at end of data.");
     out += fmt::format("dsproxy_messages_relayed_total {}\n", v.messages);
     header(out, "dsproxy_message_bytes_relayed_total", "counter", "Content bytes of the messages relayed.");

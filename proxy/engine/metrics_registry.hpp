@@ -78,6 +78,9 @@ public:
     // that applied: a configured key ("contoso.com", ".contoso.com") or
     // "other" for the default policy, so cardinality is the configuration's.
     void policy_evaluated(policy_direction d, std::string_view domain, std::string_view level, policy_outcome o);
+    // One next-hop connection's DANE outcome (RFC 7672; the log's `dane=`),
+    // not-applicable not counted: authenticated, unauthenticated-required, failed.
+    void dane_result(std::string_view outcome);
     void message_relayed(std::uint64_t bytes);
     // The first digit of a reply's code picks the class.
     void reply_sent(std::string_view reply_text);
@@ -113,7 +116,7 @@ private:
     using family = std::map<std::string, std::uint64_t, std::less<>>;
 
     struct values {
-        family connections, refused, handshakes, verification_failures, policy_outcomes, replies;
+        family connections, refused, handshakes, verification_failures, policy_outcomes, replies, dane_results;
         std::uint64_t current = 0;
         std::uint64_t messages = 0, message_bytes = 0;
         histogram connect_latency, transaction_latency;

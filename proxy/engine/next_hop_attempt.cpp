@@ -43,15 +43,23 @@ tls_requirement combine(const policy_floor& floor, destination_requirement publi
     r.enforce_floor = !floor.testing;
     r.enforce_destination = destination_requires;
     r.tls_expected = floor_wants_tls || published != destination_requirement::none;
+    r.floor_requires_tls = floor_requires;
     return r;
 }
 
 next_hop_attempt::next_hop_attempt(tls_requirement requirement, std::size_t hosts, std::size_t first_host)
-    : requirement_(requirement), hosts_(hosts), host_(first_host) {}
+    : requirements_{requirement}, hosts_(hosts), host_(first_host) {}
+
+next_hop_attempt::next_hop_attempt(const policy_floor& floor, const std::vector<destination_requirement>& published,
+                                   std::size_t first_host)
+    : hosts_(published.size()), host_(first_host) {
+    for (const auto p : published) requirements_.push_back(combine(floor, p));
+    if (requirements_.empty()) requirements_.push_back(combine(floor, destination_requirement::none));
+}
 
 bool next_hop_attempt::is_policy_failure(smtp::failure_kind k) const noexcept {
     // Only a connection that had to be TLS can fail the TLS policy.
-    if (plain_ || requirement_.starttls != smtp::upstream_tls::required) return k == smtp::failure_kind::certificate;
+    if (plain_ || requirement().starttls != smtp::upstream_tls::required) return k == smtp::failure_kind::certificate;
     switch (k) {
     case smtp::failure_kind::starttls_missing:
     case smtp::failure_kind::starttls_refused:
@@ -70,7 +78,7 @@ attempt_decision next_hop_attempt::on_failure(const smtp::upstream_failure& f) {
         return d;
     }
     would_refuse_.reset();
-    if (f.kind == smtp::failure_kind::handshake && !plain_ && requirement_.starttls == smtp::upstream_tls::opportunistic) {
+    if (f.kind == smtp::failure_kind::handshake && !plain_ && requirement().starttls == smtp::upstream_tls::opportunistic) {
         // Opportunistic only: the failed handshake left a dead connection;
         // once more in plain text, same host.
         plain_ = true;
@@ -78,9 +86,21 @@ attempt_decision next_hop_attempt::on_failure(const smtp::upstream_failure& f) {
         d.host = host_;
         return d;
     }
-    d.policy = is_policy_failure(f.kind);
-    if (d.policy) policy_failure_ = f;
+    const bool policy = is_policy_failure(f.kind);
+    if (policy) {
+        policy_failure_ = f;
+        // Required by the destination alone: its failure (a failed
+        // certificate check says itself, in on_verdict).
+        if (f.kind != smtp::failure_kind::certificate && !requirement().floor_requires_tls) destination_refused_ = true;
+    }
+    return move_on(policy);
+}
+
+attempt_decision next_hop_attempt::move_on(bool policy) {
+    attempt_decision d;
+    d.policy = policy;
     plain_ = false;
+    would_refuse_.reset();
     if (host_ + 1 < hosts_) {
         d.step = next_step::next_host;
         d.host = ++host_;
@@ -90,10 +110,22 @@ attempt_decision next_hop_attempt::on_failure(const smtp::upstream_failure& f) {
     return d;
 }
 
+attempt_decision next_hop_attempt::on_refused(std::string reason) {
+    if (done_) {
+        attempt_decision d;
+        d.step = next_step::give_up;
+        return d;
+    }
+    policy_failure_ = smtp::upstream_failure{smtp::failure_kind::certificate, std::move(reason)};
+    destination_refused_ = true;
+    return move_on(true);
+}
+
 attempt_decision next_hop_attempt::on_verdict(const certificate_verdict& v, std::string reason) {
-    const bool refused = (!v.floor_passed && requirement_.enforce_floor) ||
-                         (!v.destination_passed && requirement_.enforce_destination);
-    if (refused) return on_failure({smtp::failure_kind::certificate, std::move(reason)});
+    const bool floor_refuses = !v.floor_passed && requirement().enforce_floor;
+    const bool destination_refuses = !v.destination_passed && requirement().enforce_destination;
+    if (destination_refuses && !floor_refuses) destination_refused_ = true;
+    if (floor_refuses || destination_refuses) return on_failure({smtp::failure_kind::certificate, std::move(reason)});
     attempt_decision d;
     if (!v.floor_passed || !v.destination_passed) would_refuse_ = smtp::failure_kind::certificate;
     d.would_refuse = would_refuse_;
@@ -105,7 +137,7 @@ attempt_decision next_hop_attempt::on_ready(bool tls) {
     attempt_decision d;
     // From encrypt up a plain connection can only be mode testing here
     // (enforced, STARTTLS was required and the leg failed before).
-    if (!tls && requirement_.tls_expected && !would_refuse_) would_refuse_ = smtp::failure_kind::starttls_missing;
+    if (!tls && requirement().tls_expected && !would_refuse_) would_refuse_ = smtp::failure_kind::starttls_missing;
     d.would_refuse = would_refuse_;
     return d;
 }

@@ -14,11 +14,14 @@
 // Policy sources (the seam DANE and MTA-STS plug into): the YAML policy gives
 // a floor (level and mode, docs/design.md §6); a destination may publish a
 // requirement of its own (RFC 7672 TLSA records, RFC 8461 MTA-STS). combine()
-// is the one table that merges them; today every destination publishes
-// nothing (destination_requirement::none).
+// is the one table that merges them. DANE publishes per host (a next hop
+// with usable, DNSSEC-validated TLSA records enforces, proxy/dane), so the
+// attempt holds one requirement per host; MTA-STS, per destination, will
+// give every host the same.
 //
 // How to drive it, per transaction that opens a connection:
-//   next_hop_attempt a(combine(floor, published), hosts.size());
+//   next_hop_attempt a(floor, published_per_host);
+//   a host DANE refuses outright (TLSA lookup failed) -> follow(a.on_refused(why))
 //   connect to hosts[a.host()] (plain text when a.plain())
 //     connect failed        -> follow(a.on_failure({connect, why}))
 //     connected             -> the SMTP leg runs; its failure -> follow(a.on_failure(...))
@@ -37,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dsproxy::engine {
 
@@ -49,8 +53,8 @@ struct policy_floor {
 // The policy level's name for the log: "domain", "domain (testing)".
 std::string level_name(const policy_floor& f);
 
-// What a destination publishes about its own TLS. Nothing produces more
-// than `none` yet: the DANE (TLSA) and MTA-STS lookups will.
+// What a destination publishes about its own TLS: DANE (TLSA records of a
+// host) produces none or enforce; MTA-STS will produce testing too.
 enum class destination_requirement {
     none,     // nothing published
     testing,  // published in report-only mode (MTA-STS mode: testing): log what fails, never refuse
@@ -65,6 +69,7 @@ struct tls_requirement {
     bool enforce_floor = true;         // a failed check of the YAML level refuses the host
     bool enforce_destination = false;  // a failed check of the destination's requirement refuses it
     bool tls_expected = false;         // a plain-text connection fails some source (reported in mode testing)
+    bool floor_requires_tls = false;   // the YAML level alone (mode enforce) requires TLS
 };
 
 // The one table that merges the sources (tests/engine/next_hop_attempt_test.cpp),
@@ -109,20 +114,31 @@ struct attempt_decision {
 class next_hop_attempt {
 public:
     // `hosts`: how many hosts the route has; `first_host`: where to start (a
-    // reused connection continues on the host it is connected to).
+    // reused connection continues on the host it is connected to). Every
+    // host under the same requirement.
     next_hop_attempt(tls_requirement requirement, std::size_t hosts, std::size_t first_host = 0);
+    // One published requirement per host, each combined with `floor`.
+    next_hop_attempt(const policy_floor& floor, const std::vector<destination_requirement>& published,
+                     std::size_t first_host = 0);
 
     std::size_t host() const noexcept { return host_; }
     // This connection skips STARTTLS (opportunistic, after a failed handshake).
     bool plain() const noexcept { return plain_; }
     // The SMTP leg's STARTTLS setting for the connection to host().
-    smtp::upstream_tls starttls() const noexcept { return plain_ ? smtp::upstream_tls::none : requirement_.starttls; }
-    const tls_requirement& requirement() const noexcept { return requirement_; }
+    smtp::upstream_tls starttls() const noexcept { return plain_ ? smtp::upstream_tls::none : requirement().starttls; }
+    // The requirement of host().
+    const tls_requirement& requirement() const noexcept { return requirements_[host_ < requirements_.size() ? host_ : 0]; }
     // The next hop accepted the set-up: later failures are not the route's.
     bool done() const noexcept { return done_; }
     // The last failure the TLS policy refused a host for (for the reply).
     const std::optional<smtp::upstream_failure>& policy_failure() const noexcept { return policy_failure_; }
+    // A policy failure was the destination's own requirement (DANE: RFC 7672
+    // defers, so the reply is 4xx whatever the YAML `on_failure` says).
+    bool destination_refused() const noexcept { return destination_refused_; }
 
+    // The destination's requirement refuses host() before any connection
+    // (its TLSA lookup failed, or `dane: mandatory` without usable records).
+    attempt_decision on_refused(std::string reason);
     // The connection to host() failed, or broke before the next hop was ready.
     attempt_decision on_failure(const smtp::upstream_failure& f);
     // The handshake on host()'s connection finished; its certificate checks.
@@ -133,14 +149,16 @@ public:
 
 private:
     bool is_policy_failure(smtp::failure_kind k) const noexcept;
+    attempt_decision move_on(bool policy);
 
-    tls_requirement requirement_;
+    std::vector<tls_requirement> requirements_;  // per host (one entry: all hosts)
     std::size_t hosts_;
     std::size_t host_;
     bool plain_ = false;
     bool done_ = false;
     std::optional<smtp::failure_kind> would_refuse_;  // this connection, mode testing
     std::optional<smtp::upstream_failure> policy_failure_;
+    bool destination_refused_ = false;
 };
 
 }  // namespace dsproxy::engine

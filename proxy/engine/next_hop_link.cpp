@@ -5,12 +5,23 @@
 
 namespace dsproxy::engine {
 
+std::string next_hop_tls::reason() const {
+    if (!verdict.passed) return verdict.reason;
+    if (dane_action == dane::dane_action::authenticate && !(dane && dane->matched))
+        return "DANE: no TLSA record matched: " + (dane ? dane->reason : std::string("not verified"));
+    return {};
+}
+
 asio::awaitable<next_hop_tls> start_next_hop_tls(net::tls_socket& socket, const upstream_settings& u,
-                                                 const std::string& host, asio::steady_timer& timer,
+                                                 const upstream_host& hop, asio::steady_timer& timer,
                                                  steady_clock::duration timeout, metrics_registry* metrics) {
     next_hop_tls out;
     std::string error;
-    tls::ssl_ptr ssl = u.tls ? u.tls->new_session(host, u.client_certificate.get(), error) : nullptr;
+    const std::string& host = hop.host;
+    const auto request = hop.dane ? dane_request_of(*hop.dane) : std::nullopt;
+    if (hop.dane) out.dane_action = hop.dane->action;
+    tls::ssl_ptr ssl =
+        u.tls ? u.tls->new_session(host, u.client_certificate.get(), error, request ? &*request : nullptr) : nullptr;
     if (!ssl) {
         out.failure = smtp::upstream_failure{
             smtp::failure_kind::handshake,
@@ -27,6 +38,7 @@ asio::awaitable<next_hop_tls> start_next_hop_tls(net::tls_socket& socket, const 
     }
     out.facts = socket.facts();
     out.verdict = judge_upstream_certificate(*socket.ssl(), u, host);
+    if (request) out.dane = tls::dane_result_of(*socket.ssl());
     if (!out.verdict.passed && metrics)
         metrics->verification_failed(tls_leg::out, config::to_name(u.floor.level), failure_label(out.verdict.result));
     co_return out;

@@ -27,15 +27,23 @@ struct next_hop_tls {
     std::optional<smtp::upstream_failure> failure;  // the handshake failed (kind handshake); else:
     net::tls_facts facts;
     upstream_verdict verdict;                        // the level's checks (upstream_check)
+    dane::dane_action dane_action = dane::dane_action::none;  // what the host's TLSA records demanded
+    std::optional<tls::dane_result> dane;            // authenticate: OpenSSL's DANE verdict
     // The verdict per policy source, for next_hop_attempt::on_verdict.
-    certificate_verdict sources() const { return {verdict.passed, true}; }
+    certificate_verdict sources() const {
+        return {verdict.passed, dane_action != dane::dane_action::authenticate || (dane && dane->matched)};
+    }
+    // "certificate check failed: ..." or "DANE: no TLSA record matched: ...".
+    std::string reason() const;
 };
 
 // Upgrades `socket` (STARTTLS answered 220) with `u`'s client context, SNI
-// `host` and client certificate, within `timeout` on `timer`, and judges the
-// certificate. `metrics` (may be null) counts the handshake and a failed check.
+// `host` (the TLSA base domain under DANE) and client certificate, with the
+// host's usable TLSA records attached when DANE demands authentication,
+// within `timeout` on `timer`, and judges the certificate. `metrics` (may be
+// null) counts the handshake and a failed check.
 asio::awaitable<next_hop_tls> start_next_hop_tls(net::tls_socket& socket, const upstream_settings& u,
-                                                 const std::string& host, asio::steady_timer& timer,
+                                                 const upstream_host& host, asio::steady_timer& timer,
                                                  steady_clock::duration timeout, metrics_registry* metrics);
 
 // QUIT when the connection can take it (its reply is not waited for), then

@@ -5,7 +5,12 @@
 // their route (the hosts in order) and their policy entry are the same, or
 // they are of the same domain; otherwise the second gets 452 4.5.3 (RFC 5321
 // §4.5.3.1.10) and comes back in a new transaction. The next transaction
-// reuses the connection on the same condition, the domain aside.
+// reuses the connection on the same condition, the domain aside. DANE joins
+// the condition (docs/design.md §6.4): what the hosts' TLSA records demand
+// (dane_key) must be the same too, since it is per domain (the MX RRset of
+// one domain may be secure and another's not; a DANE-TA match names the
+// next-hop domain) and a connection is authenticated for what it was
+// checked against, nothing more.
 // Must not: look anything up (outbound_router does).
 #pragma once
 
@@ -22,6 +27,7 @@ struct route_decision {
     upstream_settings upstream;          // hosts in order, TLS policy of the domain
     std::string route_key;               // same key = same next hops
     std::string policy_key;              // the policy entry that applied
+    std::string dane_key;                // what DANE demands of the hosts (dane_check requirement_key)
     std::string domain;
 };
 
@@ -29,13 +35,15 @@ struct route_decision {
 // A later recipient joins the transaction, and the next transaction reuses
 // its connection, by the rules of this header's first comment.
 struct transaction_route {
-    std::string route_key, policy_key, domain;
+    std::string route_key, policy_key, dane_key, domain;
 
-    static transaction_route of(const route_decision& d) { return {d.route_key, d.policy_key, d.domain}; }
+    static transaction_route of(const route_decision& d) {
+        return {d.route_key, d.policy_key, d.dane_key, d.domain};
+    }
     // A connection made for this route serves `d` too: the same next hops
-    // under the same policy entry.
+    // under the same policy entry and the same DANE requirements.
     bool same_next_hops(const route_decision& d) const {
-        return d.route_key == route_key && d.policy_key == policy_key;
+        return d.route_key == route_key && d.policy_key == policy_key && d.dane_key == dane_key;
     }
     // `d`'s recipient may join this transaction (else 452 4.5.3).
     bool admits(const route_decision& d) const { return d.domain == domain || same_next_hops(d); }

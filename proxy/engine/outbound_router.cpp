@@ -5,6 +5,8 @@
 #include "proxy/net/route_lookup.hpp"
 #include "proxy/routing/route_planner.hpp"
 
+#include <set>
+
 namespace dsproxy::engine {
 
 asio::awaitable<route_decision> outbound_router::route(const std::string& domain_text) {
@@ -53,13 +55,25 @@ asio::awaitable<route_decision> outbound_router::route(const std::string& domain
     }
     d.route_key = routing::route_key(planned.hops());
     d.upstream.hosts.clear();
+    // (Named before the loop: g++ 12 frees a temporary of a co_await's
+    // operand twice when it comes from a conditional expression.)
+    const std::string next_hop_domain = literal ? std::string() : domain;
+    std::set<std::string> dane_keys;  // sorted, as route_key is: the hosts' order aside
+    d.upstream.dane = policy.dane;
     for (const auto& hop : planned.hops()) {
         upstream_host h;
         h.host = hop.host;
         h.port = hop.port;
         for (const auto& a : hop.addresses) h.addresses.push_back(a.text);
+        // RFC 7672 §2.2: each host's TLSA records, only where the DNS that
+        // led to it was secure (proxy/dane decides; no query otherwise).
+        auto dane = co_await check_host_dane(resolver_, policy.dane, hop, next_hop_domain);
+        h.dane = std::make_shared<const host_dane_check>(std::move(dane));
+        if (auto key = requirement_key(h.dane.get()); !key.empty())
+            dane_keys.insert(h.host + ":" + std::to_string(h.port) + "=" + key);
         d.upstream.hosts.push_back(std::move(h));
     }
+    for (const auto& k : dane_keys) d.dane_key += k + ";";
     d.upstream.name = std::string(routing::to_string(planned.hops().front().origin)) + ":" + domain;
     co_return d;
 }

@@ -45,11 +45,24 @@ asio::awaitable<probe_result> probe_host(const upstream_settings& u, const upstr
     const auto bounded = [cap](steady_clock::duration d) { return std::min(d, cap); };
     auto executor = co_await asio::this_coro::executor;
     asio::steady_timer timer(executor);
+    const auto dane_action = host.dane ? host.dane->action : dane::dane_action::none;
+    std::optional<tls::dane_result> dane_result;
+    const auto settle_dane = [&] {
+        r.dane = dane::outcome_of(dane_action, r.tls, dane_result && dane_result->matched);
+        r.dane_detail = dane_detail(host.dane.get(), dane_result);
+    };
+    if (dane_action == dane::dane_action::refuse_host) {
+        const auto why = refusal_reason(*host.dane);
+        settle(r, attempt.on_refused(why), why);
+        settle_dane();
+        co_return r;
+    }
 
     auto connected = co_await net::connect_next_hop(host.host, host.port, host.addresses, timer,
                                                     bounded(u.timeouts.connect));
     if (!connected.socket) {
         settle(r, attempt.on_failure({smtp::failure_kind::connect, connected.error}), connected.error);
+        settle_dane();
         co_return r;
     }
     r.address = connected.endpoint.address().to_string();
@@ -95,7 +108,7 @@ asio::awaitable<probe_result> probe_host(const upstream_settings& u, const upstr
             if (!done || ec) more(done ? machine.on_closed() : machine.on_timeout());
         } else if (std::holds_alternative<smtp::client_actions::start_tls>(action)) {
             r.starttls_offered = true;
-            const auto tls = co_await start_next_hop_tls(socket, u, host.host, timer, bounded(u.timeouts.tls_handshake),
+            const auto tls = co_await start_next_hop_tls(socket, u, host, timer, bounded(u.timeouts.tls_handshake),
                                                          nullptr);
             if (tls.failure) {
                 decided = attempt.on_failure(*tls.failure);
@@ -107,10 +120,11 @@ asio::awaitable<probe_result> probe_host(const upstream_settings& u, const upstr
             r.cipher = tls.facts.cipher;
             r.chain = peer_chain(*socket.ssl());
             r.verdict = tls.verdict;
-            const auto d = attempt.on_verdict(tls.sources(), tls.verdict.reason);
+            dane_result = tls.dane;
+            const auto d = attempt.on_verdict(tls.sources(), tls.reason());
             if (d.step != next_step::proceed) {
                 decided = d;
-                decided_reason = tls.verdict.reason;
+                decided_reason = tls.reason();
                 break;
             }
             r.would_refuse_in_testing = d.would_refuse.has_value();
@@ -146,6 +160,7 @@ asio::awaitable<probe_result> probe_host(const upstream_settings& u, const upstr
             decided_reason += "; opportunistic: the relay reconnects in plain text";
         settle(r, *decided, decided_reason);
     }
+    settle_dane();
     co_await quit_next_hop(socket, machine, timer, quit_bound);
     co_return r;
 }

@@ -56,9 +56,13 @@ struct probe_result {
     std::optional<upstream_verdict> verdict;
     bool would_refuse_in_testing = false;   // mode testing: the level failed, the relay delivers anyway
     std::vector<std::string> notes;         // what the SMTP machine noted (e.g. STARTTLS refused)
+    // DANE (docs/design.md §6.4), as the relay logs it: `dane=` and `dane_detail=`.
+    dane::dane_outcome dane = dane::dane_outcome::not_applicable;
+    std::string dane_detail;
 };
 
-// Probes `attempt`'s current host (in plain text when attempt.plain()).
+// Probes `attempt`'s current host (in plain text when attempt.plain()); a
+// host DANE refuses outright is not connected to (attempt.on_refused).
 asio::awaitable<probe_result> probe_host(const upstream_settings& u, const upstream_host& host,
                                          next_hop_attempt& attempt, std::chrono::steady_clock::duration cap);
 

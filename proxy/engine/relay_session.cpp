@@ -63,6 +63,10 @@ void relay_session::count_policy_outcome(policy_outcome outcome) {
                             outcome);
 }
 
+void relay_session::count_dane(dane::dane_outcome outcome) {
+    if (auto* m = settings().metrics) m->dane_result(dane::to_string(outcome));
+}
+
 void relay_session::note_would_refuse(const attempt_decision& d, const std::string& reason) {
     // Mode testing: the connection fails a check and is used anyway; said
     // once per connection.
@@ -83,7 +87,8 @@ void relay_session::conclude(const attempt_decision& d, smtp::upstream_stage sta
         count_policy_outcome(policy_outcome::refused);
         const auto& why = attempt_->policy_failure()->text;
         info("upstream={} result=policy_refused reason={}", upstream_.name, log::value(why, limits::log_value));
-        post(server().on_upstream_reply(stage, policy_failure_reply(upstream_, route_.domain, why, id())));
+        post(server().on_upstream_reply(
+            stage, policy_failure_reply(upstream_, route_.domain, why, id(), attempt_->destination_refused())));
         return;
     }
     post(server().on_upstream_failed(stage, reason));
@@ -152,7 +157,7 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
                  log::value(why, limits::log_value));
         }
         if (leg_ && (!leg_->machine.reusable() || leg_->dead)) leg_.reset();
-        attempt_.emplace(upstream_.requirement(), upstream_.hosts.size(), leg_ ? leg_->index : 0);
+        attempt_.emplace(upstream_.floor, upstream_.published(), leg_ ? leg_->index : 0);
         if (!leg_) {
             const bool opened = co_await open_leg();
             if (!opened) co_return;
@@ -245,6 +250,22 @@ asio::awaitable<bool> relay_session::open_leg() {
     std::string errors;
     while (true) {
         const auto& host = upstream_.hosts[attempt_->host()];
+        if (host.dane && host.dane->action == dane::dane_action::refuse_host) {
+            // RFC 7672 §2.2: the host's TLSA lookup failed (or `dane:
+            // mandatory` found no usable records): not connected to at all.
+            const auto why = refusal_reason(*host.dane);
+            info("upstream={} host={}:{} dane=failed reason={}", upstream_.name, log::value(host.host), host.port,
+                 log::value(why, limits::log_value));
+            count_dane(dane::dane_outcome::failed);
+            if (!errors.empty()) errors += "; ";
+            errors += host.host + ": " + why;
+            const auto d = attempt_->on_refused(why);
+            if (d.step != next_step::next_host) {
+                conclude(d, smtp::upstream_stage::mail, "cannot connect to the upstream: " + errors);
+                co_return false;
+            }
+            continue;
+        }
         options.starttls = attempt_->starttls();
         auto failure = co_await connect_to(host, options);
         if (!failure) {
@@ -339,6 +360,12 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
         } else if (auto* f = std::get_if<failure>(&action)) {
             info("upstream={} host={} stage={} reason={}", upstream_.name, leg_ ? log::value(leg_->host.host) : "-",
                  smtp::to_string(f->stage), log::value(f->reason));
+            if (leg_ && leg_->dane == dane::dane_outcome::failed && !leg_->socket.is_tls() &&
+                (f->kind == smtp::failure_kind::starttls_missing || f->kind == smtp::failure_kind::starttls_refused)) {
+                // DANE required TLS of this host and it offered none: never plain text (RFC 7672 §2.2).
+                info("upstream={} host={} dane=failed reason=no TLS", upstream_.name, log::value(leg_->host.host));
+                count_dane(dane::dane_outcome::failed);
+            }
             attempt_decision d;
             d.step = next_step::give_up;  // no attempt: nothing to fail over
             if (attempt_) d = attempt_->on_failure({f->kind, f->reason});
@@ -363,20 +390,25 @@ asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reaso
         reason = "handshake setup failed: commands pending after STARTTLS";
         co_return attempt_->on_failure({smtp::failure_kind::handshake, reason});
     }
-    const auto tls = co_await start_next_hop_tls(leg_->socket, upstream_, leg_->host.host, timer(),
+    const auto tls = co_await start_next_hop_tls(leg_->socket, upstream_, leg_->host, timer(),
                                                  upstream_.timeouts.tls_handshake, settings().metrics);
     if (tls.failure) {
         reason = tls.failure->text;
-        info("tls=out upstream={} host={} result=failed reason={}", upstream_.name, log::value(leg_->host.host),
-             log::printable(reason));
+        info("tls=out upstream={} host={} result=failed reason={} dane={}", upstream_.name,
+             log::value(leg_->host.host), log::printable(reason), dane::to_string(leg_->dane));
+        if (leg_->dane != dane::dane_outcome::not_applicable) count_dane(leg_->dane);
         co_return attempt_->on_failure(*tls.failure);
     }
     const auto& verdict = tls.verdict;
-    reason = verdict.reason;
-    info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={}", upstream_.name,
-         log::value(leg_->host.host), upstream_.level(), tls.facts.protocol, tls.facts.cipher, verdict.summary);
+    reason = tls.reason();
+    leg_->dane = dane::outcome_of(tls.dane_action, true, tls.dane && tls.dane->matched);
+    if (leg_->dane != dane::dane_outcome::not_applicable) count_dane(leg_->dane);
+    info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={} dane={} dane_detail={}",
+         upstream_.name, log::value(leg_->host.host), upstream_.level(), tls.facts.protocol, tls.facts.cipher,
+         verdict.summary, dane::to_string(leg_->dane),
+         log::value(dane_detail(leg_->host.dane.get(), tls.dane), limits::log_value));
     leg_->tls = tls_summary(tls.facts, verdict);
-    co_return attempt_->on_verdict(tls.sources(), verdict.reason);
+    co_return attempt_->on_verdict(tls.sources(), reason);
 }
 
 void relay_session::log_transaction(const smtp::reply* final_reply, std::string_view failure) {
@@ -386,8 +418,9 @@ void relay_session::log_transaction(const smtp::reply* final_reply, std::string_
         m->upstream_transaction(now - mail_->started);
         if (final_reply->positive()) m->message_relayed(mail_->size);
     }
-    info("txn {}", transaction_line(mail_->end(final_reply, failure, upstream_.name, leg_ ? leg_->where() : "",
-                                               leg_ ? leg_->tls : "", now)));
+    auto t = mail_->end(final_reply, failure, upstream_.name, leg_ ? leg_->where() : "", leg_ ? leg_->tls : "", now);
+    if (leg_) t.dane = dane::to_string(leg_->dane);
+    info("txn {}", transaction_line(t));
 }
 
 }  // namespace dsproxy::engine

@@ -73,6 +73,8 @@ private:
     asio::awaitable<bool> same_route(const smtp::path& recipient);
     // Outbound: one evaluation of the recipient domain's policy, for the metrics.
     void count_policy_outcome(policy_outcome outcome);
+    // One next-hop connection's DANE outcome, for the metric (not-applicable not counted).
+    void count_dane(dane::dane_outcome outcome);
     void note_would_refuse(const attempt_decision& d, const std::string& reason);
     asio::awaitable<void> run_client(std::vector<smtp::client_action> actions);
     // STARTTLS on the leg, logged; the attempt's decision on it.

@@ -566,7 +566,7 @@ std::optional<upstream_settings> runtime::upstream_for(const listener_runtime& l
     const upstream_runtime& ur = it->second;
     const config::upstream& u = *ur.spec;
     upstream_settings s = upstream_settings_for(l, u.tls, u.name, u.tls.tls_domain.value_or(""), ur);
-    for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port, {}});
+    for (const auto& h : u.hosts) s.hosts.push_back({h.host, h.port, {}, nullptr});
     s.client_certificate = ur.client_certificate;
     s.client_certificate_problem = ur.client_certificate_problem;
     s.memo = ur.memo;

@@ -15,10 +15,11 @@ std::string transaction_line(const transaction_record& t) {
     // last line of a multi-line 250 (issue 15 item 3).
     const std::string result = t.final_reply ? log::value(t.final_reply->joined(" | "), limits::log_value)
                                              : log::value("failed: " + t.failure);
-    return fmt::format("from={} to={} size={} upstream={} result={} duration_ms={} host={} tls={}",
+    return fmt::format("from={} to={} size={} upstream={} result={} duration_ms={} host={} tls={} dane={}",
                        log::value(t.from), rcpts.empty() ? "-" : log::value(rcpts, limits::log_value), t.size,
                        t.upstream, result, t.duration.count(), t.host.empty() ? "-" : log::value(t.host),
-                       log::value(t.tls.empty() ? "-" : t.tls, limits::log_value));
+                       log::value(t.tls.empty() ? "-" : t.tls, limits::log_value),
+                       t.dane.empty() ? "-" : log::value(t.dane));
 }
 
 transaction_record transaction_in_flight::end(const smtp::reply* final_reply, std::string_view failure,

@@ -35,6 +35,7 @@ struct transaction_record {
     std::chrono::milliseconds duration{0};
     std::string host;                     // host:port of the next hop used, or empty
     std::string tls;                      // tls_summary of that connection, or empty
+    std::string dane;                     // that connection's dane= outcome (dane::to_string), or empty
 };
 
 // The transaction in flight, from its MAIL to the line that ends it: what a
@@ -54,9 +55,9 @@ struct transaction_in_flight {
 };
 
 // The `txn` line's fields: `from=... to=... size=... upstream=... result=...
-// duration_ms=... host=... tls=...` (the session adds `sid=` and `txn`).
-// result= is the whole final reply, its lines joined by " | ", capped at
-// limits::log_value.
+// duration_ms=... host=... tls=... dane=...` (the session adds `sid=` and
+// `txn`). result= is the whole final reply, its lines joined by " | ",
+// capped at limits::log_value.
 std::string transaction_line(const transaction_record& t);
 
 // The TLS of a next-hop connection for the `txn` line: the protocol and the

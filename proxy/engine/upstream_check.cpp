@@ -41,8 +41,8 @@ std::string_view failure_label(const tls::verification_result& v) {
 }
 
 smtp::reply policy_failure_reply(const upstream_settings& u, const std::string& domain, const std::string& reason,
-                                 std::string_view session_id) {
-    const bool reject = u.reject_on_policy_failure;
+                                 std::string_view session_id, bool destination) {
+    const bool reject = u.reject_on_policy_failure && !destination;
     if (domain.empty()) {
         const std::string session = " (session " + smtp::reply_safe(session_id, 32) + ")";
         return reject ? smtp::make_reply(550, "5.7.1 TLS policy of the upstream not satisfied" + session)

@@ -46,8 +46,10 @@ std::string_view failure_label(const tls::verification_result& v);
 // text ends in `reason` made reply-safe and capped (the line stays within
 // RFC 5321's 512 octets); inbound (`domain` empty: the backend's policy) it
 // is generic with the session id: the client learns nothing of the internal
-// upstream, whose names are in the log (issue 15).
+// upstream, whose names are in the log (issue 15). `destination`: the
+// destination's own requirement refused (DANE), which RFC 7672 defers:
+// 4xx whatever `on_failure` says.
 smtp::reply policy_failure_reply(const upstream_settings& u, const std::string& domain, const std::string& reason,
-                                 std::string_view session_id);
+                                 std::string_view session_id, bool destination = false);
 
 }  // namespace dsproxy::engine

@@ -30,7 +30,9 @@ smtp::client_options next_hop_options(const upstream_settings& upstream, smtp::x
 }
 
 upstream_leg::upstream_leg(net::tls_socket s, smtp::client_options o, upstream_host h, std::size_t i)
-    : socket(std::move(s)), machine(std::move(o)), host(std::move(h)), index(i) {}
+    : socket(std::move(s)), machine(std::move(o)), host(std::move(h)), index(i) {
+    if (host.dane && host.dane->action != dane::dane_action::none) dane = dane::dane_outcome::failed;
+}
 
 asio::awaitable<upstream_leg::opened> upstream_leg::open(const upstream_host& host, std::size_t index,
                                                          smtp::client_options options,

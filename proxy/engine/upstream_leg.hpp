@@ -84,6 +84,9 @@ public:
     bool dead = false;          // failed: never used again
     bool would_refuse = false;  // mode testing: this connection fails the level, used anyway
     std::string tls = "none";   // tls_summary once TLS is up, for the transaction log
+    // What DANE made of this connection, for the transaction log: failed
+    // until a handshake proves otherwise when DANE applies (docs/design.md §6.4).
+    dane::dane_outcome dane = dane::dane_outcome::not_applicable;
 
 private:
     std::string out_;

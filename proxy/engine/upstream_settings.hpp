@@ -8,6 +8,7 @@
 // Must not: hold decisions: next_hop_attempt decides, from requirement().
 #pragma once
 
+#include "proxy/engine/dane_check.hpp"
 #include "proxy/engine/next_hop_attempt.hpp"
 #include "proxy/smtp/limits.hpp"
 #include "tls/client_context.hpp"
@@ -30,6 +31,10 @@ struct upstream_host {
     std::string host;  // name or IP literal (SNI and match_host use it)
     std::uint16_t port = 25;
     std::vector<std::string> addresses;  // already resolved (outbound routing); empty: resolve `host`
+    // DANE (docs/design.md §6.4): this host's TLSA facts and what they
+    // demand; null when not looked at (inbound upstreams, `dane: none`
+    // still records its skip).
+    std::shared_ptr<const host_dane_check> dane;
 };
 
 struct upstream_timeouts {
@@ -76,8 +81,10 @@ struct upstream_settings {
     std::string name;                            // for the log
     std::vector<upstream_host> hosts;            // tried in order
     policy_floor floor;                          // the YAML policy's level and mode
-    // What the destination publishes (DANE, MTA-STS); nothing is looked up yet.
+    // What the destination publishes for every host (MTA-STS, not looked up
+    // yet); DANE publishes per host (upstream_host::dane).
     destination_requirement destination = destination_requirement::none;
+    config::dane_mode dane = config::dane_mode::opportunistic;  // the policy's `dane` (outbound)
     std::string policy_entry = "other";          // the policy entry that applied (metrics; outbound)
     const tls::client_context* tls = nullptr;    // required unless the requirement is no TLS
     std::shared_ptr<const tls::credential> client_certificate;
@@ -99,6 +106,12 @@ struct upstream_settings {
     bool reject_on_policy_failure = false;
 
     tls_requirement requirement() const { return combine(floor, destination); }
+    // Per host, what it publishes (for next_hop_attempt's per-host constructor).
+    std::vector<destination_requirement> published() const {
+        std::vector<destination_requirement> out;
+        for (const auto& h : hosts) out.push_back(published_by(h.dane.get(), destination));
+        return out;
+    }
     std::string level() const { return level_name(floor); }  // "domain (testing)", for the log
 };
 

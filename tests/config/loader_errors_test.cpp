@@ -73,6 +73,15 @@ BOOST_AUTO_TEST_CASE(misspelt_enum_value_suggests_the_nearest) {
     BOOST_TEST(has_error(r, "dsproxy.yaml", base + 2, 24, "did you mean `domain-secure`?"), all_errors(r));
 }
 
+BOOST_AUTO_TEST_CASE(a_misspelt_dane_mode_names_the_three) {
+    temp_tree tree;
+    const auto r = load_with(tree, "policies:\n  contoso.com: {dane: mandetory}\n");
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 2, 23,
+                         "`dane`: expected `opportunistic`, `mandatory` or `none`"),
+               all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 2, 23, "did you mean `mandatory`?"), all_errors(r));
+}
+
 BOOST_AUTO_TEST_CASE(duplicate_domain_across_two_files_names_both_places) {
     temp_tree tree;
     tree.write("domains.d/a.yaml", "policies:\n  contoso.com: {level: domain}\n");

@@ -139,6 +139,7 @@ policies:
     client_certificate: mail.contoso.com
     cn_fallback: always
     route: ["smtp.fabrikam.com", "[2001:db8::25]:2525"]
+    dane: mandatory
 outbound:
   dns_servers: ["127.0.0.1:5353", "[::1]", 192.0.2.53]
   dns_timeout: 2s
@@ -213,6 +214,8 @@ outbound:
     BOOST_TEST_REQUIRE(p.route.size() == 2u);
     BOOST_TEST(to_string(p.route[0]) == "smtp.fabrikam.com:25");
     BOOST_TEST(to_string(p.route[1]) == "[2001:db8::25]:2525");
+    BOOST_TEST((p.dane == dsproxy::config::dane_mode::mandatory));
+    BOOST_TEST((c.policies.fallback().dane == dsproxy::config::dane_mode::opportunistic));
     BOOST_TEST(p.where.file == root + "/dsproxy.yaml");
     BOOST_TEST(p.where.line == 60);
     BOOST_TEST(*c.certificates.ticket_key_file == root + "/certs/tickets.key");

@@ -6,6 +6,7 @@
 
 #include "proxy/engine/metrics_registry.hpp"
 
+#include <array>
 #include <atomic>
 #include <sstream>
 #include <thread>
@@ -90,6 +91,21 @@ BOOST_AUTO_TEST_CASE(policy_outcomes_by_direction_entry_level_and_outcome) {
                               "level=\"opportunistic\",outcome=\"passed\"} 1"));
     BOOST_TEST(has_line(text, "dsproxy_policy_outcomes_total{direction=\"inbound\",domain=\"contoso.com\","
                               "level=\"domain\",outcome=\"would_refuse\"} 1"));
+}
+
+BOOST_AUTO_TEST_CASE(dane_results_by_outcome) {
+    metrics_registry m;
+    m.dane_result("authenticated");
+    m.dane_result("authenticated");
+    m.dane_result("failed");
+    metrics_registry other;
+    other.dane_result("failed");
+    const auto text = m.render();
+    BOOST_TEST(has_line(text, "# TYPE dsproxy_dane_results_total counter"));
+    BOOST_TEST(has_line(text, "dsproxy_dane_results_total{outcome=\"authenticated\"} 2"));
+    BOOST_TEST(has_line(text, "dsproxy_dane_results_total{outcome=\"failed\"} 1"));
+    const std::array<const metrics_registry*, 2> both{&m, &other};
+    BOOST_TEST(has_line(metrics_registry::render(both), "dsproxy_dane_results_total{outcome=\"failed\"} 2"));
 }
 
 BOOST_AUTO_TEST_CASE(replies_by_class_ignore_non_replies) {

@@ -249,3 +249,74 @@ BOOST_AUTO_TEST_CASE(plain_text_below_encrypt_is_no_would_refuse) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// DANE publishes per host (docs/design.md §6.4): one host with usable TLSA
+// records enforces, the next may publish nothing.
+BOOST_AUTO_TEST_SUITE(per_host_requirements)
+
+using D = destination_requirement;
+
+BOOST_AUTO_TEST_CASE(each_host_has_its_own_requirement) {
+    next_hop_attempt a({tls_level::opportunistic, false}, {D::enforce, D::none});
+    BOOST_TEST((a.starttls() == upstream_tls::required));
+    // The DANE host without STARTTLS: refused (never plain text), on to the next.
+    auto d = a.on_failure(failed(failure_kind::starttls_missing));
+    BOOST_TEST((d.step == next_step::next_host));
+    BOOST_TEST(d.policy);
+    BOOST_TEST((a.starttls() == upstream_tls::opportunistic));
+    // The second host is opportunistic again: a failed handshake retries in plain text.
+    d = a.on_failure(failed(failure_kind::handshake));
+    BOOST_TEST((d.step == next_step::plain_retry));
+}
+
+BOOST_AUTO_TEST_CASE(a_dane_mismatch_moves_on_and_defers_at_the_end) {
+    next_hop_attempt a({tls_level::opportunistic, false}, {D::enforce, D::enforce});
+    auto d = a.on_verdict({true, false}, "no TLSA record matched");
+    BOOST_TEST((d.step == next_step::next_host));
+    BOOST_TEST(a.destination_refused());
+    d = a.on_verdict({true, false}, "no TLSA record matched");
+    BOOST_TEST((d.step == next_step::policy_refusal));
+    BOOST_TEST(a.policy_failure()->text == "no TLSA record matched");
+}
+
+BOOST_AUTO_TEST_CASE(a_dane_match_on_the_second_host_delivers) {
+    next_hop_attempt a({tls_level::opportunistic, false}, {D::enforce, D::enforce});
+    BOOST_TEST((a.on_verdict({true, false}, "mismatch").step == next_step::next_host));
+    BOOST_TEST((a.on_verdict({true, true}, "").step == next_step::proceed));
+    BOOST_TEST(!a.on_ready(true).would_refuse);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_refused_before_connecting) {
+    next_hop_attempt a({tls_level::opportunistic, false}, {D::enforce, D::none});
+    auto d = a.on_refused("TLSA lookup failed: bogus");
+    BOOST_TEST((d.step == next_step::next_host));
+    BOOST_TEST(d.host == 1u);
+    BOOST_TEST(a.destination_refused());
+    // The next host is reachable: the refusal does not outlive a delivery.
+    BOOST_TEST((a.on_ready(false).step == next_step::proceed));
+
+    next_hop_attempt only({tls_level::opportunistic, false}, {D::enforce});
+    d = only.on_refused("TLSA lookup failed: servfail");
+    BOOST_TEST((d.step == next_step::policy_refusal));
+    BOOST_TEST(only.policy_failure()->text == "TLSA lookup failed: servfail");
+}
+
+BOOST_AUTO_TEST_CASE(the_floors_own_failure_is_not_the_destinations) {
+    // A domain-secure partner that also publishes TLSA: both checks must
+    // pass; the floor's failure keeps the floor's on_failure (maybe 5xx).
+    next_hop_attempt floor_fails({tls_level::domain_secure, false}, {D::enforce});
+    BOOST_TEST((floor_fails.on_verdict({false, true}, "names").step == next_step::policy_refusal));
+    BOOST_TEST(!floor_fails.destination_refused());
+    next_hop_attempt dane_fails({tls_level::domain_secure, false}, {D::enforce});
+    BOOST_TEST((dane_fails.on_verdict({true, false}, "tlsa").step == next_step::policy_refusal));
+    BOOST_TEST(dane_fails.destination_refused());
+    // STARTTLS missing where the floor itself requires TLS: the floor's failure.
+    next_hop_attempt encrypt({tls_level::encrypt, false}, {D::enforce});
+    BOOST_TEST((encrypt.on_failure(failed(failure_kind::starttls_missing)).step == next_step::policy_refusal));
+    BOOST_TEST(!encrypt.destination_refused());
+    next_hop_attempt dane_only({tls_level::opportunistic, false}, {D::enforce});
+    BOOST_TEST((dane_only.on_failure(failed(failure_kind::starttls_missing)).step == next_step::policy_refusal));
+    BOOST_TEST(dane_only.destination_refused());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -13,7 +13,7 @@ namespace {
 engine::upstream_settings settings(bool reject) {
     engine::upstream_settings u;
     u.name = "backend";
-    u.hosts = {{"backend.internal.example", 25, {}}};
+    u.hosts = {{"backend.internal.example", 25, {}, nullptr}};
     u.reject_on_policy_failure = reject;
     return u;
 }
@@ -34,6 +34,14 @@ BOOST_AUTO_TEST_CASE(outbound_names_the_domain_and_a_safe_capped_reason) {
     BOOST_TEST(wire.ends_with("...\r\n"));
     const auto rejected = engine::policy_failure_reply(settings(true), "partner.test", "why", "sid1");
     BOOST_TEST(rejected.to_wire() == "550 5.7.1 TLS policy for partner.test not satisfied: why\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_destination_refusal_defers_even_under_reject) {
+    // RFC 7672 (DANE): the destination's own requirement failed; the sender keeps the mail.
+    const auto r = engine::policy_failure_reply(settings(true), "partner.test", "DANE: no TLSA record matched", "sid1",
+                                                true);
+    BOOST_TEST(r.to_wire() ==
+               "451 4.7.5 TLS policy for partner.test not satisfied, try again later: DANE: no TLSA record matched\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(inbound_is_generic_with_the_session_id) {

@@ -30,7 +30,16 @@ BOOST_AUTO_TEST_CASE(a_delivered_transaction_has_every_field) {
     BOOST_TEST(engine::transaction_line(delivered()) ==
                "from=<alice@sender.example> to=<bob@example.com>,<carol@example.com> size=529 "
                "upstream=mx:example.com result=\"250 2.0.0 Ok: queued as 4711\" duration_ms=42 "
-               "host=mx1.example.com:25 tls=\"TLSv1.3 passed\"");
+               "host=mx1.example.com:25 tls=\"TLSv1.3 passed\" dane=-");
+}
+
+BOOST_AUTO_TEST_CASE(the_dane_outcome_ends_the_line) {
+    // docs/design.md §6.4: what DANE made of the connection used.
+    auto t = delivered();
+    t.dane = "authenticated";
+    BOOST_TEST(engine::transaction_line(t).ends_with(" tls=\"TLSv1.3 passed\" dane=authenticated"));
+    t.dane = "unauthenticated-required";
+    BOOST_TEST(engine::transaction_line(t).ends_with(" dane=unauthenticated-required"));
 }
 
 BOOST_AUTO_TEST_CASE(a_transaction_without_reply_says_why_and_dashes_what_it_lacks) {
@@ -39,7 +48,7 @@ BOOST_AUTO_TEST_CASE(a_transaction_without_reply_says_why_and_dashes_what_it_lac
     t.upstream = "backend";
     t.failure = "aborted";
     BOOST_TEST(engine::transaction_line(t) ==
-               "from=<> to=- size=0 upstream=backend result=\"failed: aborted\" duration_ms=0 host=- tls=-");
+               "from=<> to=- size=0 upstream=backend result=\"failed: aborted\" duration_ms=0 host=- tls=- dane=-");
 }
 
 BOOST_AUTO_TEST_CASE(peer_chosen_bytes_cannot_end_the_line_or_forge_a_field) {
@@ -53,7 +62,7 @@ BOOST_AUTO_TEST_CASE(peer_chosen_bytes_cannot_end_the_line_or_forge_a_field) {
     BOOST_TEST(line.find('\r') == std::string::npos);
     BOOST_TEST(line.find('\n') == std::string::npos);
     // One field of each name: nothing a peer sent reads as a field of ours.
-    for (const char* field : {" to=", " result=", " host=", " tls=", " size="}) {
+    for (const char* field : {" to=", " result=", " host=", " tls=", " size=", " dane="}) {
         const auto first = line.find(field);
         BOOST_TEST_REQUIRE(first != std::string::npos);
         std::size_t unquoted = 0;
@@ -109,7 +118,7 @@ BOOST_AUTO_TEST_CASE(the_tls_summary_names_the_match_and_its_rule) {
 }
 
 BOOST_AUTO_TEST_CASE(the_host_list_keeps_the_order) {
-    BOOST_TEST(engine::host_list({{"mx1.example", 25, {}}, {"mx2.example", 2525, {}}}) ==
+    BOOST_TEST(engine::host_list({{"mx1.example", 25, {}, nullptr}, {"mx2.example", 2525, {}, nullptr}}) ==
                "mx1.example:25,mx2.example:2525");
     BOOST_TEST(engine::host_list({}) == "");
 }
