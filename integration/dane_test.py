@@ -446,6 +446,32 @@ policies:
         self.assertGreaterEqual(harness.metric_sample(text, "dsproxy_dane_results_total", 'outcome="authenticated"'), 1)
         self.assertGreaterEqual(harness.metric_sample(text, "dsproxy_dane_results_total", 'outcome="failed"'), 1)
 
+    def probe(self, domain):
+        r = subprocess.run([harness.DSPROXY, "probe", domain, "-c", self.work / "main.yaml", "--timeout", "10"],
+                           capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stdout + r.stderr
+
+    def test_probe_shows_the_dnssec_status_the_records_and_the_decision(self):
+        rc, out = self.probe("ee.dane.test")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("dnssec name=secure addresses=secure tlsa=secure", out)
+        self.assertRegex(out, r"tlsa 3 1 1 [0-9a-f]{64} usable")
+        self.assertIn("dane authenticated: 3 1 1 depth=0", out)
+        rc, out = self.probe("mismatch.dane.test")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("dane failed: no TLSA record matched", out)
+        self.assertIn("verdict refuse 451 4.7.5", out)
+        rc, out = self.probe("pkix.dane.test")
+        self.assertRegex(out, r"tlsa 0 0 1 [0-9a-f]{64} unusable: ")
+        self.assertIn("dane unauthenticated-required", out)
+        rc, out = self.probe("tlsabogus.dane.test")
+        self.assertIn("tlsa=bogus", out)
+        self.assertIn("dane failed", out)
+        rc, out = self.probe("plain.test")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("dnssec name=insecure", out)
+        self.assertIn("dane not-applicable", out)
+
     def test_reload_with_a_changed_trust_anchor_takes_effect(self):
         port = harness.free_port()
         without = [a for z, a in self.anchors.items() if z != "dane.test"]

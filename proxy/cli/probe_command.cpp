@@ -125,6 +125,25 @@ std::string hostport(const std::string& host, std::uint16_t port) {
 // DNS and certificates are remote input: never print control bytes raw.
 std::string clean(std::string_view s) { return log::printable(s, 512); }
 
+// The DNSSEC status of what led to a host, as DANE saw it (RFC 7672 §2.2):
+// its name (a secure MX RRset, or a static route), its address records and
+// its TLSA answer.
+std::string dnssec_text(const dane::host_dane& f) {
+    switch (f.skipped) {
+    case dane::skip_reason::mode_none: return "not looked at (dane: none)";
+    case dane::skip_reason::address_literal: return "not applicable (address literal)";
+    case dane::skip_reason::mx_insecure: return "name=insecure";
+    case dane::skip_reason::address_insecure: return "name=secure addresses=insecure";
+    case dane::skip_reason::tlsa_insecure: return "name=secure addresses=secure tlsa=insecure";
+    case dane::skip_reason::no_tlsa: return "name=secure addresses=secure tlsa=none (denial secure)";
+    case dane::skip_reason::none: break;
+    }
+    if (f.state == dane::dane_state::lookup_failed)
+        return "name=secure addresses=secure tlsa=" + std::string(routing::to_string(f.lookup_status)) +
+               (f.why_bogus.empty() ? "" : " (" + f.why_bogus + ")");
+    return "name=secure addresses=secure tlsa=secure";
+}
+
 std::string first_line(const smtp::reply& r) { return clean(r.first_line()); }
 
 void print_names(std::ostream& out, const char* what, const matching::match_result& m) {
@@ -180,6 +199,7 @@ void print_host(std::ostream& out, const engine::upstream_settings& u, const eng
         }
     }
     if (h.dane) {
+        out << "  dnssec " << clean(dnssec_text(h.dane->facts)) << '\n';
         for (const auto& t : h.dane->facts.usable) out << "  tlsa " << dane::to_text(t) << " usable\n";
         for (const auto& t : h.dane->facts.unusable)
             out << "  tlsa " << dane::to_text(t) << " unusable: " << dane::to_string(dane::why_unusable(t)) << '\n';
