@@ -272,6 +272,17 @@ class ClientCertificateWithoutClientAuth(InteropTest):
         self.assertEqual(backend.commands, [], "connected although no client certificate could be presented")
         self.assertRegex(st.proxy_log(), r"client certificate unusable: policy \S+ for listener edge "
                                          r"\(level domain-secure\) needs a client certificate")
+        # dsproxy probe decides as the relay does: refused, no host connected to (it said
+        # "upstream closed" before).
+        r = subprocess.run([harness.DSPROXY, "probe", "partner.test", "-c", str(st.config_path), "--timeout", "10"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("client_certificate unusable ", r.stdout)
+        self.assertIn("without clientAuth", r.stdout)
+        self.assertIn("verdict refuse 550 5.7.1 TLS policy for partner.test not satisfied: no usable client certificate",
+                      r.stdout)
+        self.assertNotIn("upstream closed", r.stdout)
+        self.assertEqual(backend.commands, [], "the probe connected")
 
 
 if __name__ == "__main__":

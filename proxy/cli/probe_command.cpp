@@ -255,6 +255,18 @@ asio::awaitable<int> probe(const probe_args& args, const probe_target& target, c
         for (const auto& a : h.addresses) addresses += (addresses.empty() ? "" : ",") + a;
         std::cout << "route " << hostport(h.host, h.port) << ' ' << addresses << '\n';
     }
+    if (!upstream.client_certificate_problem.empty()) {
+        // As the relay decides it (issue 15 item 1): the policy needs a client
+        // certificate and none can be one; no host is connected to.
+        std::cout << "client_certificate unusable " << upstream.client_certificate_problem << '\n';
+        if (!upstream.floor.testing) {
+            const auto reply = engine::policy_failure_reply(upstream, domain.empty() ? target.name : domain,
+                                                            "no usable client certificate", {}, false);
+            std::cout << "verdict refuse " << first_line(reply) << '\n';
+            co_return 1;
+        }
+        std::cout << "note mode testing: the relay delivers without a client certificate\n";
+    }
 
     // The relay's own decisions (next_hop_attempt), host after host; --all
     // goes on after a host that passes, with the attempt the relay would
