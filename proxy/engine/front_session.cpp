@@ -4,6 +4,7 @@
 #include "proxy/engine/engine_limits.hpp"
 #include "proxy/log/logging.hpp"
 #include "proxy/log/value.hpp"
+#include "proxy/protocol/proxy_header.hpp"
 #include "tls/certificate_info.hpp"
 #include "tls/certificate_names.hpp"
 #include "tls/peer_verification.hpp"
@@ -313,6 +314,15 @@ asio::awaitable<void> front_session::say_goodbye(const std::string& text) {
     // The timer was cancelled by stop(); give the goodbye a short bound of its own.
     co_await timed(timer_, limits::goodbye, client_.write_all(text, ec));
     client_gone_ = true;
+}
+
+std::optional<std::string> front_session::proxy_v2_header() {
+    const auto& remote = settings_.client_endpoint;
+    const auto& local = settings_.local_endpoint;
+    const auto& client_tls = server_.tls();
+    return protocol::encode_v2(
+        {remote.address().to_string(), remote.port(), local.address().to_string(), local.port()},
+        protocol::tls_info_of(client_tls ? &*client_tls : nullptr), client_tls ? client_.facts().sni : "");
 }
 
 }  // namespace dsproxy::engine

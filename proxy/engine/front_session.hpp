@@ -107,6 +107,10 @@ protected:
 
     smtp::server_session& server() noexcept { return server_; }
     net::tls_socket& client() noexcept { return client_; }
+    // The PROXY v2 header that hands this client on (its addresses, the TLS
+    // facts of its leg, the SNI as PP2_TYPE_AUTHORITY); nullopt when its
+    // addresses cannot be encoded.
+    std::optional<std::string> proxy_v2_header();
     const front_settings& settings() const noexcept { return settings_; }
     asio::steady_timer& timer() noexcept { return timer_; }
     bool stopping() const noexcept { return stopping_; }

@@ -6,32 +6,22 @@
 #include "proxy/engine/outbound_router.hpp"
 #include "proxy/engine/transaction_log.hpp"
 #include "proxy/engine/upstream_check.hpp"
-#include "proxy/log/logging.hpp"
-#include "proxy/log/value.hpp"
-#include "proxy/protocol/proxy_header.hpp"
 
 #include <deque>
 
 namespace dsproxy::engine {
 
-namespace {
-
-// A next hop's reply as a log value (log/value.hpp): quoted, escaped.
-std::string reply_text(const smtp::reply& r) { return log::value(r.first_line(), 200); }
-
-}  // namespace
-
 relay_session::relay_session(net::tls_socket client, front_settings settings, smtp::server_options options,
                              smtp::session_policy policy, upstream_settings upstream, outbound_router* router)
     : front_session(std::move(client), std::move(settings), std::move(options), std::move(policy)),
       upstream_(std::move(upstream)),
-      router_(router) {}
+      router_(router),
+      journal_(front_session::settings(), upstream_, router != nullptr) {}
 
 asio::awaitable<bool> relay_session::choose_route(const smtp::path& first_recipient) {
     const auto decision = co_await router_->route(first_recipient.box.domain);
     if (decision.refusal) {
-        info("route domain={} refused: {}", log::value(first_recipient.box.domain),
-             reply_text(*decision.refusal));
+        journal_.route_refused(first_recipient.box.domain, *decision.refusal);
         post(server().on_upstream_reply(smtp::upstream_stage::mail, *decision.refusal));
         co_return false;
     }
@@ -39,8 +29,7 @@ asio::awaitable<bool> relay_session::choose_route(const smtp::path& first_recipi
     if (!reuse && leg_) co_await close_upstream();
     upstream_ = decision.upstream;
     route_ = transaction_route::of(decision);
-    info("route domain={} policy={} level={} hosts={}{}", route_.domain, route_.policy_key, upstream_.level(),
-         log::value(host_list(upstream_.hosts), limits::log_value), reuse ? " (connection reused)" : "");
+    journal_.route_chosen(route_, reuse);
     co_return true;
 }
 
@@ -48,23 +37,9 @@ asio::awaitable<bool> relay_session::same_route(const smtp::path& recipient) {
     const auto decision = co_await router_->route(recipient.box.domain);
     const auto refusal = route_.refusal_for(decision);
     if (!refusal) co_return true;
-    if (!decision.refusal)
-        info("rcpt domain={} routes elsewhere (policy={}) than this transaction's {}: 452", decision.domain,
-             decision.policy_key, route_.domain);
+    if (!decision.refusal) journal_.routes_elsewhere(decision, route_);
     post(server().on_upstream_reply(smtp::upstream_stage::rcpt, *refusal));
     co_return false;
-}
-
-void relay_session::count_policy_outcome(policy_outcome outcome) {
-    // Per-domain policies are the outbound role's (the inbound role's
-    // upstream policy is the backend's, not a domain's).
-    if (auto* m = settings().metrics; m && router_)
-        m->policy_evaluated(policy_direction::outbound, upstream_.policy_entry, config::to_name(upstream_.floor.level),
-                            outcome);
-}
-
-void relay_session::count_dane(dane::dane_outcome outcome) {
-    if (auto* m = settings().metrics) m->dane_result(dane::to_string(outcome));
 }
 
 void relay_session::note_would_refuse(const attempt_decision& d, const std::string& reason) {
@@ -72,11 +47,7 @@ void relay_session::note_would_refuse(const attempt_decision& d, const std::stri
     // once per connection.
     if (!d.would_refuse || leg_->would_refuse) return;
     leg_->would_refuse = true;
-    if (*d.would_refuse == smtp::failure_kind::starttls_missing)
-        info("upstream={} host={} mode=testing reason=would refuse: no TLS (level {})", upstream_.name,
-             log::value(leg_->host.host), upstream_.level());
-    else
-        info("upstream={} mode=testing reason=would refuse: {}", upstream_.name, log::value(reason));
+    journal_.would_refuse(d.would_refuse, leg_->host.host, reason);
 }
 
 void relay_session::conclude(const attempt_decision& d, smtp::upstream_stage stage, const std::string& reason) {
@@ -84,9 +55,9 @@ void relay_session::conclude(const attempt_decision& d, smtp::upstream_stage sta
     mail_.reset();
     if (d.step == next_step::policy_refusal && stage == smtp::upstream_stage::mail && attempt_->policy_failure()) {
         // docs/design.md §6.3: no host passed the domain's TLS policy; no data crosses.
-        count_policy_outcome(policy_outcome::refused);
+        journal_.policy_outcome(policy_outcome::refused);
         const auto& why = attempt_->policy_failure()->text;
-        info("upstream={} result=policy_refused reason={}", upstream_.name, log::value(why, limits::log_value));
+        journal_.policy_refused(why);
         post(server().on_upstream_reply(
             stage, policy_failure_reply(upstream_, route_.domain, why, id(), attempt_->destination_refused())));
         return;
@@ -104,7 +75,7 @@ asio::awaitable<std::optional<std::vector<smtp::client_action>>> relay_session::
         // Set-up failed on this host (connection, STARTTLS, certificate):
         // the next MX host, as an MTA would (docs/design.md §6.3); or, opportunistic
         // after a failed handshake, the same host in plain text.
-        if (d.step == next_step::next_host) info("upstream={} trying the next host", upstream_.name);
+        if (d.step == next_step::next_host) journal_.trying_next_host();
         if (leg_) co_await leg_->socket.shutdown();
         leg_.reset();
         if (!mail_) break;
@@ -137,24 +108,15 @@ asio::awaitable<void> relay_session::on_upstream_action(smtp::server_action acti
             }
         }
         if (!upstream_.client_certificate_problem.empty()) {
-            // A client certificate is needed and none can be one (issue 15
-            // item 1): the policy's failure reply now, not a peer's refusal
-            // of a handshake without one later ("upstream closed").
-            const auto& why = upstream_.client_certificate_problem;
-            if (!upstream_.floor.testing) {
-                info("upstream={} client_certificate=unusable reason={}", upstream_.name,
-                     log::value(why, limits::log_value));
-                count_policy_outcome(policy_outcome::refused);
-                info("upstream={} result=policy_refused reason={}", upstream_.name,
-                     log::value("no usable client certificate", limits::log_value));
+            const auto refusal = client_certificate_refusal(upstream_, route_.domain, id());
+            journal_.client_certificate_unusable(upstream_.client_certificate_problem, !refusal);
+            if (refusal) {
+                journal_.policy_outcome(policy_outcome::refused);
+                journal_.policy_refused(std::string(no_client_certificate));
                 mail_.reset();
-                post(server().on_upstream_reply(
-                    smtp::upstream_stage::mail,
-                    policy_failure_reply(upstream_, route_.domain, "no usable client certificate", id())));
+                post(server().on_upstream_reply(smtp::upstream_stage::mail, *refusal));
                 co_return;
             }
-            info("upstream={} mode=testing client_certificate=unusable reason={}", upstream_.name,
-                 log::value(why, limits::log_value));
         }
         if (leg_ && (!leg_->machine.reusable() || leg_->dead)) leg_.reset();
         attempt_.emplace(upstream_.floor, upstream_.published(), leg_ ? leg_->index : 0);
@@ -200,7 +162,7 @@ asio::awaitable<std::optional<std::vector<smtp::client_action>>> relay_session::
     if (!leg_) co_return std::nullopt;
     const auto failed = co_await leg_->flush(timer(), upstream_.timeouts.data_block);
     if (!failed) co_return std::nullopt;
-    info("upstream={} reason=write failed: {}", upstream_.name, *failed);
+    journal_.write_failed(*failed);
     co_return leg_->timed_out_writing() ? leg_->machine.on_timeout() : leg_->machine.on_closed();
 }
 
@@ -229,9 +191,8 @@ asio::awaitable<void> relay_session::wait_for_upstream() {
         // Named after what the upstream owes (its greeting, the reply to
         // EHLO, ...), not the client's command that is waiting for it.
         const auto owed = leg_->machine.awaiting();
-        info("upstream={} host={} reason=timeout waiting for {}", upstream_.name, log::value(leg_->host.host),
-             owed ? std::string(smtp::client_session::describe(*owed))
-                  : "the reply to " + std::string(smtp::to_string(stage)));
+        journal_.reply_timed_out(leg_->host.host, owed ? std::string(smtp::client_session::describe(*owed))
+                                                       : "the reply to " + std::string(smtp::to_string(stage)));
         co_await run_client(leg_->machine.on_timeout());
     }
 }
@@ -254,9 +215,7 @@ asio::awaitable<bool> relay_session::open_leg() {
             // RFC 7672 §2.2: the host's TLSA lookup failed (or `dane:
             // mandatory` found no usable records): not connected to at all.
             const auto why = refusal_reason(*host.dane);
-            info("upstream={} host={}:{} dane=failed reason={}", upstream_.name, log::value(host.host), host.port,
-                 log::value(why, limits::log_value));
-            count_dane(dane::dane_outcome::failed);
+            journal_.dane_refused_host(host, why);
             if (!errors.empty()) errors += "; ";
             errors += host.host + ": " + why;
             const auto d = attempt_->on_refused(why);
@@ -269,12 +228,10 @@ asio::awaitable<bool> relay_session::open_leg() {
         options.starttls = attempt_->starttls();
         auto failure = co_await connect_to(host, options);
         if (!failure) {
-            info("upstream={} host={} connected{}", upstream_.name, log::value(leg_->where()),
-                 attempt_->plain() ? " (plain text after a failed handshake)" : "");
+            journal_.connected(leg_->where(), attempt_->plain());
             co_return true;
         }
-        info("upstream={} host={}:{} reason={}", upstream_.name, log::value(host.host), host.port,
-             log::printable(failure->text, limits::log_value));
+        journal_.connect_failed(host, failure->text);
         if (!errors.empty()) errors += "; ";
         errors += host.host + ": " + failure->text;
         const auto d = attempt_->on_failure(*failure);
@@ -285,21 +242,10 @@ asio::awaitable<bool> relay_session::open_leg() {
     }
 }
 
-std::optional<std::string> relay_session::proxy_header() {
-    // PROXY v2 with the client's addresses and the TLS facts of its leg;
-    // PP2_TYPE_AUTHORITY is the name the client asked for (SNI).
-    const auto& remote = settings().client_endpoint;
-    const auto& local = settings().local_endpoint;
-    const auto& client_tls = server().tls();
-    return protocol::encode_v2(
-        {remote.address().to_string(), remote.port(), local.address().to_string(), local.port()},
-        protocol::tls_info_of(client_tls ? &*client_tls : nullptr), client_tls ? client().facts().sni : "");
-}
-
 asio::awaitable<std::optional<smtp::upstream_failure>> relay_session::connect_to(const upstream_host& host,
                                                                                  const smtp::client_options& options) {
     std::optional<std::string> header;
-    if (upstream_.proxy_protocol && !(header = proxy_header()))
+    if (upstream_.proxy_protocol && !(header = proxy_v2_header()))
         co_return smtp::upstream_failure{smtp::failure_kind::connect,
                                         "cannot encode a PROXY v2 header for the client's addresses"};
     auto opened = co_await upstream_leg::open(host, attempt_->host(), options, header, timer(),
@@ -341,16 +287,13 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
             if (next) more(std::move(*next));
         } else if (auto* r = std::get_if<result>(&action)) {
             if (r->stage == smtp::upstream_stage::mail && leg_ && upstream_.memo)
-                // What the backend's EHLO said of DSN, for the EHLO of later
-                // sessions (issue 15 item 4; upstream_memo).
-                upstream_.memo->dsn = leg_->machine.upstream_capabilities().dsn ? upstream_memo::with_dsn
-                                                                                 : upstream_memo::without_dsn;
+                upstream_.memo->learn(leg_->machine.upstream_capabilities());
             if (r->stage == smtp::upstream_stage::mail && leg_ && attempt_ && !attempt_->done()) {
                 // The MAIL reply: a connection satisfied the policy, or, in
                 // mode testing, is used although it does not.
                 const auto d = attempt_->on_ready(leg_->socket.is_tls());
                 note_would_refuse(d, {});
-                count_policy_outcome(leg_->would_refuse ? policy_outcome::would_refuse : policy_outcome::passed);
+                journal_.policy_outcome(leg_->would_refuse ? policy_outcome::would_refuse : policy_outcome::passed);
             }
             if (r->stage == smtp::upstream_stage::end_of_data) {
                 log_transaction(&r->value, {});
@@ -358,13 +301,11 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
             }
             post(server().on_upstream_reply(r->stage, r->value));
         } else if (auto* f = std::get_if<failure>(&action)) {
-            info("upstream={} host={} stage={} reason={}", upstream_.name, leg_ ? log::value(leg_->host.host) : "-",
-                 smtp::to_string(f->stage), log::value(f->reason));
+            journal_.leg_failed(leg_ ? leg_->host.host : "", f->stage, f->reason);
             if (leg_ && leg_->dane == dane::dane_outcome::failed && !leg_->socket.is_tls() &&
                 (f->kind == smtp::failure_kind::starttls_missing || f->kind == smtp::failure_kind::starttls_refused)) {
                 // DANE required TLS of this host and it offered none: never plain text (RFC 7672 §2.2).
-                info("upstream={} host={} dane=failed reason=no TLS", upstream_.name, log::value(leg_->host.host));
-                count_dane(dane::dane_outcome::failed);
+                journal_.dane_without_tls(leg_->host.host);
             }
             attempt_decision d;
             d.step = next_step::give_up;  // no attempt: nothing to fail over
@@ -379,7 +320,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
                 leg_.reset();
             }
         } else if (auto* n = std::get_if<log_note>(&action)) {
-            info("upstream={} {}", upstream_.name, log::printable(n->text, limits::log_value));
+            journal_.note(n->text);
         }
     }
 }
@@ -394,19 +335,14 @@ asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reaso
                                                  upstream_.timeouts.tls_handshake, settings().metrics);
     if (tls.failure) {
         reason = tls.failure->text;
-        info("tls=out upstream={} host={} result=failed reason={} dane={}", upstream_.name,
-             log::value(leg_->host.host), log::printable(reason), dane::to_string(leg_->dane));
-        if (leg_->dane != dane::dane_outcome::not_applicable) count_dane(leg_->dane);
+        journal_.tls_failed(leg_->host.host, reason, leg_->dane);
         co_return attempt_->on_failure(*tls.failure);
     }
     const auto& verdict = tls.verdict;
     reason = tls.reason();
     leg_->dane = dane::outcome_of(tls.dane_action, true, tls.dane && tls.dane->matched);
-    if (leg_->dane != dane::dane_outcome::not_applicable) count_dane(leg_->dane);
-    info("tls=out upstream={} host={} level={} protocol={} cipher={} verdict={} dane={} dane_detail={}",
-         upstream_.name, log::value(leg_->host.host), upstream_.level(), tls.facts.protocol, tls.facts.cipher,
-         verdict.summary, dane::to_string(leg_->dane),
-         log::value(dane_detail(leg_->host.dane.get(), tls.dane), limits::log_value));
+    journal_.tls_established(leg_->host.host, tls.facts, verdict, leg_->dane,
+                             dane_detail(leg_->host.dane.get(), tls.dane));
     leg_->tls = tls_summary(tls.facts, verdict);
     co_return attempt_->on_verdict(tls.sources(), reason);
 }
@@ -414,13 +350,9 @@ asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reaso
 void relay_session::log_transaction(const smtp::reply* final_reply, std::string_view failure) {
     if (!mail_) return;
     const auto now = steady_clock::now();
-    if (auto* m = settings().metrics; m && final_reply) {
-        m->upstream_transaction(now - mail_->started);
-        if (final_reply->positive()) m->message_relayed(mail_->size);
-    }
     auto t = mail_->end(final_reply, failure, upstream_.name, leg_ ? leg_->where() : "", leg_ ? leg_->tls : "", now);
     if (leg_) t.dane = dane::to_string(leg_->dane);
-    info("txn {}", transaction_line(t));
+    journal_.transaction(t, final_reply, now - mail_->started, mail_->size);
 }
 
 }  // namespace dsproxy::engine

@@ -19,6 +19,7 @@
 #include "proxy/engine/front_session.hpp"
 #include "proxy/engine/next_hop_attempt.hpp"
 #include "proxy/engine/outbound_route.hpp"
+#include "proxy/engine/relay_journal.hpp"
 #include "proxy/engine/transaction_log.hpp"
 #include "proxy/engine/upstream_leg.hpp"
 #include "proxy/engine/upstream_settings.hpp"
@@ -57,9 +58,6 @@ private:
     // Connects to the attempt's host, and on through the route while
     // connecting fails; false when the attempt ended (the client was answered).
     asio::awaitable<bool> open_leg();
-    // The PROXY v2 header for this session's client; nullopt when its
-    // addresses cannot be encoded.
-    std::optional<std::string> proxy_header();
     // One connection (and PROXY header) to `host`; its failure, if any.
     asio::awaitable<std::optional<smtp::upstream_failure>> connect_to(const upstream_host& host,
                                                                       const smtp::client_options& options);
@@ -71,10 +69,6 @@ private:
     void conclude(const attempt_decision& d, smtp::upstream_stage stage, const std::string& reason);
     asio::awaitable<bool> choose_route(const smtp::path& first_recipient);
     asio::awaitable<bool> same_route(const smtp::path& recipient);
-    // Outbound: one evaluation of the recipient domain's policy, for the metrics.
-    void count_policy_outcome(policy_outcome outcome);
-    // One next-hop connection's DANE outcome, for the metric (not-applicable not counted).
-    void count_dane(dane::dane_outcome outcome);
     void note_would_refuse(const attempt_decision& d, const std::string& reason);
     asio::awaitable<void> run_client(std::vector<smtp::client_action> actions);
     // STARTTLS on the leg, logged; the attempt's decision on it.
@@ -83,6 +77,7 @@ private:
 
     upstream_settings upstream_;
     outbound_router* router_ = nullptr;
+    relay_journal journal_;  // what the session says and counts of its next hops
     std::unique_ptr<upstream_leg> leg_;
     // The transaction's search for a usable next hop (from its MAIL on).
     std::optional<next_hop_attempt> attempt_;

@@ -57,4 +57,10 @@ smtp::reply policy_failure_reply(const upstream_settings& u, const std::string& 
     return smtp::make_reply(reject ? 550 : 451, text);
 }
 
+std::optional<smtp::reply> client_certificate_refusal(const upstream_settings& u, const std::string& domain,
+                                                      std::string_view session_id) {
+    if (u.client_certificate_problem.empty() || u.floor.testing) return std::nullopt;
+    return policy_failure_reply(u, domain, std::string(no_client_certificate), session_id);
+}
+
 }  // namespace dsproxy::engine

@@ -52,4 +52,14 @@ std::string_view failure_label(const tls::verification_result& v);
 smtp::reply policy_failure_reply(const upstream_settings& u, const std::string& domain, const std::string& reason,
                                  std::string_view session_id, bool destination = false);
 
+// A client certificate is needed (domain-secure, or `client_certificate`
+// set) and none can be one (u.client_certificate_problem; issue 15 item 1):
+// the policy's failure reply for `no_client_certificate` before any
+// connection, instead of a peer refusing a handshake without one later;
+// nullopt when none is missing, or in mode testing (the relay then goes on
+// without one and says so).
+inline constexpr std::string_view no_client_certificate = "no usable client certificate";
+std::optional<smtp::reply> client_certificate_refusal(const upstream_settings& u, const std::string& domain,
+                                                      std::string_view session_id);
+
 }  // namespace dsproxy::engine

@@ -10,6 +10,7 @@
 
 #include "proxy/engine/dane_check.hpp"
 #include "proxy/engine/next_hop_attempt.hpp"
+#include "proxy/smtp/capabilities.hpp"
 #include "proxy/smtp/limits.hpp"
 #include "tls/client_context.hpp"
 #include "tls/peer_verification.hpp"
@@ -75,6 +76,8 @@ struct upstream_timeouts {
 struct upstream_memo {
     enum : int { unknown = -1, without_dsn = 0, with_dsn = 1 };
     std::atomic<int> dsn{unknown};
+    // What a session saw of the backend's EHLO, for the EHLO of later sessions.
+    void learn(const smtp::capabilities& backend) noexcept { dsn = backend.dsn ? with_dsn : without_dsn; }
 };
 
 struct upstream_settings {

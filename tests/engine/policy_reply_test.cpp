@@ -52,3 +52,19 @@ BOOST_AUTO_TEST_CASE(inbound_is_generic_with_the_session_id) {
     const auto rejected = engine::policy_failure_reply(settings(true), "", "x", "5962a69f5962");
     BOOST_TEST(rejected.to_wire() == "550 5.7.1 TLS policy of the upstream not satisfied (session 5962a69f5962)\r\n");
 }
+
+BOOST_AUTO_TEST_CASE(a_missing_client_certificate_refuses_before_connecting_unless_testing) {
+    // Issue 15 item 1: the policy's failure reply, decided before any connection.
+    auto u = settings(false);
+    BOOST_TEST(!engine::client_certificate_refusal(u, "partner.test", "sid1"));  // none is missing
+    u.client_certificate_problem = "no certificate in the store has the clientAuth usage";
+    const auto r = engine::client_certificate_refusal(u, "partner.test", "sid1");
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST(r->to_wire() ==
+               "451 4.7.5 TLS policy for partner.test not satisfied, try again later: no usable client certificate\r\n");
+    u.floor.testing = true;  // mode testing: the relay goes on without one
+    BOOST_TEST(!engine::client_certificate_refusal(u, "partner.test", "sid1"));
+    u.floor.testing = false;
+    u.reject_on_policy_failure = true;
+    BOOST_TEST(engine::client_certificate_refusal(u, "partner.test", "sid1")->code == 550);
+}
