@@ -87,14 +87,15 @@ void relay_journal::tls_established(const std::string& host, const net::tls_fact
          dane::to_string(dane), log::value(dane_detail, limits::log_value));
 }
 
-void relay_journal::dane_without_tls(const std::string& host) const {
-    info("upstream={} host={} dane=failed reason=no TLS", upstream_.name, log::value(host));
-    count_dane(dane::dane_outcome::failed);
-}
-
-void relay_journal::leg_failed(const std::string& host, smtp::upstream_stage stage, const std::string& reason) const {
-    info("upstream={} host={} stage={} reason={}", upstream_.name, host.empty() ? "-" : log::value(host),
-         smtp::to_string(stage), log::value(reason));
+void relay_journal::leg_failed(const upstream_leg* leg, const smtp::client_actions::failure& f) const {
+    info("upstream={} host={} stage={} reason={}", upstream_.name, leg ? log::value(leg->host.host) : "-",
+         smtp::to_string(f.stage), log::value(f.reason));
+    if (leg && leg->dane == dane::dane_outcome::failed && !leg->socket.is_tls() &&
+        (f.kind == smtp::failure_kind::starttls_missing || f.kind == smtp::failure_kind::starttls_refused)) {
+        // RFC 7672 §2.2: DANE required TLS of this host and it offered none.
+        info("upstream={} host={} dane=failed reason=no TLS", upstream_.name, log::value(leg->host.host));
+        count_dane(dane::dane_outcome::failed);
+    }
 }
 
 void relay_journal::reply_timed_out(const std::string& host, const std::string& owed) const {

@@ -14,6 +14,7 @@
 #include "proxy/engine/outbound_route.hpp"
 #include "proxy/engine/transaction_log.hpp"
 #include "proxy/engine/upstream_check.hpp"
+#include "proxy/engine/upstream_leg.hpp"
 #include "proxy/engine/upstream_settings.hpp"
 #include "proxy/smtp/reply.hpp"
 
@@ -56,11 +57,9 @@ public:
     void tls_failed(const std::string& host, const std::string& reason, dane::dane_outcome dane) const;
     void tls_established(const std::string& host, const net::tls_facts& facts, const upstream_verdict& verdict,
                          dane::dane_outcome dane, const std::string& dane_detail) const;
-    // DANE required TLS of `host` and it offered none.
-    void dane_without_tls(const std::string& host) const;
-
-    // The SMTP leg.
-    void leg_failed(const std::string& host, smtp::upstream_stage stage, const std::string& reason) const;
+    // The SMTP leg (`leg` null: none); a failure before STARTTLS of a host
+    // DANE required TLS of is a DANE failure too (never plain text).
+    void leg_failed(const upstream_leg* leg, const smtp::client_actions::failure& f) const;
     void reply_timed_out(const std::string& host, const std::string& owed) const;
     void write_failed(const std::string& reason) const;
     void note(const std::string& text) const;

@@ -211,48 +211,39 @@ asio::awaitable<bool> relay_session::open_leg() {
     std::string errors;
     while (true) {
         const auto& host = upstream_.hosts[attempt_->host()];
+        smtp::upstream_failure failure{smtp::failure_kind::connect,
+                                       "cannot encode a PROXY v2 header for the client's addresses"};
+        attempt_decision d;
         if (host.dane && host.dane->action == dane::dane_action::refuse_host) {
             // RFC 7672 §2.2: the host's TLSA lookup failed (or `dane:
             // mandatory` found no usable records): not connected to at all.
-            const auto why = refusal_reason(*host.dane);
-            journal_.dane_refused_host(host, why);
-            if (!errors.empty()) errors += "; ";
-            errors += host.host + ": " + why;
-            const auto d = attempt_->on_refused(why);
-            if (d.step != next_step::next_host) {
-                conclude(d, smtp::upstream_stage::mail, "cannot connect to the upstream: " + errors);
-                co_return false;
+            failure.text = refusal_reason(*host.dane);
+            journal_.dane_refused_host(host, failure.text);
+            d = attempt_->on_refused(failure.text);
+        } else {
+            options.starttls = attempt_->starttls();
+            std::optional<std::string> header;
+            if (upstream_.proxy_protocol) header = proxy_v2_header();
+            if (!upstream_.proxy_protocol || header) {
+                auto opened = co_await upstream_leg::open(host, attempt_->host(), options, header, timer(),
+                                                          upstream_.timeouts.connect, settings().metrics);
+                if (opened.leg) {
+                    leg_ = std::move(opened.leg);
+                    journal_.connected(leg_->where(), attempt_->plain());
+                    co_return true;
+                }
+                failure = *opened.failure;
             }
-            continue;
+            journal_.connect_failed(host, failure.text);
+            d = attempt_->on_failure(failure);
         }
-        options.starttls = attempt_->starttls();
-        auto failure = co_await connect_to(host, options);
-        if (!failure) {
-            journal_.connected(leg_->where(), attempt_->plain());
-            co_return true;
-        }
-        journal_.connect_failed(host, failure->text);
         if (!errors.empty()) errors += "; ";
-        errors += host.host + ": " + failure->text;
-        const auto d = attempt_->on_failure(*failure);
+        errors += host.host + ": " + failure.text;
         if (d.step != next_step::next_host) {
             conclude(d, smtp::upstream_stage::mail, "cannot connect to the upstream: " + errors);
             co_return false;
         }
     }
-}
-
-asio::awaitable<std::optional<smtp::upstream_failure>> relay_session::connect_to(const upstream_host& host,
-                                                                                 const smtp::client_options& options) {
-    std::optional<std::string> header;
-    if (upstream_.proxy_protocol && !(header = proxy_v2_header()))
-        co_return smtp::upstream_failure{smtp::failure_kind::connect,
-                                        "cannot encode a PROXY v2 header for the client's addresses"};
-    auto opened = co_await upstream_leg::open(host, attempt_->host(), options, header, timer(),
-                                              upstream_.timeouts.connect, settings().metrics);
-    if (!opened.leg) co_return opened.failure;
-    leg_ = std::move(opened.leg);
-    co_return std::nullopt;
 }
 
 asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action> first) {
@@ -301,12 +292,7 @@ asio::awaitable<void> relay_session::run_client(std::vector<smtp::client_action>
             }
             post(server().on_upstream_reply(r->stage, r->value));
         } else if (auto* f = std::get_if<failure>(&action)) {
-            journal_.leg_failed(leg_ ? leg_->host.host : "", f->stage, f->reason);
-            if (leg_ && leg_->dane == dane::dane_outcome::failed && !leg_->socket.is_tls() &&
-                (f->kind == smtp::failure_kind::starttls_missing || f->kind == smtp::failure_kind::starttls_refused)) {
-                // DANE required TLS of this host and it offered none: never plain text (RFC 7672 §2.2).
-                journal_.dane_without_tls(leg_->host.host);
-            }
+            journal_.leg_failed(leg_.get(), *f);
             attempt_decision d;
             d.step = next_step::give_up;  // no attempt: nothing to fail over
             if (attempt_) d = attempt_->on_failure({f->kind, f->reason});

@@ -58,9 +58,6 @@ private:
     // Connects to the attempt's host, and on through the route while
     // connecting fails; false when the attempt ended (the client was answered).
     asio::awaitable<bool> open_leg();
-    // One connection (and PROXY header) to `host`; its failure, if any.
-    asio::awaitable<std::optional<smtp::upstream_failure>> connect_to(const upstream_host& host,
-                                                                      const smtp::client_options& options);
     // Carries out a decision of the attempt after a failure: a new connection
     // (returns its MAIL's actions) or the answer to the client (nothing).
     asio::awaitable<std::optional<std::vector<smtp::client_action>>> follow(const attempt_decision& d,
