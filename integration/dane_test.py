@@ -36,8 +36,10 @@ import re
 import shutil
 import signal
 import smtplib
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -142,6 +144,59 @@ zone:
 
     def stop(self):
         self.proc.stop()
+
+
+def question(packet: bytes):
+    """(qname, qtype) of a DNS query's first question (RFC 1035 §4.1.2); qtype as a number."""
+    labels, i = [], 12
+    while i < len(packet) and packet[i]:
+        labels.append(packet[i + 1:i + 1 + packet[i]].decode("ascii", "replace").lower())
+        i += 1 + packet[i]
+    return ".".join(labels), int.from_bytes(packet[i + 1:i + 3], "big")
+
+
+class SlowDns:
+    """A UDP relay in front of knotd that holds every answer `delay` seconds and records, per query,
+    (qname, qtype, when it came, when its answer left), to see which queries were in flight together."""
+
+    def __init__(self, upstream_port: int, delay: float):
+        self.upstream, self.delay = upstream_port, delay
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.log, self.lock = [], threading.Lock()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                packet, client = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(packet, client, time.monotonic()), daemon=True).start()
+
+    def _relay(self, packet, client, came):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
+            up.settimeout(2)
+            up.sendto(packet, ("127.0.0.1", self.upstream))
+            try:
+                answer = up.recv(65535)
+            except OSError:
+                return
+        time.sleep(max(0.0, came + self.delay - time.monotonic()))
+        try:
+            self.sock.sendto(answer, client)
+        except OSError:
+            return
+        with self.lock:
+            self.log.append((*question(packet), came, time.monotonic()))
+
+    def find(self, qname: str, qtype: int):
+        with self.lock:
+            return [e for e in self.log if e[0] == qname and e[1] == qtype]
+
+    def close(self):
+        self.sock.close()
 
 
 class Dane(unittest.TestCase):
@@ -254,7 +309,7 @@ class Dane(unittest.TestCase):
         cls.proxy = cls.start_proxy("main", cls.port, list(anchors.values()), cls.metrics_port)
 
     @classmethod
-    def config(cls, port, trust_anchors, metrics_port=None) -> str:
+    def config(cls, port, trust_anchors, metrics_port=None, dns_port=None) -> str:
         metrics = f'metrics: {{listen: "127.0.0.1:{metrics_port}"}}\n' if metrics_port else ""
         return f"""logging: {{level: info}}
 process: {{allow_root: true}}
@@ -270,7 +325,7 @@ certificates:
 trust:
   ca_file: {cls.work / "pki" / "ca.pem"}
 outbound:
-  dns_servers: ["127.0.0.1:{cls.knot.port}"]
+  dns_servers: ["127.0.0.1:{dns_port or cls.knot.port}"]
   trust_anchors: [{", ".join(str(a) for a in trust_anchors)}]
   dns_timeout: 3s
   dns_tries: 2
@@ -289,9 +344,9 @@ policies:
 """
 
     @classmethod
-    def start_proxy(cls, name, port, trust_anchors, metrics_port=None):
+    def start_proxy(cls, name, port, trust_anchors, metrics_port=None, dns_port=None):
         path = cls.work / f"{name}.yaml"
-        path.write_text(cls.config(port, trust_anchors, metrics_port))
+        path.write_text(cls.config(port, trust_anchors, metrics_port, dns_port))
         proxy = harness.Process([harness.DSPROXY, "run", "-c", path], cls.work / f"{name}.log")
         cls.procs.append(proxy)
         harness.wait_for_port(port, proc=proxy.proc)
@@ -471,6 +526,29 @@ policies:
         self.assertEqual(rc, 0, out)
         self.assertIn("dnssec name=insecure", out)
         self.assertIn("dane not-applicable", out)
+
+    def test_the_tlsa_query_is_in_flight_with_the_address_lookup(self):
+        # Every answer held 0.4 s: asked one after the other, the TLSA query would leave only once the A
+        # answer is back; asked together (issue 17 "Performance"), it comes while the A query waits.
+        slow = SlowDns(self.knot.port, 0.4)
+        port = harness.free_port()
+        proxy = self.start_proxy("slowdns", port, list(self.anchors.values()), dns_port=slow.port)
+        try:
+            self.delivered("ee.dane.test", "a", "authenticated", port=port, proxy=proxy)
+            a = slow.find("mx-ee.dane.test", 1)
+            tlsa = slow.find(f"_{self.mx_port}._tcp.mx-ee.dane.test", 52)
+            self.assertEqual(len(a), 1, slow.log)
+            self.assertEqual(len(tlsa), 1, slow.log)
+            (_, _, a_came, a_answered), (_, _, tlsa_came, _) = a[0], tlsa[0]
+            self.assertLess(tlsa_came, a_answered, "the TLSA query waited for the A answer")
+            self.assertLess(abs(tlsa_came - a_came), 0.2, "the two queries did not leave together")
+            # No TLSA query where DANE cannot apply: an unsigned zone's MX host.
+            self.delivered("plain.test", "b", "not-applicable", port=port, proxy=proxy)
+            self.assertEqual(slow.find(f"_{self.mx_port}._tcp.mx.plain.test", 52), [])
+        finally:
+            proxy.stop()
+            self.procs.remove(proxy)
+            slow.close()
 
     def test_reload_with_a_changed_trust_anchor_takes_effect(self):
         port = harness.free_port()

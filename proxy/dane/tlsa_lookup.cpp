@@ -53,16 +53,28 @@ std::string tlsa_owner(std::uint16_t port, std::string_view base_domain) {
     return "_" + std::to_string(port) + "._tcp." + std::string(base_domain);
 }
 
+namespace {
+
+// Why DANE cannot apply to `hop` whatever its address records say.
+std::optional<skip_reason> skip_before_addresses(config::dane_mode mode, const routing::next_hop& hop) {
+    if (mode == config::dane_mode::none) return skip_reason::mode_none;
+    if (hop.origin == routing::hop_origin::address_literal || routing::ip_literal_family(hop.host))
+        return skip_reason::address_literal;
+    if (!hop.name_secure) return skip_reason::mx_insecure;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> early_tlsa_owner(config::dane_mode mode, const routing::next_hop& hop) {
+    if (skip_before_addresses(mode, hop)) return std::nullopt;
+    return tlsa_owner(hop.port, hop.host);
+}
+
 tlsa_lookup::tlsa_lookup(config::dane_mode mode, const routing::next_hop& hop, std::string_view next_hop_domain)
     : port_(hop.port), host_(hop.host), next_hop_domain_(next_hop_domain) {
-    const auto skip = [&]() -> std::optional<skip_reason> {
-        if (mode == config::dane_mode::none) return skip_reason::mode_none;
-        if (hop.origin == routing::hop_origin::address_literal || routing::ip_literal_family(hop.host))
-            return skip_reason::address_literal;
-        if (!hop.name_secure) return skip_reason::mx_insecure;
-        if (!hop.addresses_secure) return skip_reason::address_insecure;
-        return std::nullopt;
-    }();
+    auto skip = skip_before_addresses(mode, hop);
+    if (!skip && !hop.addresses_secure) skip = skip_reason::address_insecure;
     if (skip) {
         finish_with(*skip);
         return;

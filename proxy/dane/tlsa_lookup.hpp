@@ -80,6 +80,16 @@ struct host_dane {
 // "_25._tcp.mx.example.com" (RFC 6698 §3).
 std::string tlsa_owner(std::uint16_t port, std::string_view base_domain);
 
+// The TLSA owner name of `hop` itself, when its TLSA records may be looked
+// up at all: not for `dane: none`, an address literal, or a host reached
+// through an insecure MX RRset. Known before the host's address records
+// (only name, port, origin and name_secure are read), so the query can be
+// in flight together with the address lookup (docs/design.md §6.4); the
+// answer is then fed to tlsa_lookup when, and only if, it asks for that
+// name (not when the address records turn out insecure; after the
+// expanded name when the host is an alias).
+std::optional<std::string> early_tlsa_owner(config::dane_mode mode, const routing::next_hop& hop);
+
 class tlsa_lookup {
 public:
     tlsa_lookup(config::dane_mode mode, const routing::next_hop& hop, std::string_view next_hop_domain);

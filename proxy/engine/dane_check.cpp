@@ -4,9 +4,15 @@
 namespace dsproxy::engine {
 
 asio::awaitable<host_dane_check> check_host_dane(net::dns_resolver& resolver, config::dane_mode mode,
-                                                 const routing::next_hop& hop, const std::string& next_hop_domain) {
+                                                 const routing::next_hop& hop, const std::string& next_hop_domain,
+                                                 const net::tlsa_answers& early) {
     dane::tlsa_lookup lookup(mode, hop, next_hop_domain);
-    while (auto name = lookup.next_query()) lookup.on_answer(co_await resolver.query_tlsa(*name));
+    while (auto name = lookup.next_query()) {
+        if (const auto found = early.find(*name); found != early.end())
+            lookup.on_answer(found->second);
+        else
+            lookup.on_answer(co_await resolver.query_tlsa(*name));
+    }
     host_dane_check out;
     out.facts = lookup.result();
     out.action = dane::action_of(mode, out.facts);

@@ -12,6 +12,7 @@
 #include "proxy/dane/tlsa_lookup.hpp"
 #include "proxy/engine/next_hop_attempt.hpp"
 #include "proxy/net/dns_resolver.hpp"
+#include "proxy/net/route_lookup.hpp"
 #include "tls/dane_verification.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -31,9 +32,12 @@ struct host_dane_check {
     dane::dane_action action = dane::dane_action::none;
 };
 
-// Runs proxy/dane's lookup machine for `hop` through `resolver`.
+// Runs proxy/dane's lookup machine for `hop` through `resolver`; a name it
+// asks for that is in `early` (looked up alongside the host's addresses,
+// dane::early_tlsa_owner) is answered from there, with no further query.
 asio::awaitable<host_dane_check> check_host_dane(net::dns_resolver& resolver, config::dane_mode mode,
-                                                 const routing::next_hop& hop, const std::string& next_hop_domain);
+                                                 const routing::next_hop& hop, const std::string& next_hop_domain,
+                                                 const net::tlsa_answers& early);
 
 // What a host publishes for next_hop_attempt: enforce when DANE requires TLS
 // (authenticated or not), else `otherwise` (the destination's other sources).

@@ -1,6 +1,8 @@
 // outbound_router — see outbound_router.hpp.
 #include "proxy/engine/outbound_router.hpp"
 
+#include "proxy/dane/tlsa_lookup.hpp"
+#include "proxy/engine/dane_check.hpp"
 #include "proxy/engine/runtime.hpp"
 #include "proxy/net/route_lookup.hpp"
 #include "proxy/routing/route_planner.hpp"
@@ -47,7 +49,15 @@ asio::awaitable<route_decision> outbound_router::route(const std::string& domain
             return bound == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, bound - 1)(random);
         });
     }
-    auto planned = co_await net::plan_route(resolver_, std::move(*planner));
+    // RFC 7672 §2.2 asks for a host's TLSA records only once its address
+    // records are known to be secure; asking alongside them (and ignoring
+    // the answer when they are not) saves the round trip (docs/design.md §6.4).
+    const config::dane_mode dane_mode = policy.dane;
+    net::tlsa_alongside alongside = [dane_mode](const routing::next_hop& hop) {
+        return dane::early_tlsa_owner(dane_mode, hop);
+    };
+    net::tlsa_answers early_tlsa;
+    auto planned = co_await net::plan_route(resolver_, std::move(*planner), std::move(alongside), early_tlsa);
     if (planned.failed()) {
         const auto& f = planned.failure();
         d.refusal = smtp::make_reply(f.code, f.enhanced + " " + f.text);
@@ -67,7 +77,7 @@ asio::awaitable<route_decision> outbound_router::route(const std::string& domain
         for (const auto& a : hop.addresses) h.addresses.push_back(a.text);
         // RFC 7672 §2.2: each host's TLSA records, only where the DNS that
         // led to it was secure (proxy/dane decides; no query otherwise).
-        auto dane = co_await check_host_dane(resolver_, policy.dane, hop, next_hop_domain);
+        auto dane = co_await check_host_dane(resolver_, policy.dane, hop, next_hop_domain, early_tlsa);
         h.dane = std::make_shared<const host_dane_check>(std::move(dane));
         if (auto key = requirement_key(h.dane.get()); !key.empty())
             dane_keys.insert(h.host + ":" + std::to_string(h.port) + "=" + key);

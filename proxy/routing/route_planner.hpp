@@ -87,6 +87,13 @@ public:
     const routing_failure& failure() const noexcept { return failure_; }
     // The hops to try, in order, each with at least one address.
     const std::vector<next_hop>& hops() const noexcept { return hops_; }
+    // The hop whose addresses the resolve_host step asks for (its name,
+    // port, origin and name_secure are final; the address facts come with
+    // the answer), else nullptr. Lets the caller start that host's TLSA
+    // lookup alongside (net::plan_route).
+    const next_hop* resolving_hop() const noexcept {
+        return state_ == state::resolving && resolving_ < hops_.size() ? &hops_[resolving_] : nullptr;
+    }
     // One plain sentence per record or host that was dropped, for the log.
     const std::vector<std::string>& findings() const noexcept { return findings_; }
     const std::string& domain() const noexcept { return domain_; }

@@ -171,6 +171,40 @@ BOOST_AUTO_TEST_CASE(secure_alias_tries_the_expanded_name_then_the_host_name) {
     BOOST_TEST(failed.state == d::dane_state::lookup_failed);  // no second try after a failure
 }
 
+// The name asked alongside the address lookup is one the machine asks
+// later, and only where a lookup can happen whatever the addresses say.
+BOOST_AUTO_TEST_CASE(early_owner_before_the_address_records) {
+    auto hop = secure_hop();
+    hop.addresses_secure = false;  // not known yet when the early query leaves
+    BOOST_TEST(d::early_tlsa_owner(dane_mode::opportunistic, hop).value_or("") == "_25._tcp.mx.example.com");
+    BOOST_TEST(d::early_tlsa_owner(dane_mode::mandatory, hop).value_or("") == "_25._tcp.mx.example.com");
+    hop.port = 2525;
+    BOOST_TEST(d::early_tlsa_owner(dane_mode::opportunistic, hop).value_or("") == "_2525._tcp.mx.example.com");
+    BOOST_TEST(!d::early_tlsa_owner(dane_mode::none, secure_hop()).has_value());
+    auto insecure_mx = secure_hop();
+    insecure_mx.name_secure = false;
+    BOOST_TEST(!d::early_tlsa_owner(dane_mode::opportunistic, insecure_mx).has_value());
+    auto literal = secure_hop("192.0.2.1");
+    literal.origin = r::hop_origin::address_literal;
+    BOOST_TEST(!d::early_tlsa_owner(dane_mode::mandatory, literal).has_value());
+    auto static_literal = secure_hop("2001:db8::1");
+    static_literal.origin = r::hop_origin::static_route;
+    BOOST_TEST(!d::early_tlsa_owner(dane_mode::opportunistic, static_literal).has_value());
+
+    // Once the addresses are known: the machine's first question for a plain
+    // host, its second (after the expanded name) for an alias.
+    std::vector<std::string> asked;
+    run(dane_mode::opportunistic, secure_hop(), {answer(r::dns_status::ok, true, {ee_311()})}, &asked);
+    BOOST_TEST(asked.front() == *d::early_tlsa_owner(dane_mode::opportunistic, secure_hop()));
+    auto alias = secure_hop("mail.example.com");
+    alias.canonical = "mx.provider.net";
+    asked.clear();
+    run(dane_mode::opportunistic, alias, {answer(r::dns_status::nodata, true), answer(r::dns_status::nodata, true)},
+        &asked);
+    BOOST_TEST_REQUIRE(asked.size() == 2u);
+    BOOST_TEST(asked[1] == *d::early_tlsa_owner(dane_mode::opportunistic, alias));
+}
+
 BOOST_AUTO_TEST_CASE(late_answers_are_ignored) {
     d::tlsa_lookup l(dane_mode::opportunistic, secure_hop(), "example.com");
     l.on_answer(answer(r::dns_status::ok, true, {ee_311()}));

@@ -316,3 +316,28 @@ BOOST_AUTO_TEST_CASE(hops_carry_their_dnssec_facts) {
     drive(implicit, r::mx_answer{dns_status::nodata, {}}, {{"example.com", a}});
     BOOST_TEST(implicit.hops()[0].name_secure);  // the destination itself (RFC 7672 §2.2.2)
 }
+
+// The hop a resolve_host step is for, before its answer: what a caller needs
+// to start that host's TLSA lookup alongside (net::plan_route).
+BOOST_AUTO_TEST_CASE(resolving_hop_names_the_host_being_resolved) {
+    r::route_planner plan("example.com", {}, always_zero);
+    BOOST_TEST(plan.resolving_hop() == nullptr);  // the MX query first
+    auto secure_mx = mx({{10, "a.example"}, {20, "b.example"}});
+    secure_mx.secure = true;
+    plan.on_mx(secure_mx);
+    for (const std::string host : {"a.example", "b.example"}) {
+        const auto step = plan.next();
+        BOOST_TEST_REQUIRE(plan.resolving_hop() != nullptr);
+        BOOST_TEST(plan.resolving_hop()->host == step.name);
+        BOOST_TEST(plan.resolving_hop()->host == host);
+        BOOST_TEST(plan.resolving_hop()->port == 25);
+        BOOST_TEST(plan.resolving_hop()->name_secure);
+        BOOST_TEST(plan.resolving_hop()->addresses.empty());  // the answer is still to come
+        plan.on_addresses(zone.at(host));
+    }
+    BOOST_TEST(plan.done());
+    BOOST_TEST(plan.resolving_hop() == nullptr);
+
+    r::route_planner literal("[192.0.2.7]", {}, always_zero);
+    BOOST_TEST(literal.resolving_hop() == nullptr);  // nothing to resolve
+}
