@@ -78,40 +78,29 @@ inline constexpr value_kind<duration> a_timeout{
 inline constexpr value_kind<std::uint64_t> a_size{
     [] { return std::string("a size such as `50MiB`"); },
     [](std::string_view t, std::string* e) { return parse_size(t, e); }};
+// A whole number from 1 to `max`: zero would mean "nothing" (no connection,
+// no recipient, no prefix), so it is refused with its own message.
+inline std::optional<std::uint64_t> parse_positive_count(std::string_view t, std::uint64_t max, std::string* e) {
+    auto n = parse_count(t, max, e);
+    if (n && *n == 0) {
+        if (e) *e = "must be at least 1";
+        return std::nullopt;
+    }
+    return n;
+}
 inline constexpr value_kind<std::uint64_t> a_count{
     [] { return std::string("a whole number"); },
-    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
-        auto n = parse_count(t, max_count, e);
-        if (n && *n == 0) {
-            if (e) *e = "must be at least 1";
-            return std::nullopt;
-        }
-        return n;
-    }};
+    [](std::string_view t, std::string* e) { return parse_positive_count(t, max_count, e); }};
 // A rate per minute; 0 is "no limit".
 inline constexpr value_kind<std::uint64_t> a_rate_per_minute{
     [] { return std::string("a number per minute (0: no limit)"); },
     [](std::string_view t, std::string* e) { return parse_count(t, 1000000, e); }};
 inline constexpr value_kind<std::uint64_t> an_ipv4_prefix{
     [] { return std::string("a prefix length from 1 to 32"); },
-    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
-        auto n = parse_count(t, 32, e);
-        if (n && *n == 0) {
-            if (e) *e = "must be at least 1";
-            return std::nullopt;
-        }
-        return n;
-    }};
+    [](std::string_view t, std::string* e) { return parse_positive_count(t, 32, e); }};
 inline constexpr value_kind<std::uint64_t> an_ipv6_prefix{
     [] { return std::string("a prefix length from 1 to 128"); },
-    [](std::string_view t, std::string* e) -> std::optional<std::uint64_t> {
-        auto n = parse_count(t, 128, e);
-        if (n && *n == 0) {
-            if (e) *e = "must be at least 1";
-            return std::nullopt;
-        }
-        return n;
-    }};
+    [](std::string_view t, std::string* e) { return parse_positive_count(t, 128, e); }};
 // A line length in octets from `min` (what RFC 5321 `section` says a peer
 // must accept) up to max_line_length.
 inline std::optional<std::uint64_t> parse_line_length(std::string_view t, std::uint64_t min, std::string_view section,

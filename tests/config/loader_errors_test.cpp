@@ -398,3 +398,19 @@ BOOST_AUTO_TEST_CASE(every_diagnostic_formats_as_file_line_column) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(bad_rate_networks) {
+    // A prefix length of 0 would put every client in one network; above the
+    // address length there is no such prefix.
+    temp_tree tree;
+    const auto r = load_with(tree, R"(limits:
+  rate_network_ipv4: 0
+  rate_network_ipv6: 129
+)");
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 2, 22, "`rate_network_ipv4`: must be at least 1"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", base + 3, 22, "`rate_network_ipv6`: `129` is too large; the maximum is 128"),
+               all_errors(r));
+    BOOST_TEST(r.errors.size() == 2u, all_errors(r));
+    const auto ok = load_with(tree, "limits: {rate_network_ipv4: 24, rate_network_ipv6: 48}\n");
+    BOOST_TEST(ok.errors.empty(), all_errors(ok));
+}
