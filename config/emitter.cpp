@@ -51,6 +51,7 @@ void emit_listener(YAML::Emitter& e, const listener& l) {
     e << YAML::Key << "tls" << YAML::Value << name(l.tls);
     if (l.certificate) e << YAML::Key << "certificate" << YAML::Value << to_string(*l.certificate);
     e << YAML::Key << "fallback" << YAML::Value << name(l.fallback);
+    e << YAML::Key << "without_certificate" << YAML::Value << name(l.without_certificate);
     e << YAML::Key << "proxy_protocol" << YAML::Value, list(e, l.proxy_protocol);
     if (l.role == listener_role::outbound) e << YAML::Key << "allowed_clients" << YAML::Value, list(e, l.allowed_clients);
     if (!l.upstream.empty()) e << YAML::Key << "upstream" << YAML::Value << l.upstream;

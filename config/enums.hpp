@@ -19,6 +19,9 @@ namespace dsproxy::config {
 enum class listener_tls { starttls, implicit, none };          // docs/design.md §1
 enum class listener_role { inbound, outbound };                 // docs/design.md §1
 enum class certificate_fallback { none, any };                  // docs/design.md §4.1
+// docs/design.md §4.1: a TLS listener no certificate serves does not start,
+// unless plain text (no STARTTLS, as Exchange runs then) is chosen.
+enum class listener_without_certificate { refuse, plain };
 enum class tls_level { none, opportunistic, encrypt, validate, domain, domain_secure };  // docs/design.md §6.1
 enum class failure_action { defer, reject };                    // 4xx or 5xx
 enum class policy_mode { enforce, testing };
@@ -57,6 +60,9 @@ DSPROXY_ENUM_TABLE(listener_role, enum_entry<listener_role>{"inbound", listener_
                    enum_entry<listener_role>{"outbound", listener_role::outbound});
 DSPROXY_ENUM_TABLE(certificate_fallback, enum_entry<certificate_fallback>{"none", certificate_fallback::none},
                    enum_entry<certificate_fallback>{"any", certificate_fallback::any});
+DSPROXY_ENUM_TABLE(listener_without_certificate,
+                   enum_entry<listener_without_certificate>{"refuse", listener_without_certificate::refuse},
+                   enum_entry<listener_without_certificate>{"plain", listener_without_certificate::plain});
 DSPROXY_ENUM_TABLE(tls_level, enum_entry<tls_level>{"none", tls_level::none},
                    enum_entry<tls_level>{"opportunistic", tls_level::opportunistic},
                    enum_entry<tls_level>{"encrypt", tls_level::encrypt},

@@ -38,6 +38,7 @@ struct listener {
     listener_role role = listener_role::inbound;
     std::optional<certificate_ref> certificate;    // pinned by thumbprint instead of by fqdn
     certificate_fallback fallback = certificate_fallback::none;
+    listener_without_certificate without_certificate = listener_without_certificate::refuse;
     std::vector<cidr> proxy_protocol;              // trusted PROXY v1/v2 senders; empty: off
     std::vector<cidr> allowed_clients;             // outbound: who may relay; required there
     std::string upstream;                          // inbound: the backend upstream's name; required there

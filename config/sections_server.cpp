@@ -19,6 +19,10 @@ constexpr std::array listener_fields{
     field<LS>{"certificate", [](file_reader& r, const YAML::Node& n, LS& o) { r.set(n, a_thumbprint, o.certificate); }},
     field<LS>{"fallback",
               [](file_reader& r, const YAML::Node& n, LS& o) { r.set(n, an_enum<certificate_fallback>, o.fallback); }},
+    field<LS>{"without_certificate",
+              [](file_reader& r, const YAML::Node& n, LS& o) {
+                  r.set(n, an_enum<listener_without_certificate>, o.without_certificate);
+              }},
     field<LS>{"proxy_protocol", [](file_reader& r, const YAML::Node& n, LS& o) { r.set_list(n, a_cidr, o.proxy_protocol); }},
     field<LS>{"allowed_clients",
               [](file_reader& r, const YAML::Node& n, LS& o) { r.set_list(n, a_cidr, o.allowed_clients); }},

@@ -137,7 +137,7 @@ expect_in "all at once" "6 errors" "$out"
 anchors() {  # anchors FILE TRUST_ANCHORS_VALUE
     cat >"$1" <<EOF2
 listeners:
-  out: {role: outbound, listen: ["127.0.0.1:2599"], fqdn: relay.example.org, allowed_clients: ["127.0.0.0/8"]}
+  out: {role: outbound, listen: ["127.0.0.1:2599"], fqdn: relay.example.org, tls: none, allowed_clients: ["127.0.0.0/8"]}
 outbound:
   trust_anchors: $2
 EOF2
@@ -157,12 +157,13 @@ expect_rc "no trust anchors" 0 "$rc"
 expect_in "no trust anchors printed" "trust_anchors: []" "$out"
 
 # --- issue 19 item 7: what `run` would refuse or degrade in the certificate store is said ---
-# (warnings, exit 0: a newly installed package has no certificate yet and its ExecStartPre,
-# check-config -q, must pass; -q prints no warning).
-certcfg() {  # certcfg FILE DIR AUTO_SELFSIGNED
+# A TLS listener no certificate serves: `run` refuses to start it, so check-config exits 1
+# with the same sentence (-q included), unless `without_certificate: plain` accepts plain
+# text (a warning, exit 0; -q prints nothing).
+certcfg() {  # certcfg FILE DIR AUTO_SELFSIGNED [WITHOUT_CERTIFICATE]
     cat >"$1" <<EOF2
 listeners:
-  edge: {role: inbound, listen: ["127.0.0.1:2598"], fqdn: mail.contoso.com, upstream: backend}
+  edge: {role: inbound, listen: ["127.0.0.1:2598"], fqdn: mail.contoso.com, upstream: backend${4:+, without_certificate: $4}}
 upstreams:
   backend: {hosts: ["127.0.0.1:2597"]}
 accepted_domains: [contoso.com]
@@ -174,13 +175,23 @@ EOF2
 mkdir "$work/empty-store"
 certcfg "$work/empty.yaml" "$work/empty-store" false
 out=$("$dsproxy" check-config -c "$work/empty.yaml" 2>&1 >/dev/null); rc=$?
-expect_rc "empty store" 0 "$rc"
-expect_in "empty store: the listener left without STARTTLS is named" \
-    "$work/empty.yaml: warning: listener edge: no certificate for mail.contoso.com" "$out"
-expect_in "empty store: what run would do" "\`dsproxy run\` would start it without STARTTLS" "$out"
+expect_rc "empty store" 1 "$rc"
+expect_in "empty store: the listener without a certificate is named" \
+    "$work/empty.yaml: error: listener edge: no usable certificate for mail.contoso.com" "$out"
+expect_in "empty store: what run would do" "does not start without one" "$out"
+expect_in "empty store: the way out" "set \`without_certificate: plain\` on the listener" "$out"
 out=$("$dsproxy" check-config -q -c "$work/empty.yaml" 2>&1); rc=$?
-expect_rc "empty store, -q" 0 "$rc"
-[ -z "$out" ] && pass || fail "empty store, -q printed: $out"
+expect_rc "empty store, -q" 1 "$rc"
+expect_in "empty store, -q: the error" "error: listener edge: no usable certificate" "$out"
+certcfg "$work/plain.yaml" "$work/empty-store" false plain
+out=$("$dsproxy" check-config -c "$work/plain.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "empty store, without_certificate: plain" 0 "$rc"
+expect_in "without_certificate: plain: a warning" \
+    "$work/plain.yaml: warning: listener edge: no usable certificate for mail.contoso.com" "$out"
+expect_in "without_certificate: plain: what run does" "STARTTLS is not offered" "$out"
+out=$("$dsproxy" check-config -q -c "$work/plain.yaml" 2>&1); rc=$?
+expect_rc "without_certificate: plain, -q" 0 "$rc"
+[ -z "$out" ] && pass || fail "without_certificate: plain, -q printed: $out"
 certcfg "$work/auto.yaml" "$work/auto-store" true
 out=$("$dsproxy" check-config -c "$work/auto.yaml" 2>&1 >/dev/null); rc=$?
 expect_rc "auto_selfsigned" 0 "$rc"
@@ -197,11 +208,17 @@ expect_rc "a usable certificate" 0 "$rc"
 [ -z "$out" ] && pass || fail "a usable certificate, yet: $out"
 chmod 644 "$work/store/mail.contoso.com.key"
 out=$("$dsproxy" check-config -c "$work/store.yaml" 2>&1 >/dev/null); rc=$?
-expect_rc "key mode 0644" 0 "$rc"
+expect_rc "key mode 0644" 1 "$rc"
+expect_in "key mode 0644: the listener left without its certificate" \
+    "error: listener edge: no usable certificate for mail.contoso.com" "$out"
+certcfg "$work/store-plain.yaml" "$work/store" false plain
+out=$("$dsproxy" check-config -c "$work/store-plain.yaml" 2>&1 >/dev/null); rc=$?
+expect_rc "key mode 0644, without_certificate: plain" 0 "$rc"
 expect_in "key mode 0644: refused by run" \
     "warning: certificate refused by \`dsproxy run\`: $work/store/mail.contoso.com.pem" "$out"
 expect_in "key mode 0644: the reason" "readable by group or others; chmod 600 it" "$out"
-expect_in "key mode 0644: the listener without STARTTLS" "warning: listener edge: no certificate for mail.contoso.com" "$out"
+expect_in "key mode 0644: the listener without STARTTLS" "warning: listener edge: no usable certificate for mail.contoso.com" "$out"
+chmod 600 "$work/store/mail.contoso.com.key"
 
 # A process.user that does not exist: run refuses to start, so check-config says so (exit 1).
 certcfg "$work/user.yaml" "$work/store" false

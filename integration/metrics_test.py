@@ -68,10 +68,11 @@ listeners:
     listen: ["127.0.0.1:{cls.strict_port}"]
     fqdn: mx.example.org
     upstream: strict
-  nocert:                     # no certificate for its fqdn: starts without STARTTLS
+  nocert:                     # no certificate for its fqdn: runs without STARTTLS, by choice
     role: inbound
     listen: ["127.0.0.1:{cls.nocert_port}"]
     fqdn: nocert.example.net
+    without_certificate: plain
     upstream: sink
   balanced:
     role: inbound

@@ -8,7 +8,8 @@ nothing compiled again), checks it with lintian (no error), installs it with
 /var/lib/dsproxy and /etc/dsproxy/certs owned by it, the configuration as
 conffiles, the unit enabled but not started (no certificate yet), the unit
 itself (`systemd-analyze verify` and `security --offline`: the exposure score
-is printed). Then `dsproxy check-config` on the installed configuration, one
+is printed). Then `dsproxy check-config` on the installed configuration (an
+error until a certificate is in /etc/dsproxy/certs, then valid), one
 message relayed through the installed binary running as the installed user
 (as the unit starts it: User=dsproxy), and `dpkg --purge`, after which no
 path named after dsproxy is left that was not there before, no file belongs
@@ -174,7 +175,16 @@ class PackageTest(unittest.TestCase):
         for f in ("/usr/share/man/man8/dsproxy.8.gz", "/usr/share/man/man5/dsproxy.yaml.5.gz",
                   "/usr/share/bash-completion/completions/dsproxy", "/usr/share/doc/dsproxy/configuration.md.gz"):
             self.assertTrue(os.path.isfile(f), f)
-        # The installed configuration is valid as shipped.
+        # The installed configuration as shipped has no certificate yet: `dsproxy run` would refuse
+        # its starttls listener (issue 19 item 7), and check-config says so (exit 1, also with -q).
+        r = sh(["/usr/sbin/dsproxy", "check-config", "-q", "-c", "/etc/dsproxy/dsproxy.yaml"], check=False)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("/etc/dsproxy/dsproxy.yaml: error: listener inbound: no usable certificate for "
+                      "mail.example.com", r.stderr)
+        # With a certificate in the store, as the template's comment tells: valid.
+        sh(["/usr/sbin/dsproxy", "cert", "selfsigned", "--store", "/etc/dsproxy/certs", "--fqdn", "mail.example.com"])
+        for f in Path("/etc/dsproxy/certs").iterdir():
+            os.chown(f, user.pw_uid, user.pw_gid)
         r = sh(["/usr/sbin/dsproxy", "check-config", "-c", "/etc/dsproxy/dsproxy.yaml"], check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("fqdn: mail.example.com", r.stdout)

@@ -5,9 +5,12 @@ certificates from a test CA made here (swaks --tls-cert, Python ssl/smtplib).
 
 Usage: python3 tls_policy_test.py PATH/TO/dsproxy [unittest arguments]
 """
+import os
 import shutil
+import signal
 import smtplib
 import ssl
+import subprocess
 import tempfile
 import unittest
 from pathlib import Path
@@ -277,10 +280,12 @@ class SenderPolicyWithItsOwnCa(unittest.TestCase):
 
 
 class DomainSecureWithoutStartTls(unittest.TestCase):
-    """docs/design.md §6.2: STARTTLS not offered on the listener (no certificate for its fqdn) → 454 4.7.0."""
+    """docs/design.md §6.2: STARTTLS not offered on the listener (no certificate for its fqdn, plain text
+    accepted by `without_certificate: plain`) → 454 4.7.0."""
 
     def test_454_when_starttls_not_offered(self):
-        st = Stack(WORK / "no-starttls", PKI, certs=[], config=POLICIES)
+        st = Stack(WORK / "no-starttls", PKI, certs=[],
+                   config=harness.merge(POLICIES, {"listeners": {"edge": {"without_certificate": "plain"}}}))
         self.addCleanup(st.stop)
         st.start()
         c = st.client()
@@ -290,6 +295,72 @@ class DomainSecureWithoutStartTls(unittest.TestCase):
         r = c.command("MAIL FROM:<alice@partner.test>")
         self.assertEqual(r.code, 454, f"{r!r}\n{st.logs()}")
         self.assertTrue(r.text.startswith("4.7.0 "), r)
+
+
+class ListenerWithoutCertificate(unittest.TestCase):
+    """Issue 19 item 7, docs/design.md §4.1: a `tls: starttls` listener that no certificate serves does not
+    start (one error line naming the listener and why, exit 1); a key readable by others leaves it without
+    one too; `without_certificate: plain` runs it without STARTTLS by choice; a reload that would leave it
+    without one is refused and the running certificate stays."""
+
+    def run_until_exit(self, st: Stack):
+        proc = harness.Process([harness.DSPROXY, "run", "-c", st.config_path], st.root / "dsproxy.log")
+        self.addCleanup(proc.stop)
+        try:
+            rc = proc.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.fail("dsproxy run started a starttls listener without a certificate:\n" + proc.log())
+        return rc, proc.log()
+
+    def assert_one_refusal(self, rc, log):
+        self.assertEqual(rc, 1, log)
+        lines = [l for l in log.splitlines() if "listener edge" in l]
+        self.assertEqual(len(lines), 1, log)
+        self.assertRegex(lines[0], r"cannot start: listener edge: no usable certificate for mx\.example\.com "
+                                   r"\(.+\): a `tls: starttls` listener does not start without one")
+        self.assertIn("set `without_certificate: plain` on the listener", lines[0])
+        self.assertNotIn("started with", log)
+
+    def test_run_refuses_a_starttls_listener_without_a_certificate(self):
+        st = Stack(WORK / "refused-empty", PKI, certs=[], upstream_down=True)
+        self.assert_one_refusal(*self.run_until_exit(st))
+
+    def test_run_refuses_when_the_only_key_is_readable_by_others(self):
+        st = Stack(WORK / "refused-0644", PKI, certs=[CERTS["mx"]], upstream_down=True)
+        os.chmod(st.certs_dir / Path(CERTS["mx"][1]).name, 0o644)  # `dsproxy cert` as root, umask 022
+        rc, log = self.run_until_exit(st)
+        self.assertIn("certificate refused:", log)
+        self.assert_one_refusal(rc, log)
+
+    def test_without_certificate_plain_runs_without_starttls(self):
+        st = Stack(WORK / "plain-by-choice", PKI, certs=[],
+                   config={"listeners": {"edge": {"without_certificate": "plain"}}})
+        self.addCleanup(st.stop)
+        st.start()
+        self.assertRegex(st.proxy_log(), r"warn.*listener edge: no usable certificate for mx\.example\.com \(.+\): "
+                                         r"STARTTLS is not offered, mail arrives in plain text "
+                                         r"\(`without_certificate: plain`\)")
+        c = st.client()
+        self.addCleanup(c.close)
+        c.reply()
+        self.assertNotIn("STARTTLS", c.command("EHLO client.test").lines)
+        self.assertEqual(c.command("MAIL FROM:<alice@sender.test>").code, 250)
+
+    def test_a_reload_that_would_leave_the_listener_without_its_certificate_is_refused(self):
+        st = Stack(WORK / "reload-keeps", PKI, certs=[CERTS["mx"]])
+        self.addCleanup(st.stop)
+        st.start()
+        for f in st.certs_dir.iterdir():
+            f.unlink()
+        mark = st.proxy.log_mark()
+        st.proxy.send_signal(signal.SIGHUP)
+        line = harness.wait_for_log(st.proxy, r"reload refused: .*", since=mark).group(0)
+        self.assertRegex(line, r"reload refused: listener edge: no usable certificate for mx\.example\.com \(.+\): "
+                               r"a `tls: starttls` listener does not start without one.*; the running configuration "
+                               r"stays")
+        self.assertEqual(st.proxy.proc.poll(), None, st.logs())
+        out = s_client(st.port, "-servername", "mx.example.com")
+        self.assertIn("CN = mx.example.com", out, st.logs())
 
 
 if __name__ == "__main__":

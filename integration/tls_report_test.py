@@ -100,7 +100,8 @@ class TlsReports(unittest.TestCase):
         config = {
             "logging": {"level": "info"},
             "listeners": {"smarthost": {"role": "outbound", "listen": [f"127.0.0.1:{listen_port or cls.port}"],
-                                        "fqdn": "mta.sender.test", "allowed_clients": ["127.0.0.0/8"]}},
+                                        "fqdn": "mta.sender.test", "allowed_clients": ["127.0.0.0/8"],
+                                        "without_certificate": "plain"}},  # no STARTTLS for the submitters
             # dnsmasq does not sign: no DNSSEC validation
             "outbound": {"dns_servers": [f"127.0.0.1:{cls.dns_port}"], "dns_timeout": "3s", "trust_anchors": []},
             "trust": {"system": False, "ca_file": str(cls.pki.ca_cert)},

@@ -14,14 +14,15 @@
 // prints the merged configuration with every default filled in, as YAML, on
 // stdout (nothing with --quiet) and exits 0. Otherwise prints every error of
 // every file on stderr, one `FILE:LINE:COLUMN: error: MESSAGE` line each,
-// and exits 1 (so do a process.user or group that does not exist and a
-// cipher list that selects nothing, which `run` refuses). A client certificate that is needed and unusable is a
+// and exits 1 (so do a process.user or group that does not exist, a
+// cipher list that selects nothing and a TLS listener that no certificate
+// serves, without `without_certificate: plain`: `run` refuses all of them;
+// issue 19 item 7). A client certificate that is needed and unusable is a
 // `FILE: warning: ...` line on stderr; the exit stays 0. So is, except with
-// --quiet, what `run` would refuse or degrade in the certificate store (a
-// certificate it refuses, e.g. a key readable by group or others; a listener
-// with TLS that no certificate serves, which would start without STARTTLS):
-// a freshly installed package has no certificate yet and its ExecStartPre
-// must pass (issue 19 item 7). Nothing is written: no directory, no
+// --quiet, what `run` would degrade in the certificate store (a certificate
+// it refuses, e.g. a key readable by group or others, while the listener is
+// still served; a listener that runs without STARTTLS by its
+// `without_certificate: plain`). Nothing is written: no directory, no
 // self-signed certificate.
 #include "proxy/cli/subcommand.hpp"
 
@@ -29,6 +30,7 @@
 #include "config/emitter.hpp"
 #include "config/loader.hpp"
 #include "proxy/engine/dns_settings.hpp"
+#include "proxy/engine/listener_start.hpp"
 #include "proxy/engine/runtime.hpp"
 #include "proxy/net/privileges.hpp"
 #include "tls/certificate_selection.hpp"
@@ -120,18 +122,24 @@ std::vector<std::string> unreadable_for_user(const config::config& cfg, const tl
     return out;
 }
 
-// What run would refuse, and each listener with TLS that run would start
-// without STARTTLS: its certificate chosen as run chooses it (the same
-// listener_certificate_policy and select_certificate).
-std::vector<std::string> certificate_warnings(const config::config& cfg, const tls::certificate_store& store,
-                                              const std::vector<tls::load_problem>& refused) {
+struct certificate_findings {
+    std::vector<std::string> errors;    // a listener `run` would not start
+    std::vector<std::string> warnings;  // what it would refuse from the store, or run without STARTTLS
+};
+
+// What run would refuse from the store, and each TLS listener as run would
+// start it: its certificate chosen as run chooses it (the same
+// listener_certificate_policy and select_certificate), then the same
+// decide_listener_start.
+certificate_findings check_certificates(const config::config& cfg, const tls::certificate_store& store,
+                                        const std::vector<tls::load_problem>& refused) {
     const auto& certs = cfg.certificates;
     const bool self_signed = certs.auto_selfsigned && !certs.directories.empty();
-    std::vector<std::string> out;
+    certificate_findings out;
     for (const auto& p : refused) {
         std::error_code ec;
         if (self_signed && !std::filesystem::exists(p.path, ec)) continue;  // a directory run creates
-        out.push_back("certificate refused by `dsproxy run`: " + p.path + ": " + p.detail);
+        out.warnings.push_back("certificate refused by `dsproxy run`: " + p.path + ": " + p.detail);
     }
     const std::time_t now = std::time(nullptr);
     for (const auto& l : cfg.listeners) {
@@ -140,13 +148,16 @@ std::vector<std::string> certificate_warnings(const config::config& cfg, const t
         const auto chosen = tls::select_certificate(store, policy, {}, now);
         if (chosen) {
             if (chosen.rank == tls::candidate_rank::outside_validity)
-                out.push_back("listener " + l.name + ": the certificate for " + l.fqdn +
-                              " is expired or not yet valid: " + chosen.cert->certificate_path);
+                out.warnings.push_back("listener " + l.name + ": the certificate for " + l.fqdn +
+                                       " is expired or not yet valid: " + chosen.cert->certificate_path);
             continue;
         }
         if (self_signed && !policy.pin) continue;  // run makes a self-signed one at start
-        out.push_back("listener " + l.name + ": no certificate for " + l.fqdn + " (" + chosen.reason +
-                      "): `dsproxy run` would start it without STARTTLS; import one with `dsproxy cert import`");
+        const auto decision = engine::decide_listener_start(l, chosen.reason);
+        if (decision.action == engine::listener_start::refuse)
+            out.errors.push_back(decision.message + " (`dsproxy run` would not start)");
+        else if (decision.action == engine::listener_start::without_starttls)
+            out.warnings.push_back(decision.message);
     }
     return out;
 }
@@ -240,11 +251,17 @@ int run_check_config(const check_config_args& args) {
     }
     std::vector<tls::load_problem> refused;
     const auto store = load_store(*result.value, refused);
+    const auto findings = check_certificates(*result.value, store, refused);
+    if (!findings.errors.empty()) {
+        for (const auto& e : findings.errors) std::cerr << args.file << ": error: " << e << '\n';
+        std::cerr << "dsproxy check-config: " << findings.errors.size()
+                  << (findings.errors.size() == 1 ? " error" : " errors") << " in " << args.file << '\n';
+        return 1;
+    }
     warn_client_certificates(*result.value, store, args.file);
     if (args.diff) return print_diff(*result.value, args);
     if (args.quiet) return 0;
-    for (const auto& w : certificate_warnings(*result.value, store, refused))
-        std::cerr << args.file << ": warning: " << w << '\n';
+    for (const auto& w : findings.warnings) std::cerr << args.file << ": warning: " << w << '\n';
     for (const auto& w : unreadable_for_user(*result.value, store))
         std::cerr << args.file << ": warning: " << w << '\n';
     std::cout << (args.non_default ? config::non_default_yaml(*result.value) : config::to_yaml(*result.value));

@@ -3,6 +3,7 @@
 
 #include "proxy/engine/dns_settings.hpp"
 #include "proxy/engine/engine_limits.hpp"
+#include "proxy/engine/listener_start.hpp"
 #include "proxy/engine/sender_policy.hpp"
 #include "proxy/engine/upstream_check.hpp"
 #include "proxy/log/logging.hpp"
@@ -185,7 +186,7 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     // a second past the start of the build: choose with a fresh time, or a
     // first start can call its own new certificate "not yet valid".
     const std::time_t now = std::time(nullptr);
-    rt->build_listeners(tickets, log, now);
+    if (!rt->build_listeners(tickets, log, now, error)) return nullptr;
     if (!rt->build_upstreams(now, error) || !rt->build_outbound(error)) return nullptr;
     // Issue 15 item 1: said at every start and reload, as check-config says it.
     for (const auto& problem : client_certificate_problems(*cfg, *rt->store_, now))
@@ -291,8 +292,8 @@ std::shared_ptr<const tls::ticket_keys> runtime::load_ticket_keys(std::string& e
     return std::make_shared<const tls::ticket_keys>(std::move(*keys));
 }
 
-void runtime::build_listeners(const std::shared_ptr<const tls::ticket_keys>& tickets, spdlog::logger& log,
-                              std::time_t now) {
+bool runtime::build_listeners(const std::shared_ptr<const tls::ticket_keys>& tickets, spdlog::logger& log,
+                              std::time_t now, std::string& error) {
     for (const auto& l : cfg_->listeners) {
         listener_runtime lr;
         lr.spec = &l;
@@ -316,12 +317,18 @@ void runtime::build_listeners(const std::shared_ptr<const tls::ticket_keys>& tic
                               l.fqdn, chosen.cert->certificate_path);
                 lr.tls = std::make_shared<tls::server_context>(std::move(*ctx));
             }
-            if (!lr.tls)
-                log.error("listener {}: no certificate for {}, STARTTLS will not be offered: {}", l.name, l.fqdn,
-                          lr.no_tls_reason);
         }
+        // docs/design.md §4.1: without a certificate, only by choice.
+        const auto decision = decide_listener_start(
+            l, lr.tls ? std::nullopt : std::optional<std::string>(lr.no_tls_reason));
+        if (decision.action == listener_start::refuse) {
+            error = decision.message;
+            return false;
+        }
+        if (decision.action == listener_start::without_starttls) log.warn("{}", decision.message);
         listeners_.push_back(std::move(lr));
     }
+    return true;
 }
 
 bool runtime::build_upstreams(std::time_t now, std::string& error) {

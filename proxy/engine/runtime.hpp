@@ -101,7 +101,9 @@ private:
     tls::certificate_store load_store(spdlog::logger& log);
     void add_self_signed(tls::certificate_store& store, spdlog::logger& log);
     std::shared_ptr<const tls::ticket_keys> load_ticket_keys(std::string& error) const;
-    void build_listeners(const std::shared_ptr<const tls::ticket_keys>& tickets, spdlog::logger& log, std::time_t now);
+    // False (with `error`) when a listener must not start (listener_start).
+    bool build_listeners(const std::shared_ptr<const tls::ticket_keys>& tickets, spdlog::logger& log, std::time_t now,
+                         std::string& error);
     bool build_upstreams(std::time_t now, std::string& error);
     bool build_outbound(std::string& error);
     // The one upstream_settings builder: what the policy, the listener and

@@ -54,6 +54,7 @@ BOOST_AUTO_TEST_CASE(minimal_config_gets_every_default) {
     BOOST_TEST_REQUIRE(c.listeners.size() == 1u);
     BOOST_TEST((c.listeners[0].tls == listener_tls::starttls));
     BOOST_TEST((c.listeners[0].fallback == certificate_fallback::none));
+    BOOST_TEST((c.listeners[0].without_certificate == listener_without_certificate::refuse));
     BOOST_TEST(c.accepts("example.com"));
     BOOST_TEST(!c.accepts("example.net"));
 }
@@ -97,6 +98,7 @@ listeners:
     tls: starttls
     certificate: "A9993E364706816ABA3E25717850C26C9CD0D89D"
     fallback: any
+    without_certificate: plain
     proxy_protocol: [10.0.0.0/8, "2001:db8::/32"]
     upstream: exchange
   smarthost:
@@ -174,6 +176,7 @@ outbound:
     BOOST_TEST(to_string(edge.listen[1]) == "[::]:25");
     BOOST_TEST((edge.certificate->by == certificate_ref::kind::sha1));
     BOOST_TEST((edge.fallback == certificate_fallback::any));
+    BOOST_TEST((edge.without_certificate == listener_without_certificate::plain));
     BOOST_TEST(edge.proxy_protocol.size() == 2u);
     const auto& out = c.listeners[1];
     BOOST_TEST((out.role == listener_role::outbound));
@@ -217,7 +220,7 @@ outbound:
     BOOST_TEST((p.dane == dsproxy::config::dane_mode::mandatory));
     BOOST_TEST((c.policies.fallback().dane == dsproxy::config::dane_mode::opportunistic));
     BOOST_TEST(p.where.file == root + "/dsproxy.yaml");
-    BOOST_TEST(p.where.line == 60);
+    BOOST_TEST(p.where.line == 61);
     BOOST_TEST(*c.certificates.ticket_key_file == root + "/certs/tickets.key");
     BOOST_TEST(c.certificates.tls13_tickets == 1u);
     BOOST_TEST(c.process.io_threads == 4u);
