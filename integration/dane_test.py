@@ -404,6 +404,14 @@ policies:
                         f"no txn line with dane={dane} for {domain}:\n{proxy.log()[-3000:]}")
         return proxy.log()
 
+    def refused_txn(self, domain, reason):
+        """The `txn` line of a transaction to `domain` that no host was connected to: dane=failed, and
+        `reason` (a regex) in its result."""
+        pattern = (rf"txn from=<sender@example\.org> to=- size=0 upstream=mx:{re.escape(domain)} "
+                   rf"result=\"failed: cannot connect to the upstream: [^\"]*{reason}[^\"]*\" .* host=- tls=- dane=failed$")
+        self.assertTrue(harness.wait_until(lambda: re.search(pattern, self.proxy.log(), re.M), 5),
+                        f"no txn line with dane=failed for {domain}:\n{self.proxy.log()[-3000:]}")
+
     def tls_line(self, host):
         lines = [l for l in self.proxy.log().splitlines() if " tls=out " in l and f" host={host} " in l]
         self.assertTrue(lines, f"no tls=out line for {host}")
@@ -443,6 +451,7 @@ policies:
         self.refused("tlsabogus.dane.test")
         self.assertRegex(self.proxy.log(), r"host=mx-tlsabogus\.dane\.test:\d+ dane=failed reason=\"?TLSA lookup "
                                            r"for mx-tlsabogus\.dane\.test failed: bogus")
+        self.refused_txn("tlsabogus.dane.test", r"TLSA lookup for mx-tlsabogus\.dane\.test failed: bogus")
 
     def test_zone_signed_with_a_key_that_is_not_the_anchor_is_bogus(self):
         self.refused("wrongkey.test", enhanced=b"4.4.3")
@@ -483,6 +492,7 @@ policies:
     def test_mandatory_refuses_an_unsigned_zone_and_delivers_to_a_dane_one(self):
         self.refused("strict.plain.test")
         self.assertRegex(self.proxy.log(), r"host=mx\.plain\.test:\d+ dane=failed reason=\"?dane: mandatory")
+        self.refused_txn("strict.plain.test", r"mx\.plain\.test: dane: mandatory, but no DANE")
         self.delivered("mand.dane.test", "a", "authenticated")
 
     def test_none_sends_no_tlsa_query(self):

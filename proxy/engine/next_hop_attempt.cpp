@@ -118,6 +118,7 @@ attempt_decision next_hop_attempt::on_refused(std::string reason) {
     }
     policy_failure_ = smtp::upstream_failure{smtp::failure_kind::certificate, std::move(reason)};
     destination_refused_ = true;
+    refused_before_connecting_ = true;
     return move_on(true);
 }
 

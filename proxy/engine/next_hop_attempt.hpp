@@ -135,6 +135,9 @@ public:
     // A policy failure was the destination's own requirement (DANE: RFC 7672
     // defers, so the reply is 4xx whatever the YAML `on_failure` says).
     bool destination_refused() const noexcept { return destination_refused_; }
+    // A host was refused before any connection (on_refused): with no
+    // connection made, the transaction's DANE outcome is that refusal's.
+    bool refused_before_connecting() const noexcept { return refused_before_connecting_; }
 
     // The destination's requirement refuses host() before any connection
     // (its TLSA lookup failed, or `dane: mandatory` without usable records).
@@ -159,6 +162,7 @@ private:
     std::optional<smtp::failure_kind> would_refuse_;  // this connection, mode testing
     std::optional<smtp::upstream_failure> policy_failure_;
     bool destination_refused_ = false;
+    bool refused_before_connecting_ = false;
 };
 
 }  // namespace dsproxy::engine

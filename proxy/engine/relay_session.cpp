@@ -337,7 +337,10 @@ void relay_session::log_transaction(const smtp::reply* final_reply, std::string_
     if (!mail_) return;
     const auto now = steady_clock::now();
     auto t = mail_->end(final_reply, failure, upstream_.name, leg_ ? leg_->where() : "", leg_ ? leg_->tls : "", now);
-    if (leg_) t.dane = dane::to_string(leg_->dane);
+    if (leg_)
+        t.dane = dane::to_string(leg_->dane);
+    else if (attempt_ && attempt_->refused_before_connecting())  // every host refused by DANE (RFC 7672 §2.2)
+        t.dane = dane::to_string(dane::outcome_of(dane::dane_action::refuse_host, false, false));
     journal_.transaction(t, final_reply, now - mail_->started, mail_->size);
 }
 

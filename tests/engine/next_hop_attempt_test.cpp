@@ -292,6 +292,7 @@ BOOST_AUTO_TEST_CASE(a_host_refused_before_connecting) {
     BOOST_TEST((d.step == next_step::next_host));
     BOOST_TEST(d.host == 1u);
     BOOST_TEST(a.destination_refused());
+    BOOST_TEST(a.refused_before_connecting());
     // The next host is reachable: the refusal does not outlive a delivery.
     BOOST_TEST((a.on_ready(false).step == next_step::proceed));
 
@@ -299,6 +300,12 @@ BOOST_AUTO_TEST_CASE(a_host_refused_before_connecting) {
     d = only.on_refused("TLSA lookup failed: servfail");
     BOOST_TEST((d.step == next_step::policy_refusal));
     BOOST_TEST(only.policy_failure()->text == "TLSA lookup failed: servfail");
+    BOOST_TEST(only.refused_before_connecting());
+
+    // A host that fails once connected is not refused before connecting.
+    next_hop_attempt connected({tls_level::opportunistic, false}, {D::enforce});
+    BOOST_TEST((connected.on_verdict({true, false}, "no TLSA record matched").step == next_step::policy_refusal));
+    BOOST_TEST(!connected.refused_before_connecting());
 }
 
 BOOST_AUTO_TEST_CASE(the_floors_own_failure_is_not_the_destinations) {
