@@ -320,7 +320,10 @@ def main() -> int:
         sink.clean()
         meta = {"elapsed": time.monotonic() - started, "sink_alone": sink_alone, "profile": profile}
         report = render(args, targets, floor, meta)
-        args.out.write_text(report)
+        # The DANE section is written by hand from `bench.sh --dane` (bench/run_dane.py): kept.
+        previous = args.out.read_text() if args.out.exists() else ""
+        kept = previous[previous.index("\n## DANE"):] if "\n## DANE" in previous else ""
+        args.out.write_text(report + kept)
         print(report)
         log(f"written to {args.out}")
         return 0

@@ -5,6 +5,7 @@ the benchmark's own configuration of dsproxy and the sink (bench/bench_targets.p
 and that dsproxy completes every session of each workload the benchmark uses: STARTTLS with a
 10 KiB message, pipelined, with an RSA-only client, a 1 MiB message, and idle TLS sessions held
 and then ended with QUIT. Every reply code is checked by the generator; zero failures expected.
+The DANE case (bench/run_dane.py, with knotd) runs one short round.
 
 Usage: python3 bench_smoke_test.py PATH/TO/dsproxy PATH/TO/smtp_load
 """
@@ -65,6 +66,15 @@ class BenchSmoke(unittest.TestCase):
         r = self.load("--idle", 50, "--concurrency", 10, "--hold", "0.5")
         self.assertEqual(r["held"], 50)
         self.assertEqual(r["ok"], 50)
+
+    def test_dane_case_runs(self):
+        # bench/run_dane.py (`bench.sh --dane`) for one short round: it fails unless both destinations
+        # deliver every session and the log shows dane=authenticated and dane=not-applicable.
+        script = Path(__file__).resolve().parent.parent / "bench" / "run_dane.py"
+        p = subprocess.run([sys.executable, script, "--dsproxy", DSPROXY, "--load", LOAD, "--sessions", "10",
+                            "--rounds", "1"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr[-3000:])
+        self.assertRegex(p.stdout, r"\| added by DANE \| [+-]\d+\.\d\d \| [+-]\d+ \|")
 
 
 if __name__ == "__main__":

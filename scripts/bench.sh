@@ -10,6 +10,9 @@
 # machine does not change (bench/run_counts.py): instructions per session
 # (valgrind --tool=callgrind), system calls per session (strace -f -c) and heap per
 # idle TLS session (valgrind --tool=massif), dsproxy beside the direct sink.
+# `scripts/bench.sh --dane [run_dane.py options]` measures what DANE adds to an outbound
+# session for a cached destination (bench/run_dane.py: latency and CPU per session, a
+# DANE-authenticated MX host beside one without TLSA records, in a zone a local knotd serves).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${DSPROXY_BUILD_DIR:-$root/build}
@@ -19,6 +22,10 @@ cmake --build "$build" --target dsproxy smtp_load
 # 10,000 idle TLS sessions: the generator and the target hold a descriptor
 # each per session (stunnel two). A deployment raises LimitNOFILE likewise.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+if [[ "${1:-}" == --dane ]]; then
+    shift
+    exec python3 "$root/bench/run_dane.py" --dsproxy "$build/proxy/dsproxy" --load "$build/bench/smtp_load" "$@"
+fi
 if [[ "${1:-}" == --counts ]]; then
     shift
     exec python3 "$root/bench/run_counts.py" --dsproxy "$build/proxy/dsproxy" --load "$build/bench/smtp_load" "$@"

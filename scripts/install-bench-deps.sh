@@ -12,9 +12,11 @@
 #   linux-perf, valgrind, strace profiling and counts (perf record, callgrind,
 #                                massif, vgdb; strace -c for `bench.sh --counts`)
 #   openssl                      certificates and `openssl speed` (the crypto floor)
+#   knot, ldnsutils              `bench.sh --dane` (bench/run_dane.py): a local Knot DNS
+#                                serving a zone signed with ldns-signzone
 set -euo pipefail
 
-packages=(stunnel4 nginx-light libnginx-mod-mail linux-perf valgrind strace openssl python3)
+packages=(stunnel4 nginx-light libnginx-mod-mail linux-perf valgrind strace openssl python3 knot ldnsutils)
 
 missing=()
 for p in "${packages[@]}"; do
