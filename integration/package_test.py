@@ -140,8 +140,9 @@ class PackageTest(unittest.TestCase):
         self.check_unit()
         self.check_relay_as_installed_user()
 
-        # A certificate in the store: a reinstallation (an upgrade) starts the unit.
-        sh(["/usr/sbin/dsproxy", "cert", "selfsigned", "--store", "/etc/dsproxy/certs", "--fqdn", "mail.example.com"])
+        # A certificate in the store (check_installation made it): a reinstallation (an upgrade)
+        # starts the unit.
+        self.assertTrue(Path("/etc/dsproxy/certs/mail.example.com.pem").is_file())
         r = dpkg("-i", self.deb)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("a certificate is in /etc/dsproxy/certs: starting dsproxy.service", r.stdout)

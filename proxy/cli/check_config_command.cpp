@@ -17,9 +17,9 @@
 // and exits 1 (so do a process.user or group that does not exist, a
 // cipher list that selects nothing and a TLS listener that no certificate
 // serves, without `without_certificate: plain`: `run` refuses all of them;
-// issue 19 item 7). A client certificate that is needed and unusable is a
-// `FILE: warning: ...` line on stderr; the exit stays 0. So is, except with
-// --quiet, what `run` would degrade in the certificate store (a certificate
+// issue 19 item 7). Except with --quiet, a client certificate that is needed
+// and unusable is a `FILE: warning: ...` line on stderr; the exit stays 0. So
+// is what `run` would degrade in the certificate store (a certificate
 // it refuses, e.g. a key readable by group or others, while the listener is
 // still served; a listener that runs without STARTTLS by its
 // `without_certificate: plain`). Nothing is written: no directory, no
@@ -258,7 +258,7 @@ int run_check_config(const check_config_args& args) {
                   << (findings.errors.size() == 1 ? " error" : " errors") << " in " << args.file << '\n';
         return 1;
     }
-    warn_client_certificates(*result.value, store, args.file);
+    if (!args.quiet) warn_client_certificates(*result.value, store, args.file);  // -q: errors only (ExecStartPre)
     if (args.diff) return print_diff(*result.value, args);
     if (args.quiet) return 0;
     for (const auto& w : findings.warnings) std::cerr << args.file << ": warning: " << w << '\n';
