@@ -40,6 +40,7 @@ void emit_policy(YAML::Emitter& e, const domain_policy& p, bool with_route) {
     e << YAML::Key << "cn_fallback" << YAML::Value << name(p.cn_fallback);
     if (with_route && !p.route.empty()) e << YAML::Key << "route" << YAML::Value, list(e, p.route);
     if (with_route) e << YAML::Key << "dane" << YAML::Value << name(p.dane);
+    if (with_route) e << YAML::Key << "mta_sts" << YAML::Value << name(p.mta_sts);
     e << YAML::EndMap;
 }
 

@@ -35,6 +35,8 @@ enum class address_order { ipv6_first, ipv4_first, ipv4_only, ipv6_only };  // o
 // docs/design.md §6.4: a policy's use of the destination's TLSA records (RFC 7672),
 // Exchange Online's SmtpDaneMode names.
 enum class dane_mode { opportunistic, mandatory, none };
+// Per policy, whether MTA-STS (RFC 8461) is looked up (docs/design.md §6.4; Exchange Online's MtaStsMode).
+enum class mta_sts_mode { opportunistic, none };
 
 template <class E>
 struct enum_entry {
@@ -71,6 +73,8 @@ DSPROXY_ENUM_TABLE(tls_level, enum_entry<tls_level>{"none", tls_level::none},
                    enum_entry<tls_level>{"domain-secure", tls_level::domain_secure});
 DSPROXY_ENUM_TABLE(failure_action, enum_entry<failure_action>{"defer", failure_action::defer},
                    enum_entry<failure_action>{"reject", failure_action::reject});
+DSPROXY_ENUM_TABLE(mta_sts_mode, enum_entry<mta_sts_mode>{"opportunistic", mta_sts_mode::opportunistic},
+                   enum_entry<mta_sts_mode>{"none", mta_sts_mode::none});
 DSPROXY_ENUM_TABLE(policy_mode, enum_entry<policy_mode>{"enforce", policy_mode::enforce},
                    enum_entry<policy_mode>{"testing", policy_mode::testing});
 DSPROXY_ENUM_TABLE(tls_version, enum_entry<tls_version>{"1.2", tls_version::v1_2},

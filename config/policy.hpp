@@ -38,6 +38,7 @@ struct domain_policy {
     std::vector<host_port> route;           // static next hops in order; empty: MX, then A/AAAA
     // docs/design.md §6.4: the destination's TLSA records (RFC 7672), outbound only.
     dane_mode dane = dane_mode::opportunistic;
+    mta_sts_mode mta_sts = mta_sts_mode::opportunistic;  // RFC 8461 lookup for MX delivery (docs/design.md §6.4)
     source_location where;                  // the key's place; empty for the built-in default
 };
 

@@ -35,6 +35,7 @@ constexpr std::array policy_fields{
              [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_enum<matching::cn_fallback>, o.cn_fallback); }},
     field<P>{"route", [](file_reader& r, const YAML::Node& n, P& o) { r.set_list(n, a_next_hop, o.route); }},
     field<P>{"dane", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_enum<dane_mode>, o.dane); }},
+    field<P>{"mta_sts", [](file_reader& r, const YAML::Node& n, P& o) { r.set(n, an_enum<mta_sts_mode>, o.mta_sts); }},
 };
 
 // Keys that only make sense from some level up, as (key, minimum level).
@@ -57,6 +58,9 @@ void read_policy(file_reader& r, const YAML::Node& node, std::string_view what, 
     read_mapping(r, node, what, policy_fields, out);
     if (!allow_route && !out.route.empty())
         r.error_at(before, "`route` is not allowed in " + std::string(what) + ": the upstream's `hosts` are its route");
+    if (!allow_route && out.mta_sts != mta_sts_mode::opportunistic)
+        r.error_at(before, "`mta_sts` is not allowed in " + std::string(what) +
+                               ": MTA-STS applies to a recipient domain's MX hosts, not to an upstream");
     for (const auto& req : level_requirements)
         if (req.present(out) && out.level < req.minimum)
             r.error_at(before, "`" + std::string(req.key) + "` in " + std::string(what) + " needs level `" +

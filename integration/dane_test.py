@@ -397,9 +397,9 @@ policies:
         return rcpt
 
     def txn(self, domain, dane, proxy=None):
-        """The `txn` line of the last transaction to `domain`, which must end in dane=`dane`."""
+        """The `txn` line of the last transaction to `domain`, whose dane= must be `dane` (the sts= fields follow)."""
         proxy = proxy or self.proxy
-        pattern = rf"txn from=<sender@example\.org> to=<user@{re.escape(domain)}> .* dane={dane}$"
+        pattern = rf"txn from=<sender@example\.org> to=<user@{re.escape(domain)}> .* dane={dane} sts=\S+ sts_id=\S+$"
         self.assertTrue(harness.wait_until(lambda: re.search(pattern, proxy.log(), re.M), 5),
                         f"no txn line with dane={dane} for {domain}:\n{proxy.log()[-3000:]}")
         return proxy.log()
@@ -408,7 +408,7 @@ policies:
         """The `txn` line of a transaction to `domain` that no host was connected to: dane=failed, and
         `reason` (a regex) in its result."""
         pattern = (rf"txn from=<sender@example\.org> to=- size=0 upstream=mx:{re.escape(domain)} "
-                   rf"result=\"failed: cannot connect to the upstream: [^\"]*{reason}[^\"]*\" .* host=- tls=- dane=failed$")
+                   rf"result=\"failed: cannot connect to the upstream: [^\"]*{reason}[^\"]*\" .* host=- tls=- dane=failed sts=\S+ sts_id=\S+$")
         self.assertTrue(harness.wait_until(lambda: re.search(pattern, self.proxy.log(), re.M), 5),
                         f"no txn line with dane=failed for {domain}:\n{self.proxy.log()[-3000:]}")
 

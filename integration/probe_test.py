@@ -96,6 +96,7 @@ certificates:
 trust:
   system: false
   ca_file: {pki.ca_cert}
+store: {{path: {w / "store.db"}}}  # MTA-STS's cache: the default, /var/lib/dsproxy, is not the test's
 outbound:
   dns_servers: ["127.0.0.1:{cls.dns_port}"]
   trust_anchors: []  # dnsmasq does not sign: no DNSSEC validation

@@ -278,7 +278,7 @@ class LogFieldInjection(unittest.TestCase):
         self.assertTrue(harness.wait_until(lambda: " txn from=" in st.proxy_log(), 10), st.logs())
         [fields] = line_fields(st.proxy_log(), " txn from=")
         self.assertEqual([k for k, _ in fields], ["sid", "txn", "from", "to", "size", "upstream", "result",
-                                                  "duration_ms", "host", "tls", "dane"], st.proxy_log())
+                                                  "duration_ms", "host", "tls", "dane", "sts", "sts_id"], st.proxy_log())
         values = dict(fields)
         self.assertEqual(values["from"], f"<{sender}>")
         self.assertEqual(values["to"], "<bob@example.com>")

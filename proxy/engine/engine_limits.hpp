@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 namespace dsproxy::engine::limits {
 
@@ -47,5 +48,13 @@ inline constexpr auto accept_error_pause = 100ms;
 inline constexpr auto drain_tick = 50ms;
 inline constexpr auto drain_stop_tick = 20ms;
 inline constexpr auto drain_stop_grace = 10s;
+
+// MTA-STS (docs/design.md §6.4): the whole policy fetch a delivery may wait
+// for (connect, TLS, request, 64 KiB of answer), and how long a fetcher that
+// died holds the store's fetch claim. RFC 8461 gives no figure; a session
+// waits for the fetch only when the domain is new or its TXT id changed,
+// and the client's own RCPT timeout (RFC 5321: 5 minutes) is far above it.
+inline constexpr auto sts_fetch = 10s;
+inline constexpr std::int64_t sts_claim_hold_seconds = 60;
 
 }  // namespace dsproxy::engine::limits

@@ -79,7 +79,9 @@ void metrics_registry::values::add(const values& other) {
                                 std::pair{&verification_failures, &other.verification_failures},
                                 std::pair{&policy_outcomes, &other.policy_outcomes},
                                 std::pair{&replies, &other.replies},
-                                std::pair{&dane_results, &other.dane_results}})
+                                std::pair{&dane_results, &other.dane_results},
+                                std::pair{&sts_lookups, &other.sts_lookups},
+                                std::pair{&sts_transactions, &other.sts_transactions}})
         for (const auto& [labels, value] : *theirs) (*mine)[labels] += value;
     current += other.current;
     messages += other.messages;
@@ -150,6 +152,18 @@ void metrics_registry::policy_evaluated(policy_direction d, std::string_view dom
                      label("domain", domain) + "," + label("level", level) + "," + label("outcome", outcome);
     const std::lock_guard lock(mutex_);
     ++v_.policy_outcomes[key];
+}
+
+void metrics_registry::sts_looked_up(std::string_view state, std::string_view source) {
+    const auto key = label("state", state) + "," + label("source", source);
+    const std::lock_guard lock(mutex_);
+    ++v_.sts_lookups[key];
+}
+
+void metrics_registry::sts_transaction(std::string_view value) {
+    const auto key = label("sts", value);
+    const std::lock_guard lock(mutex_);
+    ++v_.sts_transactions[key];
 }
 
 void metrics_registry::message_relayed(std::uint64_t bytes) {
@@ -238,6 +252,15 @@ std::string metrics_registry::render(const values& v) {
            "Outbound next-hop connections DANE (RFC 7672) applied to, by outcome (authenticated, "
            "unauthenticated-required, failed).");
     family_samples(out, "dsproxy_dane_results_total", v.dane_results);
+    header(out, "dsproxy_mta_sts_lookups_total", "counter",
+           "MTA-STS policy lookups of recipient domains, by the state that applied (enforce, testing, none, "
+           "none-published, fetch-failed, invalid) and source (cache, fetch: a fetch ran, dns: no policy and "
+           "no fetch).");
+    family_samples(out, "dsproxy_mta_sts_lookups_total", v.sts_lookups);
+    header(out, "dsproxy_mta_sts_transactions_total", "counter",
+           "Outbound transactions by their log's sts= value (enforce-ok, enforce-failed: deferred, testing-ok, "
+           "testing-failed: delivered, ...).");
+    family_samples(out, "dsproxy_mta_sts_transactions_total", v.sts_transactions);
     header(out, "dsproxy_messages_relayed_total", "counter", "Messages the upstream accepted at end of data.");
     out += fmt::format("dsproxy_messages_relayed_total {}\n", v.messages);
     header(out, "dsproxy_message_bytes_relayed_total", "counter", "Content bytes of the messages relayed.");

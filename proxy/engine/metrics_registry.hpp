@@ -81,6 +81,10 @@ public:
     // One next-hop connection's DANE outcome (RFC 7672; the log's `dane=`),
     // not-applicable not counted: authenticated, unauthenticated-required, failed.
     void dane_result(std::string_view outcome);
+    // MTA-STS (docs/design.md §6.4): one lookup's state and source, and one
+    // transaction's `sts=` value (mta_sts.hpp sts_log_value: a fixed set).
+    void sts_looked_up(std::string_view state, std::string_view source);
+    void sts_transaction(std::string_view value);
     void message_relayed(std::uint64_t bytes);
     // The first digit of a reply's code picks the class.
     void reply_sent(std::string_view reply_text);
@@ -116,7 +120,8 @@ private:
     using family = std::map<std::string, std::uint64_t, std::less<>>;
 
     struct values {
-        family connections, refused, handshakes, verification_failures, policy_outcomes, replies, dane_results;
+        family connections, refused, handshakes, verification_failures, policy_outcomes, replies, dane_results,
+            sts_lookups, sts_transactions;
         std::uint64_t current = 0;
         std::uint64_t messages = 0, message_bytes = 0;
         histogram connect_latency, transaction_latency;

@@ -1,6 +1,7 @@
 // next_hop_link — see next_hop_link.hpp.
 #include "proxy/engine/next_hop_link.hpp"
 
+#include "proxy/engine/mta_sts.hpp"
 #include "proxy/engine/timed.hpp"
 
 namespace dsproxy::engine {
@@ -9,6 +10,7 @@ std::string next_hop_tls::reason() const {
     if (!verdict.passed) return verdict.reason;
     if (dane_action == dane::dane_action::authenticate && !(dane && dane->matched))
         return "DANE: no TLSA record matched: " + (dane ? dane->reason : std::string("not verified"));
+    if (sts && !sts->passed) return "MTA-STS certificate check failed: " + sts->reason;
     return {};
 }
 
@@ -39,6 +41,8 @@ asio::awaitable<next_hop_tls> start_next_hop_tls(net::tls_socket& socket, const 
     out.facts = socket.facts();
     out.verdict = judge_upstream_certificate(*socket.ssl(), u, host);
     if (request) out.dane = tls::dane_result_of(*socket.ssl());
+    if (u.sts_trust && out.dane_action != dane::dane_action::authenticate)
+        out.sts = tls::verify_peer(*socket.ssl(), *u.sts_trust, sts_verify_request(host));
     if (!out.verdict.passed && metrics)
         metrics->verification_failed(tls_leg::out, config::to_name(u.floor.level), failure_label(out.verdict.result));
     co_return out;

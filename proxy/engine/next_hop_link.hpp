@@ -29,11 +29,17 @@ struct next_hop_tls {
     upstream_verdict verdict;                        // the level's checks (upstream_check)
     dane::dane_action dane_action = dane::dane_action::none;  // what the host's TLSA records demanded
     std::optional<tls::dane_result> dane;            // authenticate: OpenSSL's DANE verdict
+    // MTA-STS's check (RFC 8461 §4.2: WebPKI chain, the MX host's name),
+    // when a published policy applies to a host DANE does not
+    // (upstream_settings::sts_trust; DANE takes precedence, RFC 8461 §2).
+    std::optional<tls::verification_result> sts;
     // The verdict per policy source, for next_hop_attempt::on_verdict.
     certificate_verdict sources() const {
-        return {verdict.passed, dane_action != dane::dane_action::authenticate || (dane && dane->matched)};
+        return {verdict.passed, (dane_action != dane::dane_action::authenticate || (dane && dane->matched)) &&
+                                    (!sts || sts->passed)};
     }
-    // "certificate check failed: ..." or "DANE: no TLSA record matched: ...".
+    // "certificate check failed: ...", "DANE: no TLSA record matched: ..."
+    // or "MTA-STS certificate check failed: ...".
     std::string reason() const;
 };
 

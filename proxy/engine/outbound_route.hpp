@@ -14,6 +14,8 @@
 // Must not: look anything up (outbound_router does).
 #pragma once
 
+#include "proxy/engine/mta_sts.hpp"
+#include "proxy/engine/sts_service.hpp"
 #include "proxy/engine/upstream_settings.hpp"
 #include "proxy/smtp/reply.hpp"
 
@@ -29,6 +31,11 @@ struct route_decision {
     std::string policy_key;              // the policy entry that applied
     std::string dane_key;                // what DANE demands of the hosts (dane_check requirement_key)
     std::string domain;
+    // MTA-STS (docs/design.md §6.4): the lookup, when one ran (mta_sts:
+    // opportunistic, MX delivery), and what it applied to the route; its
+    // requirement is part of route_key.
+    std::optional<sts_lookup> sts;
+    sts_application sts_applied;
 };
 
 // The route of a transaction in flight, from its first recipient's decision.

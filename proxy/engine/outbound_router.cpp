@@ -4,12 +4,65 @@
 #include "proxy/dane/tlsa_lookup.hpp"
 #include "proxy/engine/dane_check.hpp"
 #include "proxy/engine/runtime.hpp"
+#include "proxy/log/value.hpp"
 #include "proxy/net/route_lookup.hpp"
 #include "proxy/routing/route_planner.hpp"
 
 #include <set>
 
 namespace dsproxy::engine {
+
+std::string_view sts_source(const sts_lookup& l) noexcept {
+    if (l.fetched) return "fetch";
+    return l.outcome.from_cache ? "cache" : "dns";
+}
+
+std::string sts_route_fields(const route_decision& d) {
+    if (!d.sts) return {};
+    std::string out = " sts=" + std::string(sts::to_string(d.sts->outcome.state));
+    if (!d.sts_applied.id.empty()) out += " sts_id=" + d.sts_applied.id;
+    out += " sts_source=" + std::string(sts_source(*d.sts));
+    if (d.sts->outcome.fetch != sts::fetch_error::none)
+        out += " sts_fetch=" + std::string(sts::to_string(d.sts->outcome.fetch));
+    if (!d.sts_applied.not_listed.empty()) {
+        std::string names;
+        for (const auto& n : d.sts_applied.not_listed) names += (names.empty() ? "" : ",") + n;
+        out += " sts_not_listed=" + log::value(names, 512);
+    }
+    if (!d.sts->detail.empty()) out += " sts_detail=" + log::value(d.sts->detail, 512);
+    return out;
+}
+
+void outbound_router::apply_sts(route_decision& d, sts_lookup found) const {
+    std::vector<std::string> names;
+    std::vector<bool> dane;
+    for (const auto& h : d.upstream.hosts) {
+        names.push_back(h.host);
+        dane.push_back(h.dane && h.dane->action == dane::dane_action::authenticate);
+    }
+    d.sts_applied = apply_policy(found.outcome, names, dane);
+    const auto& a = d.sts_applied;
+    auto& u = d.upstream;
+    u.sts_looked_up = true;
+    u.sts_state = a.state;
+    u.sts_id = a.id;
+    u.destination = a.requirement;
+    if (a.check_certificate) u.sts_trust = &rt_.sts()->trust();
+    if (a.requirement == destination_requirement::enforce) {
+        // RFC 8461 §5: a failure under an enforced policy is temporary
+        // (next_hop_attempt::destination_refused: 451 4.7.5).
+        std::vector<upstream_host> listed;
+        for (const auto i : a.hosts) listed.push_back(std::move(u.hosts[i]));
+        u.hosts = std::move(listed);
+        if (u.hosts.empty())
+            d.refusal = smtp::make_reply(451, "4.7.5 MTA-STS policy of " + d.domain +
+                                                  " lists none of its MX hosts, try again later");
+    }
+    // Same hosts under another requirement, or another choice of them, are another route.
+    d.route_key += " sts=" + std::string(to_string(a.requirement));
+    for (const auto i : a.hosts) d.route_key += " " + std::to_string(i);
+    d.sts = std::move(found);
+}
 
 asio::awaitable<route_decision> outbound_router::route(const std::string& domain_text) {
     route_decision d;
@@ -85,6 +138,10 @@ asio::awaitable<route_decision> outbound_router::route(const std::string& domain
     }
     for (const auto& k : dane_keys) d.dane_key += k + ";";
     d.upstream.name = std::string(routing::to_string(planned.hops().front().origin)) + ":" + domain;
+    if (!literal && policy.route.empty() && policy.mta_sts == config::mta_sts_mode::opportunistic && rt_.sts()) {
+        auto found = co_await rt_.sts()->lookup(domain, resolver_);
+        apply_sts(d, std::move(found));
+    }
     co_return d;
 }
 

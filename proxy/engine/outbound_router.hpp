@@ -8,6 +8,14 @@
 // Must not: connect anywhere (relay_session does), or block: DNS goes through
 // the asynchronous resolver.
 //
+// MTA-STS: for MX delivery under `mta_sts: opportunistic` the recipient
+// domain's policy (sts_service) picks the MX hosts a delivery may use and
+// publishes its requirement into the next-hop decision (mta_sts.hpp); an
+// enforced policy that lists none of the MX hosts defers (451 4.7.5). A
+// static `route` or an address literal is not MX delivery: no lookup. DANE
+// takes precedence where it applies (RFC 8461 §2): a host whose TLSA records
+// authenticate it is kept and judged by DANE alone.
+//
 // Which recipients share a transaction: outbound_route.hpp.
 #pragma once
 
@@ -29,6 +37,11 @@ namespace asio = boost::asio;
 class runtime;
 struct listener_runtime;
 
+// The route line's MTA-STS fields (" sts=enforce sts_id=... sts_source=fetch
+// ..."), empty when nothing was looked up; and the metrics labels of the lookup.
+std::string sts_route_fields(const route_decision& d);
+std::string_view sts_source(const sts_lookup& l) noexcept;
+
 class outbound_router {
 public:
     // `level`, when given, replaces every policy's level (`dsproxy probe --level`).
@@ -40,6 +53,8 @@ public:
     asio::awaitable<route_decision> route(const std::string& domain);
 
 private:
+    void apply_sts(route_decision& d, sts_lookup found) const;
+
     const runtime& rt_;
     const listener_runtime& listener_;
     net::dns_resolver& resolver_;

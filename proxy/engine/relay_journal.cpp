@@ -2,6 +2,7 @@
 #include "proxy/engine/relay_journal.hpp"
 
 #include "proxy/engine/engine_limits.hpp"
+#include "proxy/engine/outbound_router.hpp"
 #include "proxy/log/logging.hpp"
 #include "proxy/log/value.hpp"
 
@@ -14,13 +15,20 @@ std::string reply_text(const smtp::reply& r) { return log::value(r.first_line(),
 
 }  // namespace
 
-void relay_journal::route_refused(const std::string& domain, const smtp::reply& refusal) const {
-    info("route domain={} refused: {}", log::value(domain), reply_text(refusal));
+void relay_journal::route_refused(const std::string& domain, const smtp::reply& refusal,
+                                  const std::string& sts_fields) const {
+    info("route domain={} refused: {}{}", log::value(domain), reply_text(refusal), sts_fields);
 }
 
-void relay_journal::route_chosen(const transaction_route& route, bool reused) const {
-    info("route domain={} policy={} level={} hosts={}{}", route.domain, route.policy_key, upstream_.level(),
-         log::value(host_list(upstream_.hosts), limits::log_value), reused ? " (connection reused)" : "");
+void relay_journal::route_chosen(const transaction_route& route, bool reused, const std::string& sts_fields) const {
+    info("route domain={} policy={} level={} hosts={}{}{}", route.domain, route.policy_key, upstream_.level(),
+         log::value(host_list(upstream_.hosts), limits::log_value), reused ? " (connection reused)" : "",
+         sts_fields);
+}
+
+void relay_journal::sts_looked_up(const route_decision& d) const {
+    if (auto* m = session_.metrics; m && d.sts)
+        m->sts_looked_up(sts::to_string(d.sts->outcome.state), sts_source(*d.sts));
 }
 
 void relay_journal::routes_elsewhere(const route_decision& d, const transaction_route& route) const {
@@ -116,6 +124,7 @@ void relay_journal::transaction(const transaction_record& t, const smtp::reply* 
         m->upstream_transaction(elapsed);
         if (final_reply->positive()) m->message_relayed(size);
     }
+    if (auto* m = session_.metrics; m && !t.sts.empty()) m->sts_transaction(t.sts);
     info("txn {}", transaction_line(t));
 }
 

@@ -33,8 +33,11 @@ public:
         : session_(session), upstream_(upstream), outbound_(outbound) {}
 
     // Routing (outbound).
-    void route_refused(const std::string& domain, const smtp::reply& refusal) const;
-    void route_chosen(const transaction_route& route, bool reused) const;
+    // `sts_fields`: the route line's MTA-STS fields (sts_route_fields), or empty.
+    void route_refused(const std::string& domain, const smtp::reply& refusal, const std::string& sts_fields) const;
+    void route_chosen(const transaction_route& route, bool reused, const std::string& sts_fields) const;
+    // The recipient domain's MTA-STS lookup, when one ran, counted.
+    void sts_looked_up(const route_decision& d) const;
     void routes_elsewhere(const route_decision& d, const transaction_route& route) const;
 
     // One evaluation of the recipient domain's policy (outbound only).
@@ -65,7 +68,7 @@ public:
     void note(const std::string& text) const;
 
     // The transaction's end: its txn line, and (with the final reply) its
-    // latency and, accepted, its size.
+    // latency and, accepted, its size; its sts= value, when it has one.
     void transaction(const transaction_record& t, const smtp::reply* final_reply,
                      steady_clock::duration elapsed, std::uint64_t size) const;
 

@@ -2,6 +2,7 @@
 #include "proxy/engine/relay_session.hpp"
 
 #include "proxy/engine/engine_limits.hpp"
+#include "proxy/engine/mta_sts.hpp"
 #include "proxy/engine/next_hop_link.hpp"
 #include "proxy/engine/outbound_router.hpp"
 #include "proxy/engine/transaction_log.hpp"
@@ -20,8 +21,9 @@ relay_session::relay_session(net::tls_socket client, front_settings settings, sm
 
 asio::awaitable<bool> relay_session::choose_route(const smtp::path& first_recipient) {
     const auto decision = co_await router_->route(first_recipient.box.domain);
+    journal_.sts_looked_up(decision);
     if (decision.refusal) {
-        journal_.route_refused(first_recipient.box.domain, *decision.refusal);
+        journal_.route_refused(first_recipient.box.domain, *decision.refusal, sts_route_fields(decision));
         post(server().on_upstream_reply(smtp::upstream_stage::mail, *decision.refusal));
         co_return false;
     }
@@ -29,7 +31,7 @@ asio::awaitable<bool> relay_session::choose_route(const smtp::path& first_recipi
     if (!reuse && leg_) co_await close_upstream();
     upstream_ = decision.upstream;
     route_ = transaction_route::of(decision);
-    journal_.route_chosen(route_, reuse);
+    journal_.route_chosen(route_, reuse, sts_route_fields(decision));
     co_return true;
 }
 
@@ -327,6 +329,7 @@ asio::awaitable<attempt_decision> relay_session::upstream_tls(std::string& reaso
     const auto& verdict = tls.verdict;
     reason = tls.reason();
     leg_->dane = dane::outcome_of(tls.dane_action, true, tls.dane && tls.dane->matched);
+    if (tls.sts) leg_->sts_passed = tls.sts->passed;
     journal_.tls_established(leg_->host.host, tls.facts, verdict, leg_->dane,
                              dane_detail(leg_->host.dane.get(), tls.dane));
     leg_->tls = tls_summary(tls.facts, verdict);
@@ -341,6 +344,11 @@ void relay_session::log_transaction(const smtp::reply* final_reply, std::string_
         t.dane = dane::to_string(leg_->dane);
     else if (attempt_ && attempt_->refused_before_connecting())  // every host refused by DANE (RFC 7672 §2.2)
         t.dane = dane::to_string(dane::outcome_of(dane::dane_action::refuse_host, false, false));
+    if (router_) {
+        // Outbound only: the recipient domain's MTA-STS (docs/design.md §6.4).
+        t.sts = sts_log_value(upstream_.sts_looked_up, upstream_.sts_state, leg_ ? leg_->sts_passed : std::nullopt);
+        t.sts_id = upstream_.sts_id;
+    }
     journal_.transaction(t, final_reply, now - mail_->started, mail_->size);
 }
 

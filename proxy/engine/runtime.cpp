@@ -8,12 +8,14 @@
 #include "proxy/engine/upstream_check.hpp"
 #include "proxy/log/logging.hpp"
 #include "proxy/log/value.hpp"
+#include "proxy/store/open_store.hpp"
 #include "tls/auto_selfsigned.hpp"
 #include "tls/certificate_selection.hpp"
 #include "tls/client_certificate_choice.hpp"
 
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 namespace dsproxy::engine {
 
@@ -187,11 +189,32 @@ std::shared_ptr<const runtime> runtime::build(std::shared_ptr<const config::conf
     // first start can call its own new certificate "not yet valid".
     const std::time_t now = std::time(nullptr);
     if (!rt->build_listeners(tickets, log, now, error)) return nullptr;
-    if (!rt->build_upstreams(now, error) || !rt->build_outbound(error)) return nullptr;
+    if (!rt->build_upstreams(now, error) || !rt->build_outbound(error) || !rt->build_sts(log, error))
+        return nullptr;
     // Issue 15 item 1: said at every start and reload, as check-config says it.
     for (const auto& problem : client_certificate_problems(*cfg, *rt->store_, now))
         log.error("client certificate unusable: {}", log::printable(problem, limits::log_value));
     return rt;
+}
+
+bool runtime::build_sts(spdlog::logger& log, std::string& error) {
+    if (!has_outbound_) return true;
+    // The policy fetch's client context: the default TLS settings, the
+    // `trust` section's anchors (WebPKI, RFC 8461 §3.3).
+    auto https = tls::client_context::create({tls::tls_settings{}, trust_}, error);
+    if (!https) return false;
+    std::string why;
+    auto policies = store::open_store(cfg_->store, why);
+    if (!policies)
+        log.warn("store: {}: MTA-STS policies are kept in memory only, TLS-RPT counts are not kept", why);
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || !*host) std::snprintf(host, sizeof host, "localhost");
+    sts_service_settings settings;
+    settings.fetch_deadline = limits::sts_fetch;
+    settings.claim_hold = limits::sts_claim_hold_seconds;
+    settings.owner = std::string(host) + "/" + std::to_string(::getpid());
+    sts_ = std::make_shared<sts_service>(std::move(policies), trust_, std::move(*https), std::move(settings));
+    return true;
 }
 
 bool runtime::load_trusts(std::string& error) {

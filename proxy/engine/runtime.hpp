@@ -12,6 +12,7 @@
 #include "config/model.hpp"
 #include "proxy/engine/front_session.hpp"
 #include "proxy/engine/relay_session.hpp"
+#include "proxy/engine/sts_service.hpp"
 #include "proxy/smtp/server_session.hpp"
 #include "tls/certificate_store.hpp"
 #include "tls/client_context.hpp"
@@ -76,6 +77,8 @@ public:
     // a first self-signed certificate and its key): `dsproxy run` gives them
     // to process.user before switching to it, so that reloads can read them.
     const std::vector<std::string>& created_files() const noexcept { return created_; }
+    // MTA-STS policies of recipient domains (null without an outbound listener).
+    sts_service* sts() const noexcept { return sts_.get(); }
 
     front_settings front_for(const listener_runtime& l, std::string session_id,
                              std::shared_ptr<spdlog::logger> log) const;
@@ -106,6 +109,7 @@ private:
                          std::string& error);
     bool build_upstreams(std::time_t now, std::string& error);
     bool build_outbound(std::string& error);
+    bool build_sts(spdlog::logger& log, std::string& error);
     // The one upstream_settings builder: what the policy, the listener and
     // the configuration's timeouts and limits say (hosts, client
     // certificate, XCLIENT and PROXY are the caller's).
@@ -135,6 +139,7 @@ private:
     upstream_runtime outbound_default_;
     std::map<const config::domain_policy*, upstream_runtime> outbound_custom_;
     bool has_outbound_ = false;
+    std::shared_ptr<sts_service> sts_;
     std::vector<std::string> created_;
 };
 

@@ -15,11 +15,12 @@ std::string transaction_line(const transaction_record& t) {
     // last line of a multi-line 250 (issue 15 item 3).
     const std::string result = t.final_reply ? log::value(t.final_reply->joined(" | "), limits::log_value)
                                              : log::value("failed: " + t.failure);
-    return fmt::format("from={} to={} size={} upstream={} result={} duration_ms={} host={} tls={} dane={}",
+    return fmt::format("from={} to={} size={} upstream={} result={} duration_ms={} host={} tls={} dane={} sts={} sts_id={}",
                        log::value(t.from), rcpts.empty() ? "-" : log::value(rcpts, limits::log_value), t.size,
                        t.upstream, result, t.duration.count(), t.host.empty() ? "-" : log::value(t.host),
                        log::value(t.tls.empty() ? "-" : t.tls, limits::log_value),
-                       t.dane.empty() ? "-" : log::value(t.dane));
+                       t.dane.empty() ? "-" : log::value(t.dane), t.sts.empty() ? "-" : log::value(t.sts),
+                       t.sts_id.empty() ? "-" : log::value(t.sts_id));
 }
 
 transaction_record transaction_in_flight::end(const smtp::reply* final_reply, std::string_view failure,

@@ -36,6 +36,8 @@ struct transaction_record {
     std::string host;                     // host:port of the next hop used, or empty
     std::string tls;                      // tls_summary of that connection, or empty
     std::string dane;                     // that connection's dane= outcome (dane::to_string), or empty
+    std::string sts;                      // outbound: the sts= value (mta_sts.hpp sts_log_value), or empty
+    std::string sts_id;                   // the MTA-STS policy id that applied, or empty
 };
 
 // The transaction in flight, from its MAIL to the line that ends it: what a
@@ -55,7 +57,7 @@ struct transaction_in_flight {
 };
 
 // The `txn` line's fields: `from=... to=... size=... upstream=... result=...
-// duration_ms=... host=... tls=... dane=...` (the session adds `sid=` and
+// duration_ms=... host=... tls=... dane=... sts=... sts_id=...` (the session adds `sid=` and
 // `txn`). result= is the whole final reply, its lines joined by " | ",
 // capped at limits::log_value.
 std::string transaction_line(const transaction_record& t);

@@ -87,6 +87,8 @@ public:
     // What DANE made of this connection, for the transaction log: failed
     // until a handshake proves otherwise when DANE applies (docs/design.md §6.4).
     dane::dane_outcome dane = dane::dane_outcome::not_applicable;
+    // MTA-STS's certificate check of this connection, when one ran (mta_sts.hpp).
+    std::optional<bool> sts_passed;
 
 private:
     std::string out_;

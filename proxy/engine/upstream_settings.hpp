@@ -12,6 +12,7 @@
 #include "proxy/engine/next_hop_attempt.hpp"
 #include "proxy/smtp/capabilities.hpp"
 #include "proxy/smtp/limits.hpp"
+#include "proxy/sts/policy_cache.hpp"
 #include "tls/client_context.hpp"
 #include "tls/peer_verification.hpp"
 #include "tls/trust_store.hpp"
@@ -84,10 +85,18 @@ struct upstream_settings {
     std::string name;                            // for the log
     std::vector<upstream_host> hosts;            // tried in order
     policy_floor floor;                          // the YAML policy's level and mode
-    // What the destination publishes for every host (MTA-STS, not looked up
-    // yet); DANE publishes per host (upstream_host::dane).
+    // What the destination publishes for every host (MTA-STS, docs/design.md
+    // §6.4); DANE publishes per host (upstream_host::dane) and takes
+    // precedence where it applies (RFC 8461 §2).
     destination_requirement destination = destination_requirement::none;
     config::dane_mode dane = config::dane_mode::opportunistic;  // the policy's `dane` (outbound)
+    // MTA-STS, set by the outbound router: whether it was looked up, what
+    // applies, and the trust of its certificate check (the `trust` section;
+    // null: no MTA-STS check of the next hop).
+    bool sts_looked_up = false;
+    sts::sts_state sts_state = sts::sts_state::no_policy;
+    std::string sts_id;
+    const tls::trust_store* sts_trust = nullptr;
     std::string policy_entry = "other";          // the policy entry that applied (metrics; outbound)
     const tls::client_context* tls = nullptr;    // required unless the requirement is no TLS
     std::shared_ptr<const tls::credential> client_certificate;

@@ -144,6 +144,24 @@ accepted_domains: [example.com]
     BOOST_TEST(bad.errors.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(mta_sts_only_for_recipient_domains) {
+    temp_tree tree;
+    tree.write("dsproxy.yaml", R"(listeners:
+  in: {role: inbound, listen: 127.0.0.1:2525, fqdn: mx.example.com, upstream: backend}
+upstreams:
+  backend:
+    hosts: ["127.0.0.1:2526"]
+    tls: {level: encrypt, mta_sts: none}
+accepted_domains: [example.com]
+policies:
+  contoso.com: {level: encrypt, mta_sts: enforce}
+)");
+    const auto r = tree.load();
+    BOOST_TEST(has_error(r, "dsproxy.yaml", 6, 5, "`mta_sts` is not allowed in"), all_errors(r));
+    BOOST_TEST(has_error(r, "dsproxy.yaml", 9, 42, "`mta_sts`"), all_errors(r));
+    BOOST_TEST(r.errors.size() == 2u, all_errors(r));
+}
+
 BOOST_AUTO_TEST_CASE(bad_duration) {
     temp_tree tree;
     const auto r = load_with(tree, "timeouts:\n  upstream:\n    data_final: 10\n    connect: 0s\n  shutdown_drain: 1y\n");

@@ -142,6 +142,7 @@ policies:
     cn_fallback: always
     route: ["smtp.fabrikam.com", "[2001:db8::25]:2525"]
     dane: mandatory
+    mta_sts: none
 outbound:
   dns_servers: ["127.0.0.1:5353", "[::1]", 192.0.2.53]
   dns_timeout: 2s
@@ -219,6 +220,8 @@ outbound:
     BOOST_TEST(to_string(p.route[1]) == "[2001:db8::25]:2525");
     BOOST_TEST((p.dane == dsproxy::config::dane_mode::mandatory));
     BOOST_TEST((c.policies.fallback().dane == dsproxy::config::dane_mode::opportunistic));
+    BOOST_TEST((p.mta_sts == mta_sts_mode::none));
+    BOOST_TEST((c.policies.fallback().mta_sts == mta_sts_mode::opportunistic));
     BOOST_TEST(p.where.file == root + "/dsproxy.yaml");
     BOOST_TEST(p.where.line == 61);
     BOOST_TEST(*c.certificates.ticket_key_file == root + "/certs/tickets.key");

@@ -30,16 +30,27 @@ BOOST_AUTO_TEST_CASE(a_delivered_transaction_has_every_field) {
     BOOST_TEST(engine::transaction_line(delivered()) ==
                "from=<alice@sender.example> to=<bob@example.com>,<carol@example.com> size=529 "
                "upstream=mx:example.com result=\"250 2.0.0 Ok: queued as 4711\" duration_ms=42 "
-               "host=mx1.example.com:25 tls=\"TLSv1.3 passed\" dane=-");
+               "host=mx1.example.com:25 tls=\"TLSv1.3 passed\" dane=- sts=- sts_id=-");
 }
 
 BOOST_AUTO_TEST_CASE(the_dane_outcome_ends_the_line) {
     // docs/design.md §6.4: what DANE made of the connection used.
     auto t = delivered();
     t.dane = "authenticated";
-    BOOST_TEST(engine::transaction_line(t).ends_with(" tls=\"TLSv1.3 passed\" dane=authenticated"));
+    BOOST_TEST(engine::transaction_line(t).ends_with(" tls=\"TLSv1.3 passed\" dane=authenticated sts=- sts_id=-"));
     t.dane = "unauthenticated-required";
-    BOOST_TEST(engine::transaction_line(t).ends_with(" dane=unauthenticated-required"));
+    BOOST_TEST(engine::transaction_line(t).ends_with(" dane=unauthenticated-required sts=- sts_id=-"));
+}
+
+BOOST_AUTO_TEST_CASE(the_mta_sts_outcome_and_policy_id_end_the_line) {
+    // docs/design.md §6.4: the recipient domain's MTA-STS and the policy id.
+    auto t = delivered();
+    t.sts = "enforce-ok";
+    t.sts_id = "20261203T1";
+    BOOST_TEST(engine::transaction_line(t).ends_with(" dane=- sts=enforce-ok sts_id=20261203T1"));
+    // The id is the destination's text: quoted when it could read as a field.
+    t.sts_id = "x sts=none";
+    BOOST_TEST(engine::transaction_line(t).ends_with(" sts=enforce-ok sts_id=\"x sts=none\""));
 }
 
 BOOST_AUTO_TEST_CASE(a_transaction_without_reply_says_why_and_dashes_what_it_lacks) {
@@ -48,7 +59,7 @@ BOOST_AUTO_TEST_CASE(a_transaction_without_reply_says_why_and_dashes_what_it_lac
     t.upstream = "backend";
     t.failure = "aborted";
     BOOST_TEST(engine::transaction_line(t) ==
-               "from=<> to=- size=0 upstream=backend result=\"failed: aborted\" duration_ms=0 host=- tls=- dane=-");
+               "from=<> to=- size=0 upstream=backend result=\"failed: aborted\" duration_ms=0 host=- tls=- dane=- sts=- sts_id=-");
 }
 
 BOOST_AUTO_TEST_CASE(peer_chosen_bytes_cannot_end_the_line_or_forge_a_field) {
@@ -62,7 +73,7 @@ BOOST_AUTO_TEST_CASE(peer_chosen_bytes_cannot_end_the_line_or_forge_a_field) {
     BOOST_TEST(line.find('\r') == std::string::npos);
     BOOST_TEST(line.find('\n') == std::string::npos);
     // One field of each name: nothing a peer sent reads as a field of ours.
-    for (const char* field : {" to=", " result=", " host=", " tls=", " size=", " dane="}) {
+    for (const char* field : {" to=", " result=", " host=", " tls=", " size=", " dane=", " sts=", " sts_id="}) {
         const auto first = line.find(field);
         BOOST_TEST_REQUIRE(first != std::string::npos);
         std::size_t unquoted = 0;
